@@ -1,0 +1,1 @@
+"""Command-line face of lupex (typer): thin commands over library functions."""

@@ -1,0 +1,1 @@
+"""Numeric kernels: SI units and radians, numpy arrays in, no I/O."""

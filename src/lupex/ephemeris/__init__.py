@@ -1,0 +1,27 @@
+"""Ephemeris: Sun and Earth as seen from lunar sites (Skyfield, DE421, MOON_ME_DE421), and UTC time parsing."""
+
+from lupex.ephemeris.sky import (
+    BodyPosition,
+    Site,
+    SkyPositions,
+    earth_position,
+    sky_positions,
+    sun_position,
+    valid_time_range,
+)
+from lupex.ephemeris.time import format_utc, parse_duration_s, parse_time, parse_times, time_range
+
+__all__ = [
+    "BodyPosition",
+    "Site",
+    "SkyPositions",
+    "earth_position",
+    "format_utc",
+    "parse_duration_s",
+    "parse_time",
+    "parse_times",
+    "sky_positions",
+    "sun_position",
+    "time_range",
+    "valid_time_range",
+]
