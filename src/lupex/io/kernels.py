@@ -8,6 +8,7 @@ kernels (``moon_pa_de421_1900-2050.bpc``, ``moon_080317.tf``) and the text PCK w
 from __future__ import annotations
 
 import functools
+import io
 import warnings
 from dataclasses import dataclass
 from importlib import resources
@@ -60,8 +61,8 @@ def load_ephemeris_kernels() -> EphemerisKernels:
         kernel_path = Path(str(data / name))
         try:
             if name.endswith(".bpc"):
-                # Skyfield reads binary PCK segments lazily: the handle must stay open for the process.
-                constants.read_binary(open(kernel_path, "rb"))
+                # Skyfield reads binary PCK segments lazily; an in-memory copy (1.8 MB) leaves no open handle.
+                constants.read_binary(io.BytesIO(kernel_path.read_bytes()))
             else:
                 with open(kernel_path, "rb") as handle:
                     constants.read_text(handle)
