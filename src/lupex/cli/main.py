@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lupex.cli.illumination import illumination_app
 from lupex.defaults import default
 from lupex.errors import InputError, LupexError
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 dem_app = typer.Typer(help="Inspect DEMs (files or builtin:NAME).", no_args_is_help=True)
 app.add_typer(dem_app, name="dem")
+app.add_typer(illumination_app, name="illumination")
 
 _STATE: dict[str, int] = {"verbosity": 0}
 
@@ -153,7 +155,7 @@ def dem_info(
 
 @app.command()
 def demo() -> None:
-    """What `make run` shows: Sun and Earth from the connecting ridge now, and the bundled DEMs."""
+    """What `make run` shows: Sun, Earth and sunlight at the connecting ridge, and the bundled DEMs."""
     from lupex.ephemeris import sky_positions
     from lupex.terrain import builtin_dem, dem_summary
 
@@ -165,6 +167,20 @@ def demo() -> None:
         "lat -89.45, lon 222.5, LOLA height 1944.8 m)"
     )
     console.print(_sky_table(result, "Sun and Earth now (apparent, LT+S, MOON_ME; DE421)"))
+    from lupex.illumination import site_illumination
+
+    mast = default("rover_mast_height_m")
+    start = now.astype("datetime64[h]").astype("datetime64[ns]")
+    light = site_illumination(
+        RIDGE_SITE["lat_deg"], RIDGE_SITE["lon_deg"], start, start + np.timedelta64(30, "D"), "1h",
+        observer_height_m=mast,
+    ).summary()
+    console.print(
+        f"Next 30 days on a {mast:g} m mast (10 m LOLA terrain + far field): Sun visible "
+        f"{light['mean_sun_visible_fraction'] * 100:.1f} % of the time (longest darkness "
+        f"{light['longest_darkness_h']:.0f} h), Earth visible {light['earth_visibility'] * 100:.1f} % "
+        f"(longest outage {light['longest_earth_outage_h']:.0f} h)."
+    )
     table = Table(title="Bundled real terrain (LOLA)", title_justify="left")
     for column in ("DEM", "cells", "res [m]", "lat range [deg]", "height range [m]"):
         table.add_column(column)

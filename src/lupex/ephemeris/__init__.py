@@ -2,9 +2,11 @@
 
 from lupex.ephemeris.sky import (
     BodyPosition,
+    MoonCentredVectors,
     Site,
     SkyPositions,
     earth_position,
+    moon_centred_vectors,
     sky_positions,
     sun_position,
     valid_time_range,
@@ -13,10 +15,12 @@ from lupex.ephemeris.time import format_utc, parse_duration_s, parse_time, parse
 
 __all__ = [
     "BodyPosition",
+    "MoonCentredVectors",
     "Site",
     "SkyPositions",
     "earth_position",
     "format_utc",
+    "moon_centred_vectors",
     "parse_duration_s",
     "parse_time",
     "parse_times",

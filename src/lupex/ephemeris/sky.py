@@ -20,7 +20,16 @@ from lupex.ephemeris.time import format_utc, parse_times
 from lupex.errors import EphemerisRangeError, InputError
 from lupex.io.kernels import load_ephemeris_kernels
 
-__all__ = ["BodyPosition", "Site", "SkyPositions", "earth_position", "sky_positions", "sun_position"]
+__all__ = [
+    "BodyPosition",
+    "MoonCentredVectors",
+    "Site",
+    "SkyPositions",
+    "earth_position",
+    "moon_centred_vectors",
+    "sky_positions",
+    "sun_position",
+]
 
 _AU_KM = 149_597_870.700
 _BODY_RADIUS_KM = {"sun": SUN_RADIUS_KM, "earth": EARTH_RADIUS_KM}
@@ -287,6 +296,44 @@ def _body_position(
         dir_me=dir_me,
         subpoint_lat_deg=sub_lat,
         subpoint_lon_deg=sub_lon,
+    )
+
+
+@dataclass(frozen=True)
+class MoonCentredVectors:
+    """Apparent Sun and Earth positions relative to the Moon's centre in MOON_ME, over time.
+
+    Attributes
+    ----------
+    time_utc : ndarray of datetime64[ns]
+    sun_me_km, earth_me_km : ndarray, shape (n, 3)
+        Body centre minus Moon centre, MOON_ME [km] (light time and aberration for an observer at the
+        south pole; the difference for any other surface point is below 0.01 arcsec).
+    sun_angular_radius_deg, earth_angular_radius_deg : ndarray
+        Apparent angular radii [deg].
+    """
+
+    time_utc: NDArray[np.datetime64]
+    sun_me_km: NDArray[np.float64]
+    earth_me_km: NDArray[np.float64]
+    sun_angular_radius_deg: NDArray[np.float64]
+    earth_angular_radius_deg: NDArray[np.float64]
+
+
+def moon_centred_vectors(times: Any) -> MoonCentredVectors:
+    """Sun and Earth positions relative to the Moon's centre in MOON_ME (for whole-map illumination).
+
+    Computed as the apparent topocentric positions at the south pole plus the pole's position vector;
+    cells of a map then add their own parallax (see :mod:`lupex.core.visibility`).
+    """
+    sky = sky_positions(-90.0, 0.0, times, 0.0)
+    pole_km = np.array([0.0, 0.0, -MOON_RADIUS_M / 1000.0])
+    return MoonCentredVectors(
+        time_utc=sky.time_utc,
+        sun_me_km=sky.sun.dir_me * sky.sun.distance_km[:, None] + pole_km,
+        earth_me_km=sky.earth.dir_me * sky.earth.distance_km[:, None] + pole_km,
+        sun_angular_radius_deg=sky.sun.angular_radius_deg,
+        earth_angular_radius_deg=sky.earth.angular_radius_deg,
     )
 
 

@@ -7,6 +7,7 @@ kernels (``moon_pa_de421_1900-2050.bpc``, ``moon_080317.tf``) and the text PCK w
 
 from __future__ import annotations
 
+import atexit
 import functools
 import io
 import warnings
@@ -51,6 +52,7 @@ def load_ephemeris_kernels() -> EphemerisKernels:
         loader = Loader(data_path, verbose=False, expire=False)
         timescale = loader.timescale(builtin=True)
         planets = loader("de421.bsp")
+        atexit.register(planets.close)  # the SPK is read lazily through an open handle
     except OSError as err:
         raise DataNotFoundError(
             f"DE421 ephemeris not found in skyfield-data ({data_path}); reinstall with pip install skyfield-data"

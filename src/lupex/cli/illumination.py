@@ -1,0 +1,184 @@
+"""``lupex illumination``: maps over a period and site time series."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from lupex.cli.progress import RichProgress
+
+illumination_app = typer.Typer(help="Sunlight, permanent shadow and Earth visibility.", no_args_is_help=True)
+
+MAP_LAYERS = {
+    "mean_illumination": ("Mean illumination (fraction of the solar disk)", "fraction", "inferno", 0.0, 1.0),
+    "psr": ("Permanently shadowed (1)", "PSR", "Blues", 0.0, 1.0),
+    "longest_darkness_h": ("Longest darkness", "h", "magma_r", None, None),
+    "earth_visibility": ("Earth visibility (centre above horizon)", "fraction", "viridis", 0.0, 1.0),
+    "longest_earth_outage_h": ("Longest Earth outage", "h", "cividis_r", None, None),
+}
+
+
+def _summary(ds: Any, files: list[str], seconds: float) -> dict[str, Any]:
+    from lupex.terrain.projection import scale_factor, xy_to_latlon
+
+    res = float(ds.attrs["res_m"])
+    xx, yy = np.meshgrid(ds["x"].values, ds["y"].values)
+    area_km2 = (res / scale_factor(xx, yy)) ** 2 / 1e6
+    mean = ds["mean_illumination"].values
+    i, j = np.unravel_index(int(np.nanargmax(mean)), mean.shape)
+    lat, lon = xy_to_latlon(float(ds["x"][j]), float(ds["y"][i]))
+    out = {
+        "dem": ds.attrs["source"],
+        "far_field": ds.attrs["far_field"],
+        "start_utc": ds.attrs["start_utc"],
+        "end_utc": ds.attrs["end_utc"],
+        "step_s": ds.attrs["step_s"],
+        "n_times": ds.attrs["n_times"],
+        "observer_height_m": ds.attrs["observer_height_m"],
+        "max_mean_illumination": float(mean[i, j]),
+        "max_mean_illumination_at": {
+            "x_m": float(ds["x"][j]),
+            "y_m": float(ds["y"][i]),
+            "lat_deg": float(lat),
+            "lon_deg": float(lon),
+        },
+        "psr_period_utc": ds.attrs["psr_period_utc"],
+        "psr_area_km2": float((ds["psr"].values.astype(bool) * area_km2).sum()),
+        "psr_fraction": float(ds["psr"].values.mean()),
+        "edge_limited_cells": int(ds["edge_limited"].values.sum()),
+        "files": files,
+        "elapsed_s": round(seconds, 2),
+    }
+    if "earth_visibility" in ds:
+        out["mean_earth_visibility"] = float(np.nanmean(ds["earth_visibility"].values))
+    return out
+
+
+@illumination_app.command("map")
+def illumination_map(
+    dem: Annotated[str, typer.Option("--dem", help="DEM: GeoTIFF, PDS3 IMG/LBL or builtin:NAME.")],
+    start: Annotated[str, typer.Option("--start", help="Period start, UTC (a date means 00:00Z).")],
+    end: Annotated[str, typer.Option("--end", help="Period end, UTC (inclusive).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (created; files replaced atomically).")],
+    step: Annotated[str, typer.Option("--step", help="Time step: 30min, 2h, 1d ...")] = "2h",
+    height_m: Annotated[float, typer.Option("--height-m", help="Observer height above the terrain [m].")] = 0.0,
+    n_azimuth: Annotated[int, typer.Option("--n-azimuth", help="Horizon azimuths.")] = 360,
+    far_field: Annotated[bool, typer.Option(help="Use the bundled coarser DEMs beyond the DEM.")] = True,
+    psr_years: Annotated[
+        float,
+        typer.Option("--psr-years", help="PSR period in years from --start (18.6 = full cycle; 0 = the map period)."),
+    ] = 18.6,
+    backend: Annotated[str, typer.Option("--backend", help="auto, cpu or cuda.")] = "auto",
+    cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps ($LUPEX_CACHE_DIR).")] = True,
+) -> None:
+    """Maps of mean illumination, PSRs, longest darkness, Earth visibility and longest Earth outage (COGs + PNGs)."""
+    from lupex.ephemeris import time_range
+    from lupex.illumination import horizon_map, illumination_stats
+    from lupex.io import read_dem, write_geotiff
+    from lupex.io.tables import write_bytes, write_json
+    from lupex.reporting import map_quicklook_png
+
+    began = time.perf_counter()
+    time_range(start, end, step)  # refuse bad times before any long computation
+    terrain = read_dem(dem)
+    if backend not in ("auto", "cpu", "cuda"):
+        raise typer.BadParameter(f"--backend {backend!r}: use auto, cpu or cuda")
+    with RichProgress("horizon map") as bar:
+        horizon = horizon_map(
+            terrain,
+            n_azimuth,
+            height_m,
+            "auto" if far_field else None,
+            backend=backend,  # type: ignore[arg-type]
+            cache=cache,
+            progress=bar,
+        )
+    with RichProgress("illumination statistics") as bar:
+        ds = illumination_stats(
+            terrain,
+            start,
+            end,
+            step,
+            observer_height_m=height_m,
+            horizon=horizon,
+            psr_years=psr_years if psr_years > 0 else None,
+            progress=bar,
+        )
+    files = []
+    for name, (title, units, cmap, vmin, vmax) in MAP_LAYERS.items():
+        layer = ds[name]
+        layer.attrs["crs"] = ds.attrs["crs"]
+        tif = write_geotiff(layer, out / f"{name}.tif")
+        png = write_bytes(
+            map_quicklook_png(
+                layer,
+                f"{title}\n{ds.attrs['start_utc']} .. {ds.attrs['end_utc']}, +{height_m:g} m",
+                units,
+                cmap,
+                vmin,
+                vmax,
+            ),
+            out / f"{name}.png",
+        )
+        files += [str(tif), str(png)]
+    summary = _summary(ds, files, time.perf_counter() - began)
+    write_json(summary, out / "summary.json")
+    summary["files"].append(str(out / "summary.json"))
+    sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+
+
+@illumination_app.command("site")
+def illumination_site(
+    lat: Annotated[float, typer.Option("--lat", help="Site latitude [deg].")],
+    lon: Annotated[float, typer.Option("--lon", help="Site east longitude [deg].")],
+    start: Annotated[str, typer.Option("--start", help="Period start, UTC.")],
+    end: Annotated[str, typer.Option("--end", help="Period end, UTC (inclusive).")],
+    step: Annotated[str, typer.Option("--step", help="Time step: 30min, 2h, 1d ...")] = "1h",
+    height_m: Annotated[float, typer.Option("--height-m", help="Observer height above the terrain [m].")] = 0.0,
+    dem: Annotated[
+        str | None, typer.Option("--dem", help="DEM (default: finest bundled DEM covering the site).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the series to FILE.csv or FILE.json.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a polar horizon plot to FILE.png.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {summary, series} as JSON on stdout.")] = False,
+) -> None:
+    """Sun elevation, horizon at the Sun, visible fraction, Earth elevation and visibility at one site."""
+    from lupex.illumination import site_illumination
+    from lupex.io import read_dem
+    from lupex.io.tables import write_bytes, write_csv, write_json
+    from lupex.reporting import horizon_polar_png
+
+    if out is not None and out.suffix.lower() not in (".csv", ".json"):
+        raise typer.BadParameter(f"--out {str(out)!r} must end in .csv or .json")
+    if plot is not None and plot.suffix.lower() != ".png":
+        raise typer.BadParameter(f"--plot {str(plot)!r} must end in .png")
+    terrain = read_dem(dem) if dem else None
+    result = site_illumination(lat, lon, start, end, step, observer_height_m=height_m, dem=terrain)
+    records = result.records()
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            write_csv(records, out)
+        else:
+            write_json({"summary": result.summary(), "series": records}, out)
+    if plot is not None:
+        write_bytes(horizon_polar_png(result), plot)
+    if as_json:
+        sys.stdout.write(json.dumps({"summary": result.summary(), "series": records}, indent=2, allow_nan=False) + "\n")
+    elif out is None:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0].keys()))
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        summary = result.summary()
+        for key, value in summary.items():
+            text = f"{value:.4f}" if isinstance(value, float) and math.isfinite(value) else str(value)
+            sys.stdout.write(f"{key}: {text}\n")

@@ -1,0 +1,305 @@
+"""Horizon maps: elevation of the terrain horizon in every azimuth from every DEM cell.
+
+The numeric work is done by :mod:`lupex.core.horizon` (CPU, numba) or :mod:`lupex.core.horizon_cuda`
+(GPU, numba.cuda); this module validates inputs, chooses the backend and the far field, caches results on
+disk and wraps them as an :class:`xarray.DataArray`. Model card: docs/models/horizon.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+
+from lupex.constants import MOON_RADIUS_M
+from lupex.core.horizon import horizon_map_cpu
+from lupex.defaults import default
+from lupex.errors import InputError, LupexError
+from lupex.io.cache import content_key, default_cache_dir, read_cache_entry, write_cache_entry
+from lupex.terrain.dem import builtin_dem, check_dem
+
+__all__ = ["ALGORITHM_VERSION", "available_backends", "far_field_for", "horizon_map", "horizon_profile_at"]
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the horizon algorithm's results change (part of the cache key).
+ALGORITHM_VERSION = "sweep-hull-1"
+
+Backend = Literal["auto", "cpu", "cuda"]
+
+
+def _cuda_usable() -> bool:
+    try:
+        from lupex.core import horizon_cuda
+    except ImportError:
+        return False
+    return bool(horizon_cuda.cuda_available())
+
+
+def available_backends() -> list[str]:
+    """Backends usable in this process: always ``"cpu"``; ``"cuda"`` with lupex[gpu] and a CUDA GPU."""
+    return ["cpu", "cuda"] if _cuda_usable() else ["cpu"]
+
+
+def _resolve_backend(backend: str) -> str:
+    if backend not in ("auto", "cpu", "cuda"):
+        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
+    if backend == "auto":
+        return "cuda" if _cuda_usable() else "cpu"
+    if backend == "cuda" and not _cuda_usable():
+        raise LupexError(
+            "backend 'cuda' was asked for but no usable CUDA GPU was found; install lupex[gpu] on a machine "
+            "with an NVIDIA GPU, or use backend='cpu'"
+        )
+    return backend
+
+
+def far_field_for(dem: xr.DataArray) -> list[xr.DataArray]:
+    """The bundled far-field DEMs for ``dem``: those coarser than it, finest first.
+
+    For the 10 m ridge DEM that is the 240 m south-pole crop and then the 1.79 km cap; for the 240 m crop,
+    the 1.79 km cap (heights unaltered poleward of 79 S).
+    """
+    res = float(dem.attrs["res_m"])
+    out = []
+    for name in ("south_pole_240m", "far_field_1787m"):
+        candidate = builtin_dem(name)
+        if float(candidate.attrs["res_m"]) > res * 1.5:
+            out.append(candidate)
+    return out
+
+
+def _dem_grid(dem: xr.DataArray) -> tuple[np.ndarray, float, float, float]:
+    res = float(dem.attrs["res_m"])
+    x0 = float(dem["x"].values[0]) - res / 2
+    y0 = float(dem["y"].values[0]) + res / 2
+    return np.ascontiguousarray(dem.values, dtype=np.float64), x0, y0, res
+
+
+def horizon_map(
+    dem: xr.DataArray,
+    n_azimuth: int = 360,
+    observer_height_m: float = 0.0,
+    far_field: Sequence[xr.DataArray] | Literal["auto"] | None = "auto",
+    *,
+    body_radius_m: float = MOON_RADIUS_M,
+    max_distance_m: float | None = None,
+    backend: Backend = "auto",
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: Any = None,
+) -> xr.DataArray:
+    """Terrain horizon elevation from every cell in ``n_azimuth`` grid azimuths.
+
+    Parameters
+    ----------
+    dem : xarray.DataArray
+        lupex DEM (heights [m] above the sphere, dims ``y, x``, lunar south polar stereographic grid).
+    n_azimuth : int, default 360
+        Number of azimuths, ``k * 360 / n_azimuth`` degrees clockwise from grid north (+y). [-]
+    observer_height_m : float, default 0
+        Eye height above the terrain at each cell centre (0 surface, 2 rover mast, 10 tower). [m]
+    far_field : sequence of DataArray, "auto" or None, default "auto"
+        Coarser DEMs for terrain beyond ``dem`` (finest first). ``"auto"`` uses the bundled 240 m crop
+        and 1.79 km cap where coarser than ``dem``; ``None`` uses none (then cells whose rays leave the DEM
+        early are flagged in the ``edge_limited`` coordinate and a warning is logged).
+    body_radius_m : float, default 1737400
+        Sphere radius for the curvature drop (6371000 reproduces GRASS r.horizon). [m]
+    max_distance_m : float, optional
+        Ray reach along the ground; default ``defaults.horizon_max_distance_m`` (200 km). [m]
+    backend : {"auto", "cpu", "cuda"}
+        ``auto`` takes the GPU when lupex[gpu] and a CUDA device are present.
+    cache : bool, default True
+        Reuse / store the result under ``cache_dir`` keyed by the DEM's content and every parameter.
+    cache_dir : path, optional
+        Default ``$LUPEX_CACHE_DIR`` or ``~/.cache/lupex``.
+    progress : tqdm-like, optional
+        Gets ``total`` set to ``n_azimuth`` and ``update(n)`` calls.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``horizon_deg`` float32, dims ``(azimuth, y, x)``, coordinate ``azimuth`` [deg, grid], boolean
+        coordinate ``edge_limited (y, x)``. Local (north-referenced) azimuth = grid azimuth - longitude.
+    """
+    check_dem(dem)
+    if isinstance(n_azimuth, bool) or not isinstance(n_azimuth, (int, np.integer)) or not 4 <= n_azimuth <= 7200:
+        raise InputError(f"n_azimuth {n_azimuth!r} must be an integer from 4 to 7200")
+    if not (math.isfinite(observer_height_m) and 0.0 <= observer_height_m <= 10_000.0):
+        raise InputError(f"observer_height_m {observer_height_m!r} must be in [0, 10000] metres above the terrain")
+    if not (math.isfinite(body_radius_m) and body_radius_m > 1000.0):
+        raise InputError(f"body_radius_m {body_radius_m!r} must be a radius in metres, e.g. 1737400")
+    reach = default("horizon_max_distance_m") if max_distance_m is None else float(max_distance_m)
+    if not (math.isfinite(reach) and reach > 0):
+        raise InputError(f"max_distance_m {max_distance_m!r} must be a positive distance in metres")
+    fields = far_field_for(dem) if isinstance(far_field, str) and far_field == "auto" else list(far_field or [])
+    for field in fields:
+        check_dem(field)
+    chosen = _resolve_backend(backend)
+    z, x0, y0, res = _dem_grid(dem)
+    far = [_dem_grid(f) for f in fields]
+    azimuths_deg = np.arange(n_azimuth) * (360.0 / n_azimuth)
+    key = content_key(
+        ALGORITHM_VERSION,
+        z,
+        x0,
+        y0,
+        res,
+        *[p for f in far for p in f],
+        int(n_azimuth),
+        float(observer_height_m),
+        float(body_radius_m),
+        reach,
+    )
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "horizon"
+    stored = read_cache_entry(folder, key) if cache else None
+    if progress is not None:
+        progress.total = n_azimuth
+    if stored is not None:
+        horizon_rad = stored["horizon_rad"]
+        edge = stored["edge_limited"].astype(bool)
+        log.info("horizon map %s loaded from cache", key[:12])
+        if progress is not None:
+            progress.update(n_azimuth)
+    else:
+        horizon_rad, edge = _compute(
+            chosen, z, x0, y0, res, np.radians(azimuths_deg), observer_height_m, body_radius_m, reach, far, progress
+        )
+        if cache:
+            try:
+                write_cache_entry(folder, key, {"horizon_rad": horizon_rad, "edge_limited": edge.astype(np.uint8)})
+            except LupexError as err:
+                log.warning("horizon cache not written: %s", err)
+    n_edge = int(edge.sum())
+    if n_edge:
+        log.warning(
+            "%d of %d cells have rays that leave the terrain data before %.0f km (edge_limited); add a far "
+            "field to cover them",
+            n_edge,
+            edge.size,
+            reach / 1000.0,
+        )
+    horizon_deg = np.degrees(horizon_rad, out=horizon_rad if stored is None else None).astype(np.float32, copy=False)
+    return xr.DataArray(
+        horizon_deg,
+        dims=("azimuth", "y", "x"),
+        coords={"azimuth": azimuths_deg, "y": dem["y"], "x": dem["x"], "edge_limited": (("y", "x"), edge)},
+        name="horizon_deg",
+        attrs={
+            "units": "deg",
+            "azimuth_reference": "grid north (+y), clockwise; local azimuth = grid azimuth - longitude",
+            "observer_height_m": float(observer_height_m),
+            "body_radius_m": float(body_radius_m),
+            "max_distance_m": reach,
+            "far_field": [str(f.attrs.get("source", "")) for f in fields],
+            "crs": dem.attrs.get("crs"),
+            "res_m": res,
+            "algorithm": ALGORITHM_VERSION,
+            "backend": chosen,
+            "cache_key": key,
+        },
+    )
+
+
+def _compute(
+    backend: str,
+    z: np.ndarray,
+    x0: float,
+    y0: float,
+    res: float,
+    azimuths_rad: np.ndarray,
+    observer_height_m: float,
+    body_radius_m: float,
+    reach: float,
+    far: list[tuple[np.ndarray, float, float, float]],
+    progress: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    n_az = azimuths_rad.size
+    if backend == "cuda":
+        from lupex.core.horizon_cuda import horizon_map_cuda
+
+        out, edge = horizon_map_cuda(z, x0, y0, res, azimuths_rad, observer_height_m, body_radius_m, reach, far)
+        if progress is not None:
+            progress.update(n_az)
+        return out, np.asarray(edge, dtype=bool)
+    out = np.empty((n_az, *z.shape), dtype=np.float32)
+    edge = np.zeros(z.shape, dtype=bool)
+    batch = max(8, n_az // 8)
+    for start in range(0, n_az, batch):
+        part, part_edge = horizon_map_cpu(
+            z, x0, y0, res, azimuths_rad[start : start + batch], observer_height_m, body_radius_m, reach, far
+        )
+        out[start : start + batch] = part
+        edge |= np.asarray(part_edge, dtype=bool)
+        if progress is not None:
+            progress.update(min(batch, n_az - start))
+    return out, edge
+
+
+def horizon_profile_at(
+    dem: xr.DataArray,
+    x_m: float,
+    y_m: float,
+    n_azimuth: int = 360,
+    observer_height_m: float = 0.0,
+    far_field: Sequence[xr.DataArray] | Literal["auto"] | None = "auto",
+    *,
+    body_radius_m: float = MOON_RADIUS_M,
+    max_distance_m: float | None = None,
+) -> xr.DataArray:
+    """Horizon profile [deg] at the DEM cell nearest to (x_m, y_m), by dense ray sampling (float64).
+
+    Uses the brute-force reference (exact spherical geometry, samples every quarter cell) because one
+    site does not justify a whole-map sweep. Returns dims ``(azimuth,)`` with attrs ``cell_x_m``,
+    ``cell_y_m``, ``cell_height_m`` of the cell used.
+    """
+    from lupex.core.horizon_reference import horizon_reference
+
+    check_dem(dem)
+    xs = dem["x"].values
+    ys = dem["y"].values
+    res = float(dem.attrs["res_m"])
+    if not (xs[0] - res / 2 <= x_m <= xs[-1] + res / 2 and ys[-1] - res / 2 <= y_m <= ys[0] + res / 2):
+        raise InputError(
+            f"point ({x_m:.0f}, {y_m:.0f}) m lies outside the DEM {dem.attrs.get('source', '')!r}; choose a DEM "
+            "that covers the site"
+        )
+    j = int(np.clip(np.round((x_m - xs[0]) / res), 0, xs.size - 1))
+    i = int(np.clip(np.round((ys[0] - y_m) / res), 0, ys.size - 1))
+    fields = far_field_for(dem) if isinstance(far_field, str) and far_field == "auto" else list(far_field or [])
+    if not fields and far_field is None:
+        log.warning("no far field: terrain beyond the DEM is ignored")
+    z, x0, y0, _ = _dem_grid(dem)
+    reach = default("horizon_max_distance_m") if max_distance_m is None else float(max_distance_m)
+    azimuths_deg = np.arange(n_azimuth) * (360.0 / n_azimuth)
+    profile = horizon_reference(
+        z,
+        x0,
+        y0,
+        res,
+        np.radians(azimuths_deg),
+        observer_height_m,
+        body_radius_m,
+        reach,
+        [_dem_grid(f) for f in fields],
+        [(i, j)],
+    )[:, 0]
+    return xr.DataArray(
+        np.degrees(profile),
+        dims=("azimuth",),
+        coords={"azimuth": azimuths_deg},
+        name="horizon_deg",
+        attrs={
+            "units": "deg",
+            "cell_x_m": float(xs[j]),
+            "cell_y_m": float(ys[i]),
+            "cell_height_m": float(z[i, j]),
+            "observer_height_m": float(observer_height_m),
+            "azimuth_reference": "grid",
+        },
+    )

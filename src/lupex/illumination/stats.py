@@ -1,0 +1,317 @@
+"""Illumination and Earth-visibility statistics maps over a period, streamed over time.
+
+Memory stays bounded: the kernel walks each cell's time series once (no (time, y, x) cube is ever held);
+outputs are 2-D maps. Model card: docs/models/illumination.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+
+from lupex.constants import MOON_RADIUS_M
+from lupex.core.visibility import illumination_stats_kernel, kernel_time_args
+from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, time_range, valid_time_range
+from lupex.errors import InputError
+from lupex.illumination.horizon import horizon_map
+from lupex.terrain.dem import check_dem
+
+__all__ = ["PRECESSION_PERIOD_YEARS", "illumination_stats", "psr_envelope_directions"]
+
+log = logging.getLogger(__name__)
+
+#: Lunar nodal precession period (18.6 years): the Sun's declination pattern at the Moon repeats.
+PRECESSION_PERIOD_YEARS = 18.6
+_YEAR_S = 365.25 * 86400.0
+_BLOCK_ARC_RAD = 0.08  # block length: the Sun sweeps at most ~4.6 deg per block (chord sag < 0.05 deg)
+_ENVELOPE_BIN_DEG = 0.25
+
+
+def _block_length(dirs: np.ndarray, longest: int = 64) -> int:
+    """Steps per fine block so that the direction sweeps about 4.6 deg (chord sag < 0.05 deg)."""
+    if dirs.shape[0] < 2:
+        return 1
+    steps = np.sqrt(((dirs[1:] - dirs[:-1]) ** 2).sum(axis=1))
+    per_step = float(np.percentile(steps, 99)) if steps.size else 0.0
+    if per_step <= 0:
+        return longest
+    return int(np.clip(_BLOCK_ARC_RAD / per_step, 1, longest))
+
+
+def psr_envelope_directions(start: Any, years: float = PRECESSION_PERIOD_YEARS) -> tuple[np.ndarray, float, str, str]:
+    """The Sun's highest directions over a precession cycle, per 0.25 deg of solar longitude.
+
+    Seen from anywhere near the south pole, the Sun at a given solar longitude (MOON_ME) is highest when its
+    declination is most southern (d sin e / d decl = -cos(colatitude) < 0 for colatitudes < 90 deg). So a
+    cell that never sees any part of the Sun in these directions, widened by the period's largest solar
+    radius, never sees it at all during the cycle. The Sun is sampled hourly over ``years`` from ``start``
+    (shifted earlier when the cycle would run past the ephemeris end).
+
+    Returns
+    -------
+    dirs : (n, 3)
+        Unit vectors (MOON_ME) ordered by solar longitude [-].
+    radius_rad : float
+        Largest apparent solar radius over the cycle [rad].
+    first, last : str
+        The cycle's UTC bounds.
+    """
+    first_valid, last_valid = valid_time_range()
+    t0 = np.datetime64(time_range(start, start, "1h")[0])
+    span = np.timedelta64(int(years * _YEAR_S), "s")
+    if t0 + span > last_valid:
+        t0 = last_valid - span
+    if t0 < first_valid:
+        raise InputError(f"a {years}-year PSR period does not fit in the ephemeris range; use fewer years")
+    times = time_range(t0, t0 + span, "1h")
+    vectors = moon_centred_vectors(times)
+    dirs = vectors.sun_me_km / np.linalg.norm(vectors.sun_me_km, axis=1)[:, None]
+    longitude = np.degrees(np.arctan2(dirs[:, 1], dirs[:, 0])) % 360.0
+    bins = np.floor(longitude / _ENVELOPE_BIN_DEG).astype(np.int64)
+    order = np.lexsort((dirs[:, 2], bins))  # by bin, then most southern first
+    first_in_bin = np.ones(order.size, dtype=bool)
+    first_in_bin[1:] = bins[order][1:] != bins[order][:-1]
+    chosen = order[first_in_bin]
+    radius = float(np.radians(vectors.sun_angular_radius_deg.max()))
+    return dirs[chosen], radius, format_utc(times[0]), format_utc(times[-1])
+
+
+def _check_horizon(horizon: xr.DataArray, dem: xr.DataArray) -> None:
+    if not isinstance(horizon, xr.DataArray) or horizon.dims != ("azimuth", "y", "x"):
+        raise InputError("horizon must be a DataArray from lupex.illumination.horizon_map (dims azimuth, y, x)")
+    if horizon.sizes["y"] != dem.sizes["y"] or horizon.sizes["x"] != dem.sizes["x"]:
+        raise InputError("horizon map and dem have different grids; compute the horizon map from this dem")
+    az = horizon["azimuth"].values
+    if not np.allclose(az, np.arange(az.size) * 360.0 / az.size):
+        raise InputError("horizon azimuths must be evenly spaced from 0 (as horizon_map makes them)")
+
+
+def illumination_stats(
+    dem: xr.DataArray,
+    start: Any,
+    end: Any,
+    step: Any = "1h",
+    *,
+    observer_height_m: float = 0.0,
+    n_azimuth: int = 360,
+    far_field: Sequence[xr.DataArray] | Literal["auto"] | None = "auto",
+    horizon: xr.DataArray | None = None,
+    psr_years: float | None = PRECESSION_PERIOD_YEARS,
+    earth: bool = True,
+    body_radius_m: float = MOON_RADIUS_M,
+    backend: Literal["auto", "cpu", "cuda"] = "auto",
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: Any = None,
+) -> xr.Dataset:
+    """Sunlight and Earth-visibility statistics for every DEM cell over a period.
+
+    Parameters
+    ----------
+    dem : xarray.DataArray
+        lupex DEM.
+    start, end : time-like
+        UTC period bounds (``end`` included when on the step grid).
+    step : str or float, default "1h"
+        Time step (``30min``, ``2h``...) or seconds.
+    observer_height_m : float, default 0
+        Observer height above the terrain (0, 2 for a rover mast, 10 for a tower). [m]
+    n_azimuth : int, default 360
+        Azimuths of the horizon map (when ``horizon`` is not given).
+    far_field : sequence of DataArray, "auto" or None
+        Far-field DEMs for the horizon map (see :func:`horizon_map`).
+    horizon : xarray.DataArray, optional
+        A precomputed :func:`horizon_map` of ``dem`` (at the same observer height).
+    psr_years : float or None, default 18.6
+        Period for the PSR mask: a full precession cycle from ``start`` (evaluated on the Sun's envelope,
+        see :func:`psr_envelope_directions`); ``None`` takes the statistics period itself.
+    earth : bool, default True
+        Also compute Earth visibility (centre above the horizon, with per-cell parallax).
+    body_radius_m : float
+        Lunar radius [m].
+    backend, cache, cache_dir :
+        Passed to :func:`horizon_map`.
+    progress : tqdm-like, optional
+        ``total`` is set to the number of DEM rows, ``update`` called per row chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mean_illumination`` (fraction of the solar disk visible, time average) [-],
+        ``psr`` (uint8, 1 = no part of the Sun ever visible over the PSR period),
+        ``longest_darkness_h`` (longest run of steps with no part of the Sun visible) [h],
+        ``earth_visibility`` (fraction of steps with the Earth's centre above the horizon) [-],
+        ``longest_earth_outage_h`` [h], ``first_sunlit_utc`` / ``last_sunlit_utc`` (NaT if never),
+        coordinate ``edge_limited``; attrs describe the period and definitions.
+    """
+    check_dem(dem)
+    times = time_range(start, end, step)
+    step_s = parse_duration_s(step)
+    if times.size > 2_000_000:
+        raise InputError(f"the period has {times.size} steps; use a larger step (at most 2,000,000 steps)")
+    if psr_years is not None and not (math.isfinite(psr_years) and 0 < psr_years <= 100):
+        raise InputError(f"psr_years {psr_years!r} must be a positive number of years (18.6 for a full cycle)")
+    if horizon is None:
+        horizon = horizon_map(
+            dem,
+            n_azimuth,
+            observer_height_m,
+            far_field,
+            body_radius_m=body_radius_m,
+            backend=backend,
+            cache=cache,
+            cache_dir=cache_dir,
+        )
+    else:
+        _check_horizon(horizon, dem)
+        if not math.isclose(float(horizon.attrs.get("observer_height_m", observer_height_m)), observer_height_m):
+            raise InputError(
+                f"horizon was computed for observer_height_m = {horizon.attrs.get('observer_height_m')}, not "
+                f"{observer_height_m}; pass the matching height or recompute the horizon map"
+            )
+    vectors = moon_centred_vectors(times)
+    sun_dist_m = np.linalg.norm(vectors.sun_me_km, axis=1) * 1000.0
+    sun_dir = vectors.sun_me_km * 1000.0 / sun_dist_m[:, None]
+    sun_inv = 1.0 / sun_dist_m
+    sun_radius = np.radians(vectors.sun_angular_radius_deg)
+    earth_m = vectors.earth_me_km * 1000.0
+    max_r = body_radius_m + float(np.nanmax(dem.values)) + observer_height_m
+    earth_unit = earth_m / np.linalg.norm(earth_m, axis=1)[:, None]
+    time_args = kernel_time_args(
+        sun_dir, sun_inv, earth_m, max_r, _block_length(sun_dir), earth_block=_block_length(earth_unit, 256)
+    )
+    envelope = None
+    if psr_years is not None:
+        env_dirs, env_radius, env_first, env_last = psr_envelope_directions(times[0], psr_years)
+        # parallax at the Sun's closest (1 / 1.47e11 m) lowers every envelope direction by the most it can
+        env_inv = np.full(env_dirs.shape[0], 1.0 / 1.47e11)
+        env_args = kernel_time_args(env_dirs, env_inv, np.array([[3.8e8, 0.0, 0.0], [3.8e8, 0.0, 0.0]]), max_r, 8)
+        envelope = (env_dirs, env_inv, np.full(env_dirs.shape[0], env_radius), *env_args[:4])
+    z = np.asarray(dem.values, dtype=np.float64)
+    x = np.asarray(dem["x"].values, dtype=np.float64)
+    y = np.asarray(dem["y"].values, dtype=np.float64)
+    ny, nx = z.shape
+    nt = times.size
+    out = {name: np.zeros((ny, nx), dtype=np.float32) for name in ("mean", "dark", "earth", "outage")}
+    first = np.full((ny, nx), -1, dtype=np.int32)
+    last = np.full((ny, nx), -1, dtype=np.int32)
+    psr = np.zeros((ny, nx), dtype=np.uint8)
+    dummy_earth = np.array([[3.8e8, 0.0, 0.0]])
+    dummy_starts = np.array([0, 1], dtype=np.int64)
+    dummy_dev = np.zeros(1)
+    rows_per_chunk = max(1, min(ny, 2_000_000 // max(1, nx * 8)))
+    if progress is not None:
+        progress.total = ny
+    horizon_values = horizon.values
+    for r0 in range(0, ny, rows_per_chunk):
+        r1 = min(ny, r0 + rows_per_chunk)
+        h_rad = np.radians(horizon_values[:, r0:r1, :]).astype(np.float32)
+        sums, dark, lit0, lit1, seen, outage = illumination_stats_kernel(
+            h_rad,
+            z[r0:r1],
+            x,
+            y[r0:r1],
+            observer_height_m,
+            body_radius_m,
+            sun_dir,
+            sun_inv,
+            sun_radius,
+            *time_args[:4],
+            earth_m,
+            *time_args[4:],
+            earth,
+        )
+        out["mean"][r0:r1] = sums / nt
+        out["dark"][r0:r1] = dark * step_s / 3600.0
+        out["earth"][r0:r1] = seen / nt
+        out["outage"][r0:r1] = outage * step_s / 3600.0
+        first[r0:r1] = lit0
+        last[r0:r1] = lit1
+        if envelope is None:
+            psr[r0:r1] = lit0 < 0
+        else:
+            env_sums = illumination_stats_kernel(
+                h_rad,
+                z[r0:r1],
+                x,
+                y[r0:r1],
+                observer_height_m,
+                body_radius_m,
+                *envelope,
+                dummy_earth,
+                dummy_starts,
+                dummy_dev,
+                False,
+            )[0]
+            psr[r0:r1] = env_sums <= 0.0
+        if progress is not None:
+            progress.update(r1 - r0)
+    invalid = ~np.isfinite(z) | ~np.isfinite(horizon_values).all(axis=0)
+    if invalid.any():  # voids kept as NaN: no statistics there
+        for name in ("mean", "dark", "earth", "outage"):
+            out[name][invalid] = np.nan
+        first[invalid] = -1
+        last[invalid] = -1
+        psr[invalid] = 0
+    step_ns = np.timedelta64(round(step_s * 1e9), "ns")
+    first_time = np.where(first >= 0, times[0] + first.astype(np.int64) * step_ns, np.datetime64("NaT"))
+    last_time = np.where(last >= 0, times[0] + last.astype(np.int64) * step_ns, np.datetime64("NaT"))
+    coords = {"y": dem["y"], "x": dem["x"], "edge_limited": (("y", "x"), horizon["edge_limited"].values)}
+    dims = ("y", "x")
+    psr_period = (
+        f"{env_first} .. {env_last}" if envelope is not None else f"{format_utc(times[0])} .. {format_utc(times[-1])}"
+    )
+    ds = xr.Dataset(
+        {
+            "mean_illumination": (
+                dims,
+                out["mean"],
+                {"units": "1", "long_name": "time-averaged visible fraction of the solar disk"},
+            ),
+            "psr": (
+                dims,
+                psr,
+                {"units": "1", "long_name": f"permanently shadowed (no part of the Sun) over {psr_period}"},
+            ),
+            "longest_darkness_h": (
+                dims,
+                out["dark"],
+                {"units": "h", "long_name": "longest continuous time with no part of the Sun visible"},
+            ),
+            "earth_visibility": (
+                dims,
+                out["earth"],
+                {"units": "1", "long_name": "fraction of time the Earth's centre is above the horizon"},
+            ),
+            "longest_earth_outage_h": (
+                dims,
+                out["outage"],
+                {"units": "h", "long_name": "longest continuous time with the Earth's centre below the horizon"},
+            ),
+            "first_sunlit_utc": (dims, first_time.astype("datetime64[ns]")),
+            "last_sunlit_utc": (dims, last_time.astype("datetime64[ns]")),
+        },
+        coords=coords,
+        attrs={
+            "start_utc": format_utc(times[0]),
+            "end_utc": format_utc(times[-1]),
+            "step_s": step_s,
+            "n_times": int(nt),
+            "observer_height_m": float(observer_height_m),
+            "psr_period_utc": psr_period,
+            "crs": dem.attrs.get("crs"),
+            "res_m": float(dem.attrs["res_m"]),
+            "source": str(dem.attrs.get("source", "")),
+            "far_field": list(horizon.attrs.get("far_field", [])),
+            "runs_note": "darkness/outage runs touching the period's ends are truncated by the period",
+        },
+    )
+    if not earth:
+        ds = ds.drop_vars(["earth_visibility", "longest_earth_outage_h"])
+    return ds

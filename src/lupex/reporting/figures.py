@@ -1,0 +1,105 @@
+"""PNG figures rendered in memory with matplotlib (Agg); the io layer writes them."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+
+def _figure(**kwargs: Any) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def map_quicklook_png(
+    array: xr.DataArray,
+    title: str,
+    units: str,
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> bytes:
+    """Quick-look PNG of a 2-D map (x, y in km; polar stereographic, +y toward longitude 0)."""
+    fig = _figure(figsize=(6.4, 5.4))
+    ax = fig.add_subplot(1, 1, 1)
+    x = array["x"].values / 1000.0
+    y = array["y"].values / 1000.0
+    values = np.asarray(array.values, dtype=np.float64)
+    image = ax.imshow(
+        values,
+        extent=(x[0], x[-1], y[-1], y[0]),
+        origin="upper",
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        interpolation="nearest",
+    )
+    fig.colorbar(image, ax=ax, label=units, shrink=0.85)
+    ax.set_xlabel("x [km] (toward 90 E)")
+    ax.set_ylabel("y [km] (toward 0 E)")
+    ax.set_title(title, fontsize=10)
+    return _png(fig)
+
+
+def horizon_polar_png(result: Any) -> bytes:
+    """Polar plot of a site's horizon profile with the Sun's and Earth's paths (local azimuth, north up).
+
+    ``result`` is a :class:`lupex.illumination.SiteIllumination`. Radius is elevation [deg] (outward = lower),
+    so the terrain horizon is a filled band and the bodies' tracks show where they clear it.
+    """
+    profile = result.horizon
+    az = np.radians(np.append(profile["azimuth"].values, profile["azimuth"].values[0] + 360.0))
+    h = np.append(profile.values, profile.values[0])
+    sun_el = result.sun_elevation_deg
+    earth_el = result.earth_elevation_deg
+    top = float(max(np.nanmax(h), np.nanmax(sun_el), np.nanmax(earth_el))) + 1.0
+    bottom = float(min(np.nanmin(h), np.nanmin(sun_el), np.nanmin(earth_el))) - 1.0
+    fig = _figure(figsize=(6.4, 6.6))
+    ax = fig.add_subplot(1, 1, 1, projection="polar")
+    ax.set_theta_zero_location("N")
+    ax.set_theta_direction(-1)  # clockwise, as azimuths
+    radius = top - h
+    ax.fill_between(az, radius, top - bottom, color="0.55", alpha=0.8, label="terrain")
+    ax.plot(az, radius, color="0.2", lw=0.8)
+    lit = result.sun_visible_fraction > 0
+    ax.scatter(np.radians(result.sun_azimuth_deg[lit]), top - sun_el[lit], s=3, color="orange", label="Sun (visible)")
+    ax.scatter(
+        np.radians(result.sun_azimuth_deg[~lit]), top - sun_el[~lit], s=3, color="saddlebrown", label="Sun (hidden)"
+    )
+    seen = result.earth_visible
+    ax.scatter(
+        np.radians(result.earth_azimuth_deg[seen]), top - earth_el[seen], s=3, color="tab:blue", label="Earth (visible)"
+    )
+    ax.scatter(
+        np.radians(result.earth_azimuth_deg[~seen]),
+        top - earth_el[~seen],
+        s=3,
+        color="navy",
+        alpha=0.4,
+        label="Earth (hidden)",
+    )
+    ax.set_ylim(0, top - bottom)
+    ticks = np.arange(np.ceil(bottom), np.floor(top) + 1, max(1, round((top - bottom) / 6)))
+    ax.set_yticks(top - ticks)
+    ax.set_yticklabels([f"{t:+.0f} deg" for t in ticks], fontsize=7)
+    site = result.site
+    ax.set_title(
+        f"Horizon at {site.lat_deg:.4f}, {site.lon_deg:.4f} (+{result.observer_height_m:g} m), local azimuth\n"
+        f"{result.summary()['start_utc']} .. {result.summary()['end_utc']}",
+        fontsize=9,
+    )
+    ax.legend(loc="lower left", bbox_to_anchor=(-0.1, -0.15), fontsize=7, ncol=3)
+    return _png(fig)

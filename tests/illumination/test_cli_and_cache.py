@@ -1,0 +1,226 @@
+"""`lupex illumination map/site` end to end, and the horizon cache (atomic, corruption detected)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import rasterio
+
+from lupex.cli.main import main
+from lupex.illumination import horizon_map
+from lupex.io import write_geotiff
+from lupex.terrain.synthetic import bowl_crater
+
+
+@pytest.fixture(scope="module")
+def crop_tif(tmp_path_factory, dem240):
+    path = tmp_path_factory.mktemp("dem") / "shackleton.tif"
+    crop = dem240.sel(x=slice(2000, 13000), y=slice(-1000, -12000))  # Shackleton, 46 x 46 cells
+    write_geotiff(crop, path)
+    return path
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_map_writes_cogs_pngs_and_json_summary(capsys, tmp_path, crop_tif, monkeypatch):
+    monkeypatch.setenv("LUPEX_CACHE_DIR", str(tmp_path / "cache"))
+    out_dir = tmp_path / "maps"
+    code, out, err = run(
+        capsys,
+        "illumination",
+        "map",
+        "--dem",
+        str(crop_tif),
+        "--start",
+        "2028-01-01",
+        "--end",
+        "2028-02-01",
+        "--step",
+        "6h",
+        "--height-m",
+        "2",
+        "--out",
+        str(out_dir),
+        "--n-azimuth",
+        "90",
+        "--psr-years",
+        "0",
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    names = ["mean_illumination", "psr", "longest_darkness_h", "earth_visibility", "longest_earth_outage_h"]
+    for name in names:
+        with rasterio.open(out_dir / f"{name}.tif") as src:
+            assert src.crs is not None and "South Polar" in src.crs.to_wkt()
+            assert src.width == 46 and src.height == 46
+            assert src.overviews(1) is not None  # written as a COG
+            data = src.read(1)
+        assert np.isfinite(data).all()
+        assert (out_dir / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert summary["n_times"] == 125 and summary["observer_height_m"] == 2.0
+    assert summary["psr_area_km2"] > 10  # Shackleton's floor (about 6 km across) never sees the Sun in a month
+    assert json.loads((out_dir / "summary.json").read_text())["n_times"] == 125
+    assert not list(out_dir.glob(".*.tmp"))
+
+
+def test_site_csv_json_and_plot(capsys, tmp_path):
+    code, out, _ = run(
+        capsys,
+        "illumination",
+        "site",
+        "--lat",
+        "-89.45",
+        "--lon",
+        "222.5",
+        "--start",
+        "2028-01-01",
+        "--end",
+        "2028-01-03",
+        "--step",
+        "12h",
+        "--height-m",
+        "2",
+        "--json",
+        "--plot",
+        str(tmp_path / "p.png"),
+        "--out",
+        str(tmp_path / "s.csv"),
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert len(data["series"]) == 5
+    row = data["series"][0]
+    assert set(row) >= {
+        "sun_elevation_deg",
+        "sun_horizon_deg",
+        "sun_visible_fraction",
+        "earth_elevation_deg",
+        "earth_visible",
+    }
+    assert 0.0 <= row["sun_visible_fraction"] <= 1.0
+    assert (tmp_path / "s.csv").read_text().splitlines()[0].startswith("time_utc,sun_elevation_deg")
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            (
+                "illumination",
+                "map",
+                "--dem",
+                "builtin:nope",
+                "--start",
+                "2028-01-01",
+                "--end",
+                "2028-01-02",
+                "--out",
+                "x",
+            ),
+            "unknown builtin DEM",
+        ),
+        (
+            (
+                "illumination",
+                "map",
+                "--dem",
+                "builtin:south_pole_240m",
+                "--start",
+                "2028-01-02T00:00",
+                "--end",
+                "2028-01-03",
+                "--out",
+                "x",
+            ),
+            "has no time zone",
+        ),
+        (
+            (
+                "illumination",
+                "site",
+                "--lat",
+                "-89.45",
+                "--lon",
+                "222.5",
+                "--start",
+                "2028-01-01",
+                "--end",
+                "2028-01-02",
+                "--height-m",
+                "-3",
+            ),
+            "observer_height_m",
+        ),
+        (
+            ("illumination", "site", "--lat", "-10", "--lon", "0", "--start", "2028-01-01", "--end", "2028-01-02"),
+            "south polar region",
+        ),
+        (
+            ("illumination", "site", "--lat", "-80", "--lon", "0", "--start", "2028-01-01", "--end", "2028-01-02"),
+            "outside the bundled DEMs",
+        ),
+    ],
+)
+def test_bad_input_one_line_exit_1(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 1 and out == "" and err.count("\n") == 1 and message in err
+
+
+def test_bad_output_suffix_is_usage_error(capsys, tmp_path):
+    code, _, _ = run(
+        capsys,
+        "illumination",
+        "site",
+        "--lat",
+        "-89.45",
+        "--lon",
+        "222.5",
+        "--start",
+        "2028-01-01",
+        "--end",
+        "2028-01-02",
+        "--out",
+        str(tmp_path / "x.txt"),
+    )
+    assert code == 2
+
+
+def test_cache_hit_and_corruption_recovery(tmp_path, caplog):
+    dem = bowl_crater(40, 20.0, 400.0)
+    first = horizon_map(dem, 16, 0.0, None, cache_dir=tmp_path)
+    entries = list(tmp_path.glob("*.lhz"))
+    assert len(entries) == 1
+    again = horizon_map(dem, 16, 0.0, None, cache_dir=tmp_path)
+    np.testing.assert_array_equal(first.values, again.values)
+    # a different parameter is a different entry
+    horizon_map(dem, 16, 2.0, None, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.lhz"))) == 2
+    # flip one payload byte: detected by the checksum, recomputed, and rewritten
+    raw = bytearray(entries[0].read_bytes())
+    raw[-5] ^= 0xFF
+    entries[0].write_bytes(bytes(raw))
+    recovered = horizon_map(dem, 16, 0.0, None, cache_dir=tmp_path)
+    np.testing.assert_array_equal(first.values, recovered.values)
+    assert "corrupt" in caplog.text
+    # truncated entry (a partial write that somehow got the final name)
+    entries[0].write_bytes(entries[0].read_bytes()[:700])
+    np.testing.assert_array_equal(first.values, horizon_map(dem, 16, 0.0, None, cache_dir=tmp_path).values)
+
+
+def test_backend_errors():
+    from lupex.errors import InputError, LupexError
+    from lupex.illumination import available_backends
+
+    dem = bowl_crater(10, 20.0, 100.0)
+    with pytest.raises(InputError, match="backend 'gpu'"):
+        horizon_map(dem, 8, backend="gpu", cache=False)  # type: ignore[arg-type]
+    if "cuda" not in available_backends():
+        with pytest.raises(LupexError, match="no usable CUDA GPU"):
+            horizon_map(dem, 8, backend="cuda", cache=False)

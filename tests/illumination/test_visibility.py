@@ -1,0 +1,63 @@
+"""Visible fraction of a disk above a straight horizon, and the per-cell kernel's exactness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lupex.core.visibility import asin_fast, atan2_fast, block_bounds, disk_fraction_array
+from lupex.errors import InputError
+from lupex.illumination import visible_fraction
+from tests.conftest import deg
+
+
+def test_check_values_from_the_reference_note():
+    """illumination-references.md 3.2: f(0) = 0.5, f(+1) = 1, f(-1) = 0."""
+    np.testing.assert_allclose(visible_fraction([0.0, 0.2665, -0.2665], 0.0, 0.2665), [0.5, 1.0, 0.0], atol=1e-12)
+
+
+def test_segment_area_matches_pixel_counting():
+    """Independent check: count points of a fine grid over the unit disk above the line y = -x."""
+    g = np.linspace(-1, 1, 2001)
+    xx, yy = np.meshgrid(g, g)
+    inside = xx**2 + yy**2 <= 1
+    for x in (-0.8, -0.3, 0.0, 0.45, 0.9):
+        counted = (inside & (yy >= -x)).sum() / inside.sum()
+        assert visible_fraction(x, 0.0, 1.0) == pytest.approx(counted, abs=2e-3)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-3, 3), st.floats(-3, 3))
+def test_fraction_is_bounded_monotone_and_symmetric(e, h):
+    f = float(visible_fraction(e, h, 0.27))
+    assert 0.0 <= f <= 1.0
+    assert float(visible_fraction(e + 0.01, h, 0.27)) >= f
+    assert f + float(visible_fraction(2 * h - e, h, 0.27)) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_bad_radius():
+    with pytest.raises(InputError, match="angular_radius_deg"):
+        visible_fraction(0.0, 0.0, 0.0)
+
+
+def test_fast_math_helpers():
+    rng = np.random.default_rng(1)
+    for a, b in rng.normal(size=(2000, 2)):
+        ref = np.arctan2(a, b) % (2 * np.pi)
+        diff = (atan2_fast(a, b) - ref + np.pi) % (2 * np.pi) - np.pi
+        assert abs(diff) < 2e-5
+    z = np.linspace(-1, 1, 4001)
+    assert max(abs(asin_fast(v) - np.arcsin(v)) for v in z) < 1e-8
+    assert disk_fraction_array(np.array([2.0]))[0] == 1.0
+
+
+def test_block_bounds_deviation_is_exact_for_a_great_circle():
+    """Unit vectors on a great circle: the chord's sagitta is 1 - cos(half angle) (analytic)."""
+    angle = np.linspace(0, 0.2, 21)
+    dirs = np.stack([np.cos(angle), np.sin(angle), 0 * angle], axis=1)
+    starts, dev = block_bounds(dirs, 21)
+    assert list(starts) == [0, 21]
+    assert dev[0] == pytest.approx(1 - np.cos(0.1), rel=1e-6)
+    _ = deg
