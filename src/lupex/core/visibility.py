@@ -5,6 +5,11 @@ apparent angular radius, all in radians; ``x = (e - h) / a``. The visible fracti
 straight horizontal line (circular segment area, illumination-references.md section 3.2) is
 
     f(x) = 0 for x <= -1;  1 for x >= 1;  1 - (acos x - x sqrt(1 - x^2)) / pi otherwise.
+
+The per-cell logic (:func:`sun_cell_stats`, :func:`earth_cell_stats`) is written once with
+``register_jitable``, so the CPU kernel here (numba, parallel over rows) and the CUDA kernel in
+:mod:`lupex.core.visibility_cuda` (one thread per cell) run the same code. A horizon "profile" is addressed as
+``prof[k, pi, pj]``: the CPU passes a per-cell copy shaped (n_az, 1, 1), the GPU the whole map.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import math
 
 import numba
 import numpy as np
+from numba.core.extending import register_jitable
 from numpy.typing import NDArray
 
 _TWO_PI = 2.0 * math.pi
+_N_SECTORS = 72  # 5 deg azimuth sectors for the block decisions
+_SECTOR_WIDTH = 2.0 * math.pi / _N_SECTORS
 
 
-@numba.njit(cache=True, inline="always")
+@register_jitable
 def disk_fraction(x: float) -> float:
     """Visible fraction of a uniform disk whose centre is ``x`` radii above a straight horizon [-]."""
     if x >= 1.0:
@@ -40,9 +48,9 @@ def disk_fraction_array(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-@numba.njit(cache=True, inline="always")
+@register_jitable
 def atan2_fast(a: float, b: float) -> float:
-    """atan2(a, b) in [0, 2 pi) to 1e-5 rad, by octant reduction and an odd minimax polynomial."""
+    """atan2(a, b) in [0, 2 pi) to 2e-6 rad, by octant reduction and an odd minimax polynomial."""
     abs_a = abs(a)
     abs_b = abs(b)
     swap = abs_a > abs_b
@@ -65,7 +73,7 @@ def atan2_fast(a: float, b: float) -> float:
     return angle
 
 
-@numba.njit(cache=True, inline="always")
+@register_jitable
 def asin_fast(z: float) -> float:
     """asin(z): Taylor series to z^9 for |z| <= 0.25 (error < 1e-8 rad), ``math.asin`` otherwise."""
     if abs(z) <= 0.25:
@@ -74,18 +82,18 @@ def asin_fast(z: float) -> float:
     return math.asin(min(1.0, max(-1.0, z)))
 
 
-@numba.njit(cache=True, inline="always")
-def _cell_frame(
+@register_jitable
+def cell_frame(
     x: float, y: float, radius: float
 ) -> tuple[float, float, float, float, float, float, float, float, float]:
     """Up, grid-east and grid-north unit vectors (MOON_ME) at grid point x, y of the polar stereographic grid."""
-    rho = math.hypot(x, y)
+    rho = math.sqrt(x * x + y * y)
     c = 2.0 * math.atan(rho / (2.0 * radius))  # colatitude from the south pole
     lon = math.atan2(x, y)
     sc, cc = math.sin(c), math.cos(c)
     sl, cl = math.sin(lon), math.cos(lon)
     up0, up1, up2 = sc * cl, sc * sl, -cc
-    # local north and east, then rotate by -lon / 90 - lon to grid north / grid east
+    # local north and east, then rotated by -lon / 90 - lon to grid north / grid east
     n0, n1, n2 = cc * cl, cc * sl, sc
     e0, e1, e2 = -sl, cl, 0.0
     gn0, gn1, gn2 = cl * n0 - sl * e0, cl * n1 - sl * e1, cl * n2 - sl * e2
@@ -93,11 +101,11 @@ def _cell_frame(
     return up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2
 
 
-@numba.njit(cache=True, inline="always")
-def _horizon_at(profile: NDArray[np.float32], azimuth: float) -> float:
-    """Linear interpolation of a horizon profile sampled at k * 2 pi / n (grid azimuth) [rad]."""
-    n = profile.size
-    pos = (azimuth % _TWO_PI) * n / _TWO_PI
+@register_jitable
+def horizon_at(prof: NDArray[np.floating], pi: int, pj: int, azimuth: float) -> float:
+    """Linear interpolation of ``prof[:, pi, pj]`` (samples at k * 2 pi / n) at ``azimuth`` in [0, 2 pi) [rad]."""
+    n = prof.shape[0]
+    pos = azimuth * (n / _TWO_PI)
     i0 = int(pos)
     w = pos - i0
     if i0 >= n:
@@ -106,7 +114,7 @@ def _horizon_at(profile: NDArray[np.float32], azimuth: float) -> float:
     i1 = i0 + 1
     if i1 == n:
         i1 = 0
-    return (1.0 - w) * profile[i0] + w * profile[i1]
+    return (1.0 - w) * prof[i0, pi, pj] + w * prof[i1, pi, pj]
 
 
 def block_bounds(dirs: NDArray[np.float64], block: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -196,20 +204,21 @@ def kernel_time_args(
     )
 
 
-_N_SECTORS = 72  # 5 deg azimuth sectors for the block decisions
-_SECTOR_WIDTH = 2.0 * math.pi / _N_SECTORS
-
-
-@numba.njit(cache=True, inline="always")
-def _sector_thresholds(
-    profile: NDArray[np.float64], radius: float, upper: NDArray[np.float64], lower: NDArray[np.float64]
+@register_jitable
+def sector_thresholds(
+    prof: NDArray[np.floating],
+    pi: int,
+    pj: int,
+    radius: float,
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
 ) -> None:
     """Per 5 deg sector: sin(max h + radius) and sin(min h - radius) over the samples bracketing the sector.
 
     Linear interpolation between samples never leaves the range of the two bracketing samples, so the
     interpolated horizon anywhere in the sector lies between the sector's min and max.
     """
-    n = profile.size
+    n = prof.shape[0]
     step = _TWO_PI / n
     half_pi = 0.5 * math.pi
     for s in range(_N_SECTORS):
@@ -218,14 +227,14 @@ def _sector_thresholds(
         low = 1e9
         high = -1e9
         for k in range(k0, k1 + 1):
-            v = profile[k % n]
+            v = prof[k % n, pi, pj]
             low = min(low, v)
             high = max(high, v)
         upper[s] = math.sin(min(half_pi, high + radius))
         lower[s] = math.sin(max(-half_pi, low - radius))
 
 
-@numba.njit(cache=True, inline="always")
+@register_jitable
 def _block_decision(
     upper: NDArray[np.float64],
     lower: NDArray[np.float64],
@@ -274,7 +283,7 @@ def _block_decision(
     return 0
 
 
-@numba.njit(cache=True, inline="always")
+@register_jitable
 def _lit_run(t0: int, t1: int, total: float, run: int, first: int, last: int) -> tuple[float, int, int, int]:
     """Accumulate steps t0..t1 as fully lit."""
     total += t1 - t0 + 1
@@ -283,14 +292,14 @@ def _lit_run(t0: int, t1: int, total: float, run: int, first: int, last: int) ->
     return total, 0, first, t1
 
 
-@numba.njit(cache=True, inline="always")
+@register_jitable
 def _dark_run(t0: int, t1: int, run: int, best_run: int) -> tuple[int, int]:
     """Accumulate steps t0..t1 as fully dark."""
     run += t1 - t0 + 1
     return run, max(run, best_run)
 
 
-@numba.njit(cache=True, inline="always")
+@register_jitable
 def _components(
     dirs: NDArray[np.float64],
     t: int,
@@ -308,6 +317,212 @@ def _components(
     d1 = dirs[t, 1]
     d2 = dirs[t, 2]
     return (d0 * up0 + d1 * up1 + d2 * up2, d0 * ge0 + d1 * ge1 + d2 * ge2, d0 * gn0 + d1 * gn1 + d2 * gn2)
+
+
+@register_jitable
+def sun_cell_stats(
+    prof: NDArray[np.floating],
+    pi: int,
+    pj: int,
+    x: float,
+    y: float,
+    r_cell: float,
+    body_radius_m: float,
+    sun_dir_me: NDArray[np.float64],
+    sun_inv_distance_per_m: NDArray[np.float64],
+    inv_radius: NDArray[np.float64],
+    sun_starts: NDArray[np.int64],
+    sun_deviation: NDArray[np.float64],
+    sun_coarse_deviation: NDArray[np.float64],
+    blocks_per_coarse: int,
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+) -> tuple[float, int, int, int]:
+    """Sun statistics of one cell: (sum of visible fractions, longest dark run, first lit, last lit) [steps].
+
+    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with the largest solar radius.
+    """
+    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(x, y, body_radius_m)
+    n_sun_blocks = sun_starts.size - 1
+    n_coarse = (n_sun_blocks + blocks_per_coarse - 1) // blocks_per_coarse
+    total = 0.0
+    run = 0
+    best_run = 0
+    first = -1
+    last = -1
+    for c in range(n_coarse):
+        fb0 = c * blocks_per_coarse
+        fb1 = min(fb0 + blocks_per_coarse, n_sun_blocks)
+        two_levels = fb1 - fb0 > 1
+        for level in range(2 if two_levels else 1):
+            coarse = level == 0 and two_levels
+            refine = False
+            for fb in range(fb0, fb0 + 1 if coarse else fb1):
+                if coarse:
+                    t0 = sun_starts[fb0]
+                    t1 = sun_starts[fb1] - 1
+                    deviation = sun_coarse_deviation[c]
+                else:
+                    t0 = sun_starts[fb]
+                    t1 = sun_starts[fb + 1] - 1
+                    deviation = sun_deviation[fb]
+                decision = 0
+                if t1 > t0:
+                    g0, a0, b0 = _components(sun_dir_me, t0, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
+                    g1, a1, b1 = _components(sun_dir_me, t1, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
+                    g0 -= r_cell * sun_inv_distance_per_m[t0]
+                    g1 -= r_cell * sun_inv_distance_per_m[t1]
+                    decision = _block_decision(upper, lower, g0, a0, b0, g1, a1, b1, deviation)
+                if decision == 1:
+                    total, run, first, last = _lit_run(t0, t1, total, run, first, last)
+                    continue
+                if decision == -1:
+                    run, best_run = _dark_run(t0, t1, run, best_run)
+                    continue
+                if coarse:
+                    refine = True
+                    break
+                for t in range(t0, t1 + 1):
+                    sz, sa, sb = _components(sun_dir_me, t, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
+                    sz -= r_cell * sun_inv_distance_per_m[t]
+                    f = disk_fraction((asin_fast(sz) - horizon_at(prof, pi, pj, atan2_fast(sa, sb))) * inv_radius[t])
+                    if f > 0.0:
+                        total += f
+                        if first < 0:
+                            first = t
+                        last = t
+                        run = 0
+                    else:
+                        run += 1
+                        if run > best_run:
+                            best_run = run
+            if not refine:
+                break
+    return total, best_run, first, last
+
+
+@register_jitable
+def earth_cell_stats(
+    prof: NDArray[np.floating],
+    pi: int,
+    pj: int,
+    x: float,
+    y: float,
+    r_cell: float,
+    body_radius_m: float,
+    earth_pos_me_m: NDArray[np.float64],
+    earth_starts: NDArray[np.int64],
+    earth_deviation: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+) -> tuple[float, int]:
+    """Earth statistics of one cell: (steps with the Earth's centre above the horizon, longest outage) [steps].
+
+    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with radius 0.
+    """
+    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(x, y, body_radius_m)
+    r = r_cell
+    seen = 0.0
+    run = 0
+    best_run = 0
+    for b in range(earth_starts.size - 1):
+        t0 = earth_starts[b]
+        t1 = earth_starts[b + 1] - 1
+        decision = 0
+        if t1 > t0:
+            # exact per-cell unit directions (with parallax) at the block ends
+            e0 = earth_pos_me_m[t0, 0] - r * up0
+            e1 = earth_pos_me_m[t0, 1] - r * up1
+            e2 = earth_pos_me_m[t0, 2] - r * up2
+            n0 = math.sqrt(e0 * e0 + e1 * e1 + e2 * e2)
+            f0 = earth_pos_me_m[t1, 0] - r * up0
+            f1 = earth_pos_me_m[t1, 1] - r * up1
+            f2 = earth_pos_me_m[t1, 2] - r * up2
+            n1 = math.sqrt(f0 * f0 + f1 * f1 + f2 * f2)
+            e0, e1, e2 = e0 / n0, e1 / n0, e2 / n0
+            f0, f1, f2 = f0 / n1, f1 / n1, f2 / n1
+            decision = _block_decision(
+                upper,
+                lower,
+                e0 * up0 + e1 * up1 + e2 * up2,
+                e0 * ge0 + e1 * ge1 + e2 * ge2,
+                e0 * gn0 + e1 * gn1 + e2 * gn2,
+                f0 * up0 + f1 * up1 + f2 * up2,
+                f0 * ge0 + f1 * ge1 + f2 * ge2,
+                f0 * gn0 + f1 * gn1 + f2 * gn2,
+                earth_deviation[b],
+            )
+        if decision == 1:
+            seen += t1 - t0 + 1
+            run = 0
+            continue
+        if decision == -1:
+            run, best_run = _dark_run(t0, t1, run, best_run)
+            continue
+        for t in range(t0, t1 + 1):
+            v0 = earth_pos_me_m[t, 0] - r * up0
+            v1 = earth_pos_me_m[t, 1] - r * up1
+            v2 = earth_pos_me_m[t, 2] - r * up2
+            d = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
+            vz = (v0 * up0 + v1 * up1 + v2 * up2) / d
+            va = v0 * ge0 + v1 * ge1 + v2 * ge2
+            vb = v0 * gn0 + v1 * gn1 + v2 * gn2
+            if asin_fast(vz) > horizon_at(prof, pi, pj, atan2_fast(va, vb)):
+                seen += 1.0
+                run = 0
+            else:
+                run += 1
+                if run > best_run:
+                    best_run = run
+    return seen, best_run
+
+
+STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visibility statistics.
+
+    For each cell and time the body's elevation ``e`` and grid azimuth follow from its MOON_ME direction and
+    the cell's up / grid-east / grid-north frame; the horizon ``h`` is interpolated linearly in azimuth and the
+    Sun's visible fraction is :func:`disk_fraction` of ``(e - h) / a``; the Earth counts as visible when its
+    centre is above the horizon. Time is processed in blocks (see :func:`block_bounds`), coarse blocks of
+    ``blocks_per_coarse`` fine blocks first: a block whose elevation range (chord +- deviation) lies entirely
+    above the highest, or below the lowest, horizon sample over its azimuth arc (widened by the deviation) is
+    decided at once; other blocks are refined, down to single steps. The bounds are exact, so the result
+    equals the step-by-step evaluation (checked in the tests).
+
+    Parameters
+    ----------
+    horizon_rad : float32 (n_az, ny, nx)
+        Horizon elevation [rad] at grid azimuths k * 2 pi / n_az (clockwise from grid north).
+    z_m : (ny, nx)
+        Terrain heights above the sphere [m]. ``x_m`` (nx,), ``y_m`` (ny,): cell-centre coordinates [m].
+    observer_height_m, body_radius_m : float
+        Observer height above terrain [m]; lunar radius [m].
+    sun_dir_me : (nt, 3)
+        Unit vectors from the Moon's centre to the Sun (MOON_ME) [-].
+    sun_inv_distance_per_m : (nt,)
+        1 / (Moon centre to Sun distance) [1/m]; the elevation sine at a cell of radius r is corrected by
+        ``- r / distance`` (solar parallax, up to 2.4 arcsec; second-order terms < 0.1 arcsec).
+    sun_radius_rad : (nt,)
+        Apparent solar radius [rad].
+    sun_starts, sun_deviation, sun_coarse_deviation, blocks_per_coarse, earth_starts, earth_deviation :
+        Block tables from :func:`kernel_time_args`.
+    earth_pos_me_m : (nt, 3)
+        Earth centre relative to the Moon's centre (MOON_ME) [m]; per-cell directions include parallax.
+    want_earth : bool
+        Skip the Earth part when False.
+
+    Returns
+    -------
+    sum_fraction : float64 (ny, nx)
+        Sum over times of the visible solar-disk fraction [-].
+    longest_dark : int32 (ny, nx)
+        Longest run of consecutive steps with no part of the Sun visible [steps].
+    first_lit, last_lit : int32 (ny, nx)
+        First/last step with any part of the Sun visible; -1 if never [step index].
+    sum_earth : float64 (ny, nx)
+        Number of steps with the Earth's centre above the horizon [steps].
+    longest_outage : int32 (ny, nx)
+        Longest run of steps with the Earth's centre below the horizon [steps].
+"""
 
 
 @numba.njit(cache=True, parallel=True, fastmath=True)
@@ -337,258 +552,65 @@ def illumination_stats_kernel(
     NDArray[np.float64],
     NDArray[np.int32],
 ]:
-    """Stream over time at every cell: Sun disk fraction and Earth visibility statistics.
-
-    For each cell and time the body's elevation ``e`` and grid azimuth follow from its MOON_ME direction and
-    the cell's up / grid-east / grid-north frame; the horizon ``h`` is interpolated linearly in azimuth and the
-    Sun's visible fraction is :func:`disk_fraction` of ``(e - h) / a``; the Earth counts as visible when its
-    centre is above the horizon. Time is processed in blocks (see :func:`block_bounds`), coarse blocks of
-    ``blocks_per_coarse`` fine blocks first: a block whose elevation range (chord +- deviation) lies entirely
-    above the highest, or below the lowest, horizon sample over its azimuth arc (widened by the deviation) is
-    decided at once; other blocks are refined, down to single steps. The bounds are exact, so the result
-    equals the step-by-step evaluation (checked in the tests).
-
-    Parameters
-    ----------
-    horizon_rad : float32 (n_az, ny, nx)
-        Horizon elevation [rad] at grid azimuths k * 2 pi / n_az (clockwise from grid north).
-    z_m : (ny, nx)
-        Terrain heights above the sphere [m]. ``x_m`` (nx,), ``y_m`` (ny,): cell-centre coordinates [m].
-    observer_height_m, body_radius_m : float
-        Observer height above terrain [m]; lunar radius [m].
-    sun_dir_me : (nt, 3)
-        Unit vectors from the Moon's centre to the Sun (MOON_ME) [-].
-    sun_inv_distance_per_m : (nt,)
-        1 / (Moon centre to Sun distance) [1/m]; the elevation sine at a cell of radius r is corrected by
-        ``- r / distance`` (solar parallax, up to 2.4 arcsec; second-order terms < 0.1 arcsec).
-    sun_radius_rad : (nt,)
-        Apparent solar radius [rad].
-    sun_starts, sun_deviation :
-        Fine blocks of ``sun_dir_me`` from :func:`block_bounds` (the caller adds the within-block variation of
-        the parallax term to the deviation).
-    sun_coarse_deviation, blocks_per_coarse :
-        Deviation bounds of coarse blocks made of ``blocks_per_coarse`` consecutive fine blocks.
-    earth_pos_me_m : (nt, 3)
-        Earth centre relative to the Moon's centre (MOON_ME) [m]; per-cell directions include parallax.
-    earth_starts, earth_deviation :
-        Blocks of the Earth's unit directions (from the Moon's centre) from :func:`earth_block_bounds`.
-    want_earth : bool
-        Skip the Earth part when False.
-
-    Returns
-    -------
-    sum_fraction : float64 (ny, nx)
-        Sum over times of the visible solar-disk fraction [-].
-    longest_dark : int32 (ny, nx)
-        Longest run of consecutive steps with no part of the Sun visible [steps].
-    first_lit, last_lit : int32 (ny, nx)
-        First/last step with any part of the Sun visible; -1 if never [step index].
-    sum_earth : float64 (ny, nx)
-        Number of steps with the Earth's centre above the horizon [steps].
-    longest_outage : int32 (ny, nx)
-        Longest run of steps with the Earth's centre below the horizon [steps].
-    """
     n_az, ny, nx = horizon_rad.shape
-    nt = sun_dir_me.shape[0]
     sum_fraction = np.zeros((ny, nx), dtype=np.float64)
     longest_dark = np.zeros((ny, nx), dtype=np.int32)
     first_lit = np.full((ny, nx), -1, dtype=np.int32)
     last_lit = np.full((ny, nx), -1, dtype=np.int32)
     sum_earth = np.zeros((ny, nx), dtype=np.float64)
     longest_outage = np.zeros((ny, nx), dtype=np.int32)
-    n_sun_blocks = sun_starts.size - 1
-    n_coarse = (n_sun_blocks + blocks_per_coarse - 1) // blocks_per_coarse
-    n_earth_blocks = earth_starts.size - 1
     sun_radius_max = sun_radius_rad.max()
     inv_radius = 1.0 / sun_radius_rad
-    earth_dist = np.empty(nt)
-    for t in range(nt):
-        earth_dist[t] = math.sqrt(earth_pos_me_m[t, 0] ** 2 + earth_pos_me_m[t, 1] ** 2 + earth_pos_me_m[t, 2] ** 2)
     for i in numba.prange(ny):
-        profile = np.empty(n_az, dtype=np.float64)
+        prof = np.empty((n_az, 1, 1), dtype=np.float64)
         upper = np.empty(_N_SECTORS)
         lower = np.empty(_N_SECTORS)
         for j in range(nx):
             for k in range(n_az):
-                profile[k] = horizon_rad[k, i, j]
-            _sector_thresholds(profile, sun_radius_max, upper, lower)
-            up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = _cell_frame(x_m[j], y_m[i], body_radius_m)
+                prof[k, 0, 0] = horizon_rad[k, i, j]
             r_cell = body_radius_m + z_m[i, j] + observer_height_m
-            total = 0.0
-            run = 0
-            best_run = 0
-            first = -1
-            last = -1
-            for c in range(n_coarse):
-                fb0 = c * blocks_per_coarse
-                fb1 = min(fb0 + blocks_per_coarse, n_sun_blocks)
-                levels = 2 if fb1 - fb0 > 1 else 1
-                for level in range(levels):
-                    if level == 0 and levels == 2:
-                        lo_block = fb0
-                        hi_block = fb0 + 1  # one pseudo-block covering the coarse span
-                    else:
-                        lo_block = fb0
-                        hi_block = fb1
-                    done = True
-                    for fb in range(lo_block, hi_block):
-                        if level == 0 and levels == 2:
-                            t0 = sun_starts[fb0]
-                            t1 = sun_starts[fb1] - 1
-                            deviation = sun_coarse_deviation[c]
-                        else:
-                            t0 = sun_starts[fb]
-                            t1 = sun_starts[fb + 1] - 1
-                            deviation = sun_deviation[fb]
-                        decision = 0
-                        if t1 > t0:
-                            g0, a0, b0 = _components(sun_dir_me, t0, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
-                            g1, a1, b1 = _components(sun_dir_me, t1, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
-                            g0 -= r_cell * sun_inv_distance_per_m[t0]
-                            g1 -= r_cell * sun_inv_distance_per_m[t1]
-                            decision = _block_decision(upper, lower, g0, a0, b0, g1, a1, b1, deviation)
-                        if decision == 1:
-                            total, run, first, last = _lit_run(t0, t1, total, run, first, last)
-                            continue
-                        if decision == -1:
-                            run, best_run = _dark_run(t0, t1, run, best_run)
-                            continue
-                        if level == 0 and levels == 2:
-                            done = False  # refine into fine blocks
-                            break
-                        for t in range(t0, t1 + 1):
-                            sz, sa, sb = _components(sun_dir_me, t, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
-                            sz -= r_cell * sun_inv_distance_per_m[t]
-                            elevation = asin_fast(sz)
-                            h = _horizon_at_f64(profile, atan2_fast(sa, sb))
-                            f = disk_fraction((elevation - h) * inv_radius[t])
-                            if f > 0.0:
-                                total += f
-                                if first < 0:
-                                    first = t
-                                last = t
-                                run = 0
-                            else:
-                                run += 1
-                                if run > best_run:
-                                    best_run = run
-                    if done:
-                        break
+            sector_thresholds(prof, 0, 0, sun_radius_max, upper, lower)
+            total, best, first, last = sun_cell_stats(
+                prof,
+                0,
+                0,
+                x_m[j],
+                y_m[i],
+                r_cell,
+                body_radius_m,
+                sun_dir_me,
+                sun_inv_distance_per_m,
+                inv_radius,
+                sun_starts,
+                sun_deviation,
+                sun_coarse_deviation,
+                blocks_per_coarse,
+                upper,
+                lower,
+            )
             sum_fraction[i, j] = total
-            longest_dark[i, j] = best_run
+            longest_dark[i, j] = best
             first_lit[i, j] = first
             last_lit[i, j] = last
-            if not want_earth:
-                continue
-            _sector_thresholds(profile, 0.0, upper, lower)
-            r = r_cell
-            seen = 0.0
-            run = 0
-            best_run = 0
-            for b in range(n_earth_blocks):
-                t0 = earth_starts[b]
-                t1 = earth_starts[b + 1] - 1
-                decision = 0
-                if t1 > t0:
-                    # exact per-cell unit directions (with parallax) at the block ends
-                    e0 = earth_pos_me_m[t0, 0] - r * up0
-                    e1 = earth_pos_me_m[t0, 1] - r * up1
-                    e2 = earth_pos_me_m[t0, 2] - r * up2
-                    n0 = math.sqrt(e0 * e0 + e1 * e1 + e2 * e2)
-                    f0 = earth_pos_me_m[t1, 0] - r * up0
-                    f1 = earth_pos_me_m[t1, 1] - r * up1
-                    f2 = earth_pos_me_m[t1, 2] - r * up2
-                    n1 = math.sqrt(f0 * f0 + f1 * f1 + f2 * f2)
-                    e0, e1, e2 = e0 / n0, e1 / n0, e2 / n0
-                    f0, f1, f2 = f0 / n1, f1 / n1, f2 / n1
-                    decision = _block_decision(
-                        upper,
-                        lower,
-                        e0 * up0 + e1 * up1 + e2 * up2,
-                        e0 * ge0 + e1 * ge1 + e2 * ge2,
-                        e0 * gn0 + e1 * gn1 + e2 * gn2,
-                        f0 * up0 + f1 * up1 + f2 * up2,
-                        f0 * ge0 + f1 * ge1 + f2 * ge2,
-                        f0 * gn0 + f1 * gn1 + f2 * gn2,
-                        earth_deviation[b],
-                    )
-                if decision == 1:
-                    seen += t1 - t0 + 1
-                    run = 0
-                    continue
-                if decision == -1:
-                    run, best_run = _dark_run(t0, t1, run, best_run)
-                    continue
-                for t in range(t0, t1 + 1):
-                    v0 = earth_pos_me_m[t, 0] - r * up0
-                    v1 = earth_pos_me_m[t, 1] - r * up1
-                    v2 = earth_pos_me_m[t, 2] - r * up2
-                    d = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
-                    vz = (v0 * up0 + v1 * up1 + v2 * up2) / d
-                    va = v0 * ge0 + v1 * ge1 + v2 * ge2
-                    vb = v0 * gn0 + v1 * gn1 + v2 * gn2
-                    if asin_fast(vz) > _horizon_at_f64(profile, atan2_fast(va, vb)):
-                        seen += 1.0
-                        run = 0
-                    else:
-                        run += 1
-                        if run > best_run:
-                            best_run = run
-            sum_earth[i, j] = seen
-            longest_outage[i, j] = best_run
+            if want_earth:
+                sector_thresholds(prof, 0, 0, 0.0, upper, lower)
+                seen, outage = earth_cell_stats(
+                    prof,
+                    0,
+                    0,
+                    x_m[j],
+                    y_m[i],
+                    r_cell,
+                    body_radius_m,
+                    earth_pos_me_m,
+                    earth_starts,
+                    earth_deviation,
+                    upper,
+                    lower,
+                )
+                sum_earth[i, j] = seen
+                longest_outage[i, j] = outage
     return sum_fraction, longest_dark, first_lit, last_lit, sum_earth, longest_outage
 
 
-@numba.njit(cache=True, inline="always")
-def _horizon_at_f64(profile: NDArray[np.float64], azimuth: float) -> float:
-    """As :func:`_horizon_at` for a float64 profile and an azimuth already in [0, 2 pi) [rad]."""
-    n = profile.size
-    pos = azimuth * (n / _TWO_PI)
-    i0 = int(pos)
-    w = pos - i0
-    if i0 >= n:
-        i0 = n - 1
-        w = 0.0
-    i1 = i0 + 1
-    if i1 == n:
-        i1 = 0
-    return (1.0 - w) * profile[i0] + w * profile[i1]
-
-
-@numba.njit(cache=True)
-def site_series_kernel(
-    profile_rad: NDArray[np.float32],
-    x: float,
-    y: float,
-    z: float,
-    observer_height_m: float,
-    body_radius_m: float,
-    directions_me: NDArray[np.float64],
-    positions_me_m: NDArray[np.float64],
-    use_positions: bool,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Elevation, grid azimuth and horizon in that azimuth [rad] of a body over time, at one grid point.
-
-    ``directions_me`` (nt, 3) unit vectors from the Moon's centre are used when ``use_positions`` is False;
-    otherwise ``positions_me_m`` (nt, 3) body positions [m] and the direction from the observer (parallax).
-    """
-    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = _cell_frame(x, y, body_radius_m)
-    r = body_radius_m + z + observer_height_m
-    nt = directions_me.shape[0] if not use_positions else positions_me_m.shape[0]
-    elevation = np.empty(nt)
-    azimuth = np.empty(nt)
-    horizon = np.empty(nt)
-    for t in range(nt):
-        if use_positions:
-            v0 = positions_me_m[t, 0] - r * up0
-            v1 = positions_me_m[t, 1] - r * up1
-            v2 = positions_me_m[t, 2] - r * up2
-            norm = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
-            v0, v1, v2 = v0 / norm, v1 / norm, v2 / norm
-        else:
-            v0, v1, v2 = directions_me[t, 0], directions_me[t, 1], directions_me[t, 2]
-        elevation[t] = math.asin(min(1.0, max(-1.0, v0 * up0 + v1 * up1 + v2 * up2)))
-        az = math.atan2(v0 * ge0 + v1 * ge1 + v2 * ge2, v0 * gn0 + v1 * gn1 + v2 * gn2) % _TWO_PI
-        azimuth[t] = az
-        horizon[t] = _horizon_at(profile_rad, az)
-    return elevation, azimuth, horizon
+illumination_stats_kernel.__doc__ = STATS_DOC

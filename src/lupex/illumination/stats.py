@@ -17,8 +17,9 @@ import xarray as xr
 
 from lupex.constants import MOON_RADIUS_M
 from lupex.core.visibility import illumination_stats_kernel, kernel_time_args
+from lupex.core.visibility_cuda import cuda_available, illumination_stats_cuda
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, time_range, valid_time_range
-from lupex.errors import InputError
+from lupex.errors import InputError, LupexError
 from lupex.illumination.horizon import horizon_map
 from lupex.terrain.dem import check_dem
 
@@ -135,7 +136,10 @@ def illumination_stats(
         Also compute Earth visibility (centre above the horizon, with per-cell parallax).
     body_radius_m : float
         Lunar radius [m].
-    backend, cache, cache_dir :
+    backend : {"auto", "cpu", "cuda"}
+        For the horizon map and the statistics kernel: ``auto`` uses the GPU where lupex[gpu] and a CUDA
+        device are present.
+    cache, cache_dir :
         Passed to :func:`horizon_map`.
     progress : tqdm-like, optional
         ``total`` is set to the number of DEM rows, ``update`` called per row chunk.
@@ -151,6 +155,15 @@ def illumination_stats(
         coordinate ``edge_limited``; attrs describe the period and definitions.
     """
     check_dem(dem)
+    if backend not in ("auto", "cpu", "cuda"):
+        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
+    if backend == "cuda" and not cuda_available():
+        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
+    kernel = (
+        illumination_stats_cuda
+        if backend == "cuda" or (backend == "auto" and cuda_available())
+        else (illumination_stats_kernel)
+    )
     times = time_range(start, end, step)
     step_s = parse_duration_s(step)
     if times.size > 2_000_000:
@@ -212,7 +225,7 @@ def illumination_stats(
     for r0 in range(0, ny, rows_per_chunk):
         r1 = min(ny, r0 + rows_per_chunk)
         h_rad = np.radians(horizon_values[:, r0:r1, :]).astype(np.float32)
-        sums, dark, lit0, lit1, seen, outage = illumination_stats_kernel(
+        sums, dark, lit0, lit1, seen, outage = kernel(
             h_rad,
             z[r0:r1],
             x,
@@ -236,7 +249,7 @@ def illumination_stats(
         if envelope is None:
             psr[r0:r1] = lit0 < 0
         else:
-            env_sums = illumination_stats_kernel(
+            env_sums = kernel(
                 h_rad,
                 z[r0:r1],
                 x,

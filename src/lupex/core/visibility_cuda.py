@@ -1,0 +1,161 @@
+"""CUDA (numba.cuda) backend of the illumination statistics kernel: one thread per DEM cell.
+
+The per-cell logic is the same code as the CPU kernel (:func:`lupex.core.visibility.sun_cell_stats` and
+:func:`~lupex.core.visibility.earth_cell_stats`, compiled for the device through ``register_jitable``), so the
+two backends compute identical quantities; the GPU reads each cell's horizon profile straight from the map in
+global memory (threads of a warp read neighbouring cells of one row: coalesced). Install ``lupex[gpu]``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lupex.core.visibility import _N_SECTORS, earth_cell_stats, sector_thresholds, sun_cell_stats
+
+try:  # numba.cuda is a module global so that numba's CUDA simulator can substitute it
+    from numba import cuda, float64
+except ImportError:  # pragma: no cover - numba without its CUDA target
+    cuda = None
+    float64 = None
+
+_THREADS = (32, 4)
+
+
+def cuda_available() -> bool:
+    """True when numba.cuda can see a CUDA device (or runs its simulator); never raises."""
+    try:
+        return cuda is not None and bool(cuda.is_available())
+    except Exception:  # no driver, no toolkit, import problems: no GPU backend
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def _kernel() -> Any:
+    @cuda.jit
+    def stats_kernel(  # type: ignore[no-untyped-def]
+        horizon,
+        z,
+        x,
+        y,
+        obs_h,
+        radius,
+        sun_dir,
+        sun_inv,
+        inv_radius,
+        sun_radius_max,
+        sun_starts,
+        sun_dev,
+        sun_coarse_dev,
+        blocks_per_coarse,
+        earth_pos,
+        earth_starts,
+        earth_dev,
+        want_earth,
+        out_sum,
+        out_dark,
+        out_first,
+        out_last,
+        out_earth,
+        out_outage,
+    ):
+        j, i = cuda.grid(2)
+        if i >= z.shape[0] or j >= z.shape[1]:
+            return
+        upper = cuda.local.array(_N_SECTORS, float64)
+        lower = cuda.local.array(_N_SECTORS, float64)
+        r_cell = radius + z[i, j] + obs_h
+        sector_thresholds(horizon, i, j, sun_radius_max, upper, lower)
+        total, best, first, last = sun_cell_stats(
+            horizon,
+            i,
+            j,
+            x[j],
+            y[i],
+            r_cell,
+            radius,
+            sun_dir,
+            sun_inv,
+            inv_radius,
+            sun_starts,
+            sun_dev,
+            sun_coarse_dev,
+            blocks_per_coarse,
+            upper,
+            lower,
+        )
+        out_sum[i, j] = total
+        out_dark[i, j] = best
+        out_first[i, j] = first
+        out_last[i, j] = last
+        if want_earth:
+            sector_thresholds(horizon, i, j, 0.0, upper, lower)
+            seen, outage = earth_cell_stats(
+                horizon, i, j, x[j], y[i], r_cell, radius, earth_pos, earth_starts, earth_dev, upper, lower
+            )
+            out_earth[i, j] = seen
+            out_outage[i, j] = outage
+
+    return stats_kernel
+
+
+def illumination_stats_cuda(
+    horizon_rad: NDArray[np.float32],
+    z_m: NDArray[np.float64],
+    x_m: NDArray[np.float64],
+    y_m: NDArray[np.float64],
+    observer_height_m: float,
+    body_radius_m: float,
+    sun_dir_me: NDArray[np.float64],
+    sun_inv_distance_per_m: NDArray[np.float64],
+    sun_radius_rad: NDArray[np.float64],
+    sun_starts: NDArray[np.int64],
+    sun_deviation: NDArray[np.float64],
+    sun_coarse_deviation: NDArray[np.float64],
+    blocks_per_coarse: int,
+    earth_pos_me_m: NDArray[np.float64],
+    earth_starts: NDArray[np.int64],
+    earth_deviation: NDArray[np.float64],
+    want_earth: bool,
+) -> tuple[
+    NDArray[np.float64], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64], NDArray[np.int32]
+]:
+    """Same arguments and results as :func:`lupex.core.visibility.illumination_stats_kernel`, on the GPU."""
+    _, ny, nx = horizon_rad.shape
+    outs = [
+        np.zeros((ny, nx), np.float64),
+        np.zeros((ny, nx), np.int32),
+        np.full((ny, nx), -1, np.int32),
+        np.full((ny, nx), -1, np.int32),
+        np.zeros((ny, nx), np.float64),
+        np.zeros((ny, nx), np.int32),
+    ]
+    device_outs = [cuda.to_device(o) for o in outs]
+    grid = ((nx + _THREADS[0] - 1) // _THREADS[0], (ny + _THREADS[1] - 1) // _THREADS[1])
+    _kernel()[grid, _THREADS](
+        cuda.to_device(np.ascontiguousarray(horizon_rad)),
+        cuda.to_device(np.ascontiguousarray(z_m)),
+        cuda.to_device(x_m),
+        cuda.to_device(y_m),
+        float(observer_height_m),
+        float(body_radius_m),
+        cuda.to_device(sun_dir_me),
+        cuda.to_device(sun_inv_distance_per_m),
+        cuda.to_device(1.0 / sun_radius_rad),
+        float(sun_radius_rad.max()),
+        cuda.to_device(sun_starts),
+        cuda.to_device(sun_deviation),
+        cuda.to_device(sun_coarse_deviation),
+        int(blocks_per_coarse),
+        cuda.to_device(earth_pos_me_m),
+        cuda.to_device(earth_starts),
+        cuda.to_device(earth_deviation),
+        bool(want_earth),
+        *device_outs,
+    )
+    cuda.synchronize()
+    results = [d.copy_to_host() for d in device_outs]
+    return results[0], results[1], results[2], results[3], results[4], results[5]
