@@ -189,3 +189,19 @@ def test_block_decisions_do_not_change_results(dem240):
     slow = vis.illumination_stats_kernel(*args, *slow_args[:4], earth, *slow_args[4:], True)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_tile_with_far_field_matches_the_whole_map(dem240):
+    """Tiling design: a tile computed on its own, with the full DEM as far field, matches the same cells of a
+    larger map (what a Dask run over DEMs larger than memory relies on)."""
+    from lupex.terrain import builtin_dem
+
+    far = [dem240, builtin_dem("far_field_1787m")]
+    whole = dem240.isel(y=slice(704, 832), x=slice(704, 832))
+    tile = whole.isel(y=slice(32, 96), x=slice(32, 96))
+    h_whole = horizon_map(whole, 72, 2.0, far, cache=False).isel(y=slice(32, 96), x=slice(32, 96))
+    h_tile = horizon_map(tile, 72, 2.0, far, cache=False)
+    diff = np.abs(h_whole.values - h_tile.values)
+    assert np.median(diff) < 0.01 * deg
+    assert np.percentile(diff, 99) < 0.1 * deg
+    assert not h_tile.edge_limited.any()
