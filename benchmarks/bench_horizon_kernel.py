@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_horizon_kernel.py            # full DEM x 360 azimuths + scaling
     .venv/bin/python benchmarks/bench_horizon_kernel.py --quick    # scaling runs only
+    .venv/bin/python benchmarks/bench_horizon_kernel.py --crop 512 --n-az 90   # one centre crop, best of 2
 
 Prints cell-azimuths per second for the full 1536 x 1536 DEM x 360 azimuths (max distance 150 km,
 observer 2 m), and how the time grows with N (centre crops 384, 768, 1536 at 90 azimuths) and with the
@@ -44,6 +45,8 @@ def _run(z: np.ndarray, x0: float, y0: float, res: float, n_az: int, far: list) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the full 1536 x 1536 x 360 run")
+    parser.add_argument("--crop", type=int, default=0, help="only time one N x N centre crop (best of 2)")
+    parser.add_argument("--n-az", type=int, default=90, help="azimuths for --crop")
     args = parser.parse_args()
     big, bx0, by0, bres = _read("south_pole_240m.tif")
     ff, fx0, fy0, fres = _read("far_field_1787m.tif")
@@ -54,6 +57,11 @@ def main() -> None:
         o = (big.shape[0] - n) // 2
         return big[o:o + n, o:o + n], bx0 + o * bres, by0 - o * bres
 
+    if args.crop:
+        z, x0, y0 = crop(args.crop)
+        el = min(_run(z, x0, y0, bres, args.n_az, far) for _ in range(2))
+        print(f"N={args.crop} x {args.n_az} az: {el:.2f} s, {args.crop**2 * args.n_az / el / 1e6:.2f} M cell-az/s")
+        return
     print("scaling with N (90 azimuths):")
     for n in (384, 768, 1536):
         z, x0, y0 = crop(n)

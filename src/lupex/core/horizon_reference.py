@@ -3,7 +3,8 @@
 Slow by design and independent of the fast kernel's tricks: no convex hull, no parabola, no
 sheared lines. For each requested cell and azimuth the straight map-space ray from the exact
 cell centre is sampled densely (``res/4`` inside the main DEM, ``res_far/4`` inside each far-field
-grid), heights are bilinear (the first grid covering a point with a finite value wins; inside the
+grid, 8x denser over the first 4 pixels, plus every crossing of a line through cell centres, where the
+bilinear surface has kinks), heights are bilinear (the first grid covering a point with a finite value wins; inside the
 main DEM the main DEM alone is used; a grid covers the rectangle between its outermost cell centres,
 beyond it there is no terrain from that grid), every sample is lifted to 3-D with the inverse
 south polar stereographic projection, and the elevation of ``v = Q - P`` above the plane
@@ -105,6 +106,17 @@ def _exit_distance(px: float, py: float, dx: float, dy: float, xmin: float, xmax
     return max(tmax, 0.0)
 
 
+def _crossings(p: float, d: float, c0: float, gres: float, lo: float, hi: float) -> NDArray[np.float64]:
+    """Distances s in (lo, hi] [m] at which ``p + s*d`` crosses a centre line ``c0 + j*gres`` (j integer)."""
+    if abs(d) < 1e-12:
+        return np.zeros(0)
+    a = (p + lo * d - c0) / gres
+    b = (p + hi * d - c0) / gres
+    j = np.arange(math.ceil(min(a, b)), math.floor(max(a, b)) + 1, dtype=np.float64)
+    sd = (c0 + j * gres - p) / d
+    return sd[(sd > lo) & (sd <= hi)]
+
+
 def horizon_reference(
     z: NDArray[np.floating],
     x0: float,
@@ -195,6 +207,14 @@ def _rays(grids: list[_Grid], boxes: list[tuple[float, float, float, float]], px
             if end > start:
                 first = step if g == 0 else start
                 parts.append(np.arange(first, end + 1e-9, step))
+                if g == 0:
+                    # 8x denser over the first 4 pixels, where a metre of height is a large angle
+                    parts.append(np.arange(step / 8.0, min(4.0 * gres, end) + 1e-9, step / 8.0))
+                # the bilinear surface has kinks on the lines through the cell centres: sample every
+                # crossing exactly (a convex kink next to the observer is often the horizon on steep terrain)
+                gx0, gy0 = boxes[g][0], boxes[g][3]
+                parts.append(_crossings(px, dx, gx0, gres, max(start, 1e-9), end))
+                parts.append(_crossings(py, dy, gy0, gres, max(start, 1e-9), end))
                 start = end
         d = np.concatenate(parts) if parts else np.zeros(0)
         dist_list.append(d)

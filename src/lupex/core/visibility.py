@@ -320,6 +320,26 @@ def _components(
 
 
 @register_jitable
+def whole_period_bounds(
+    sun_dir_me: NDArray[np.float64], sun_inv_distance_per_m: NDArray[np.float64], earth_pos_me_m: NDArray[np.float64]
+) -> tuple[float, float, float, float]:
+    """Largest |z| of the Sun's directions, largest 1/distance [1/m], largest |z| of the Earth's unit directions,
+    and a bound on the Earth's parallax for surface points (r < 1760 km) [rad]."""
+    sun_z = 0.0
+    max_inv = 0.0
+    for t in range(sun_dir_me.shape[0]):
+        sun_z = max(sun_z, abs(sun_dir_me[t, 2]))
+        max_inv = max(max_inv, sun_inv_distance_per_m[t])
+    earth_z = 0.0
+    nearest = 1e30
+    for t in range(earth_pos_me_m.shape[0]):
+        d = math.sqrt(earth_pos_me_m[t, 0] ** 2 + earth_pos_me_m[t, 1] ** 2 + earth_pos_me_m[t, 2] ** 2)
+        earth_z = max(earth_z, abs(earth_pos_me_m[t, 2]) / d)
+        nearest = min(nearest, d)
+    return sun_z, max_inv, earth_z, 2.0 * 1.76e6 / (nearest - 1.76e6)
+
+
+@register_jitable
 def sun_cell_stats(
     prof: NDArray[np.floating],
     pi: int,
@@ -337,13 +357,29 @@ def sun_cell_stats(
     blocks_per_coarse: int,
     upper: NDArray[np.float64],
     lower: NDArray[np.float64],
+    max_abs_z: float,
+    max_inv_distance: float,
 ) -> tuple[float, int, int, int]:
     """Sun statistics of one cell: (sum of visible fractions, longest dark run, first lit, last lit) [steps].
 
-    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with the largest solar radius.
+    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with the largest solar radius;
+    ``max_abs_z`` is the largest |z| (MOON_ME) of the Sun's unit directions and ``max_inv_distance`` the largest
+    1 / distance [1/m]: cells whose whole horizon is out of the Sun's reach are decided at once.
     """
     up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(x, y, body_radius_m)
     n_sun_blocks = sun_starts.size - 1
+    # whole-period bound: s.u = sin(c) cos(decl) cos(dlon) - cos(c) sin(decl) <= sin(c) + |cos(c)| max|s_z|
+    g_bound = math.sqrt(up0 * up0 + up1 * up1) + abs(up2) * max_abs_z
+    lowest = lower[0]
+    highest = upper[0]
+    for k in range(1, lower.size):
+        lowest = min(lowest, lower[k])
+        highest = max(highest, upper[k])
+    nt = sun_starts[n_sun_blocks]
+    if g_bound <= lowest:  # the Sun never clears the lowest horizon, minus its radius: dark throughout
+        return 0.0, nt, -1, -1
+    if -g_bound - r_cell * max_inv_distance >= highest:  # never below the highest horizon plus its radius
+        return float(nt), 0, 0, nt - 1
     n_coarse = (n_sun_blocks + blocks_per_coarse - 1) // blocks_per_coarse
     total = 0.0
     run = 0
@@ -415,17 +451,34 @@ def earth_cell_stats(
     earth_deviation: NDArray[np.float64],
     upper: NDArray[np.float64],
     lower: NDArray[np.float64],
+    max_abs_z: float,
+    max_parallax: float,
 ) -> tuple[float, int]:
     """Earth statistics of one cell: (steps with the Earth's centre above the horizon, longest outage) [steps].
 
-    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with radius 0.
+    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with radius 0; ``max_abs_z`` is the
+    largest |z| of the Earth's unit directions from the Moon's centre and ``max_parallax`` a bound on the angle
+    between those and the cell's own directions [rad].
     """
     up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(x, y, body_radius_m)
     r = r_cell
+    n_blocks = earth_starts.size - 1
+    nt = earth_starts[n_blocks]
+    # whole-period bound as for the Sun, widened by the largest parallax (sine change <= angle change)
+    g_bound = math.sqrt(up0 * up0 + up1 * up1) + abs(up2) * max_abs_z + max_parallax
+    lowest = lower[0]
+    highest = upper[0]
+    for k in range(1, lower.size):
+        lowest = min(lowest, lower[k])
+        highest = max(highest, upper[k])
+    if g_bound <= lowest:
+        return 0.0, nt
+    if -g_bound >= highest:
+        return float(nt), 0
     seen = 0.0
     run = 0
     best_run = 0
-    for b in range(earth_starts.size - 1):
+    for b in range(n_blocks):
         t0 = earth_starts[b]
         t1 = earth_starts[b + 1] - 1
         decision = 0
@@ -561,6 +614,7 @@ def illumination_stats_kernel(
     longest_outage = np.zeros((ny, nx), dtype=np.int32)
     sun_radius_max = sun_radius_rad.max()
     inv_radius = 1.0 / sun_radius_rad
+    sun_z, max_inv, earth_z, max_parallax = whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m)
     for i in numba.prange(ny):
         prof = np.empty((n_az, 1, 1), dtype=np.float64)
         upper = np.empty(_N_SECTORS)
@@ -587,6 +641,8 @@ def illumination_stats_kernel(
                 blocks_per_coarse,
                 upper,
                 lower,
+                sun_z,
+                max_inv,
             )
             sum_fraction[i, j] = total
             longest_dark[i, j] = best
@@ -607,6 +663,8 @@ def illumination_stats_kernel(
                     earth_deviation,
                     upper,
                     lower,
+                    earth_z,
+                    max_parallax,
                 )
                 sum_earth[i, j] = seen
                 longest_outage[i, j] = outage

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lupex.core.visibility import _N_SECTORS, earth_cell_stats, sector_thresholds, sun_cell_stats
+from lupex.core.visibility import (
+    _N_SECTORS,
+    earth_cell_stats,
+    sector_thresholds,
+    sun_cell_stats,
+    whole_period_bounds,
+)
 
 try:  # numba.cuda is a module global so that numba's CUDA simulator can substitute it
     from numba import cuda, float64
@@ -55,6 +61,7 @@ def _kernel() -> Any:
         earth_starts,
         earth_dev,
         want_earth,
+        bounds,
         out_sum,
         out_dark,
         out_first,
@@ -86,6 +93,8 @@ def _kernel() -> Any:
             blocks_per_coarse,
             upper,
             lower,
+            bounds[0],
+            bounds[1],
         )
         out_sum[i, j] = total
         out_dark[i, j] = best
@@ -94,7 +103,20 @@ def _kernel() -> Any:
         if want_earth:
             sector_thresholds(horizon, i, j, 0.0, upper, lower)
             seen, outage = earth_cell_stats(
-                horizon, i, j, x[j], y[i], r_cell, radius, earth_pos, earth_starts, earth_dev, upper, lower
+                horizon,
+                i,
+                j,
+                x[j],
+                y[i],
+                r_cell,
+                radius,
+                earth_pos,
+                earth_starts,
+                earth_dev,
+                upper,
+                lower,
+                bounds[2],
+                bounds[3],
             )
             out_earth[i, j] = seen
             out_outage[i, j] = outage
@@ -154,6 +176,7 @@ def illumination_stats_cuda(
         cuda.to_device(earth_starts),
         cuda.to_device(earth_deviation),
         bool(want_earth),
+        cuda.to_device(np.array(whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m))),
         *device_outs,
     )
     cuda.synchronize()
