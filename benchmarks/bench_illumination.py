@@ -76,14 +76,14 @@ def main() -> None:
         print(f"| peak memory (horizon + statistics) | | | {peak_rss_gb():.2f} GB | 6 GB | {peak_rss_gb() / 6:.2f} |")
         del h, ds
     # scaling
-    for n in (384, 768, 1536):
+    for n in (256, 512, 1024):
         crop = dem.isel(y=slice(768 - n // 2, 768 + n // 2), x=slice(768 - n // 2, 768 + n // 2))
         _, t = timed("scale", horizon_map, crop, 90, 0.0, "auto", cache=False)
         print(
             f"| scaling in N (90 az, far field) | {n}^2 | {t:.2f} | {crop.size * 90 / t / 1e6:.1f} M cell-az/s | | |",
             flush=True,
         )
-    crop = dem.isel(y=slice(384, 1152), x=slice(384, 1152))
+    crop = dem.isel(y=slice(512, 1024), x=slice(512, 1024))
     for n_az in (90, 180, 360):
         _, t = timed("scale", horizon_map, crop, n_az, 0.0, "auto", cache=False)
         print(
