@@ -87,7 +87,7 @@ def main() -> None:
     for n_az in (90, 180, 360):
         _, t = timed("scale", horizon_map, crop, n_az, 0.0, "auto", cache=False)
         print(
-            f"| scaling in azimuths (768^2, far field) | {n_az} az | {t:.2f} | "
+            f"| scaling in azimuths (512^2, far field) | {n_az} az | {t:.2f} | "
             f"{crop.size * n_az / t / 1e6:.1f} M cell-az/s | | |",
             flush=True,
         )

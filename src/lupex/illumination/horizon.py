@@ -28,7 +28,7 @@ __all__ = ["ALGORITHM_VERSION", "available_backends", "far_field_for", "horizon_
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the horizon algorithm's results change (part of the cache key).
-ALGORITHM_VERSION = "sweep-hull-1"
+ALGORITHM_VERSION = "sweep-hull-2"  # bump whenever core.horizon results change
 
 Backend = Literal["auto", "cpu", "cuda"]
 

@@ -2,9 +2,9 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_horizon_kernel.py            # full DEM x 360 azimuths + scaling
-    .venv/bin/python benchmarks/bench_horizon_kernel.py --quick    # scaling runs only
-    .venv/bin/python benchmarks/bench_horizon_kernel.py --crop 512 --n-az 90   # one centre crop, best of 2
+    .venv/bin/python benchmarks/profile_horizon_kernel.py            # full DEM x 360 azimuths + scaling
+    .venv/bin/python benchmarks/profile_horizon_kernel.py --quick    # scaling runs only
+    .venv/bin/python benchmarks/profile_horizon_kernel.py --crop 512 --n-az 90   # one centre crop, best of 2
 
 Prints cell-azimuths per second for the full 1536 x 1536 DEM x 360 azimuths (max distance 150 km,
 observer 2 m), and how the time grows with N (centre crops 384, 768, 1536 at 90 azimuths) and with the
