@@ -26,6 +26,24 @@ def closed_form_xy(lat_deg, lon_deg):
     return rho * np.sin(np.radians(lon_deg)), rho * np.cos(np.radians(lon_deg))
 
 
+def test_forward_and_inverse_match_pyproj():
+    """Independent tool: PROJ through pyproj with the grid's PROJ string (IAU_2015:30135 equivalent)."""
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_proj4("+proj=stere +lat_0=-90 +lon_0=0 +k=1 +x_0=0 +y_0=0 +R=1737400 +units=m +no_defs")
+    forward = Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
+    rng = np.random.default_rng(2)
+    lat = rng.uniform(-90.0, -75.0, 500)
+    lon = rng.uniform(0.0, 360.0, 500)
+    px, py = forward.transform(lon, lat)
+    x, y = latlon_to_xy(lat, lon)
+    np.testing.assert_allclose(x, px, atol=one_mm)
+    np.testing.assert_allclose(y, py, atol=one_mm)
+    lat2, lon2 = xy_to_latlon(px, py)
+    np.testing.assert_allclose(lat2, lat, atol=1e-9)
+    np.testing.assert_allclose((lon2 - lon + 180.0) % 360.0 - 180.0, 0.0, atol=1e-9)
+
+
 def test_forward_matches_closed_form():
     lat = np.array([-89.45, -85.0, -80.0, -89.999])
     lon = np.array([222.5, 0.0, 90.0, 300.0])

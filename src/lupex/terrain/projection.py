@@ -1,7 +1,9 @@
 """Lunar south polar stereographic grid (IAU_2015:30135): lat/lon <-> x/y and azimuth conversions.
 
 The grid is the PROJ ``+proj=stere +lat_0=-90 +lon_0=0 +k=1 +R=1737400``: ``x = 2R tan((90+lat)/2) sin(lon)``,
-``y = 2R tan((90+lat)/2) cos(lon)``; +y points toward longitude 0, +x toward 90 E.
+``y = 2R tan((90+lat)/2) cos(lon)``; +y points toward longitude 0, +x toward 90 E. The conversions use these
+closed forms directly (exact to float64 everywhere, including within centimetres of the pole, where PROJ's inverse
+loses millimetres); the tests check them against pyproj.
 
 Azimuths: a *grid azimuth* is measured clockwise from grid north (+y); a *local azimuth* clockwise from
 local (geographic) north. At a point of longitude ``lon``, local north (away from the south pole) has grid
@@ -11,13 +13,10 @@ term rotates every horizon by the longitude.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS, Transformer
 
-from lupex.constants import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC_PROJ
+from lupex.constants import MOON_RADIUS_M
 from lupex.errors import InputError
 
 __all__ = [
@@ -27,14 +26,6 @@ __all__ = [
     "scale_factor",
     "xy_to_latlon",
 ]
-
-
-@functools.lru_cache(maxsize=1)
-def _transformers() -> tuple[Transformer, Transformer]:
-    crs = CRS.from_proj4(SOUTH_POLAR_STEREOGRAPHIC_PROJ)
-    forward = Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
-    inverse = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-    return forward, inverse
 
 
 def latlon_to_xy(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -49,16 +40,17 @@ def latlon_to_xy(lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[NDArray[np.flo
     lon = np.asarray(lon_deg, dtype=np.float64)
     if np.any(~np.isfinite(lat)) or np.any((lat < -90.0) | (lat >= 0.0)):
         raise InputError(f"lat_deg must lie in [-90, 0) for the south polar grid; got {lat_deg!r}")
-    forward, _ = _transformers()
-    x, y = forward.transform(lon, lat)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    rho = 2.0 * MOON_RADIUS_M * np.tan(np.radians(90.0 + lat) / 2.0)
+    lon_rad = np.radians(lon)
+    return rho * np.sin(lon_rad), rho * np.cos(lon_rad)
 
 
 def xy_to_latlon(x_m: ArrayLike, y_m: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Polar stereographic x, y [m] -> planetocentric latitude, east longitude in [0, 360) [deg]."""
-    _, inverse = _transformers()
-    lon, lat = inverse.transform(np.asarray(x_m, dtype=np.float64), np.asarray(y_m, dtype=np.float64))
-    return np.asarray(lat, dtype=np.float64), np.mod(np.asarray(lon, dtype=np.float64), 360.0)
+    x = np.asarray(x_m, dtype=np.float64)
+    y = np.asarray(y_m, dtype=np.float64)
+    lat = -90.0 + np.degrees(2.0 * np.arctan(np.hypot(x, y) / (2.0 * MOON_RADIUS_M)))
+    return lat, np.mod(np.degrees(np.arctan2(x, y)), 360.0)
 
 
 def scale_factor(x_m: ArrayLike, y_m: ArrayLike) -> NDArray[np.float64]:
