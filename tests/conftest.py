@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# property tests explore a fixed, reproducible set of examples in every run (CI included)
+settings.register_profile("lupex", derandomize=True, deadline=None)
+settings.load_profile("lupex")
 
 # tolerances, in the unit of the compared quantity
 deg = 1.0
