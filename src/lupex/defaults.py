@@ -1,8 +1,8 @@
 """Every default parameter of lupex, in one place, with its unit, source and confidence.
 
 Reports list the ``placeholder`` and ``estimate`` defaults a run used (see :func:`used_placeholders`).
-Sources are in ``../shared/research/mission-facts.md`` and ``illumination-references.md`` of the project
-research and in the model cards under ``docs/models``.
+Sources are cited per value; the project's research notes (mission facts, illumination references) and the
+model cards under ``docs/models`` give the context.
 """
 
 from __future__ import annotations
