@@ -159,8 +159,12 @@ def test_tilted_plane_ray_ends_at_last_cell_centre(facing: str, az_deg: float) -
     h = np.degrees(hor[0])
     assert abs(h[n // 2, n // 2] - (-10.0)) <= TOL_EXACT
     # every cell with at least one cell down-slope sees the plane at -10 deg
-    first = {"north": (slice(1, None), slice(None)), "south": (slice(None, -1), slice(None)),
-             "east": (slice(None), slice(None, -1)), "west": (slice(None), slice(1, None))}[facing]
+    first = {
+        "north": (slice(1, None), slice(None)),
+        "south": (slice(None, -1), slice(None)),
+        "east": (slice(None), slice(None, -1)),
+        "west": (slice(None), slice(1, None)),
+    }[facing]
     assert np.all(np.abs(h[first] + 10.0) <= TOL_EXACT)
     assert edge.all()  # the plane ends within max_distance everywhere
 
@@ -220,8 +224,9 @@ def test_azimuth_registration(side: str, az_hit: float) -> None:
 # --------------------------------------------------------------------------------- vs the reference
 
 
-def _compare(z: np.ndarray, x0: float, y0: float, res: float, max_d: float, far: list, cells: np.ndarray,
-             h: float = 2.0) -> tuple[float, float, float]:
+def _compare(
+    z: np.ndarray, x0: float, y0: float, res: float, max_d: float, far: list, cells: np.ndarray, h: float = 2.0
+) -> tuple[float, float, float]:
     hor, _ = horizon_map_cpu(z, x0, y0, res, AZ360, h, R_MOON, max_d, far)
     ref = horizon_reference(z, x0, y0, res, AZ360, h, R_MOON, max_d, far, cells)
     return _stats(hor[:, cells[:, 0], cells[:, 1]], ref)
@@ -284,12 +289,13 @@ def test_real_dem_shackleton_vs_reference(south_pole: dict) -> None:
 def test_far_field_matters_and_clears_edge_flag(south_pole: dict) -> None:
     big, bx0, by0, bres = south_pole["big"]
     r0, c0, n = 700, 700, 96
-    crop = big[r0:r0 + n, c0:c0 + n]
+    crop = big[r0 : r0 + n, c0 : c0 + n]
     cx0, cy0 = bx0 + c0 * bres, by0 - r0 * bres
     az = AZ360[::4]
     near_only, edge_near = horizon_map_cpu(crop, cx0, cy0, bres, az, 2.0, R_MOON, 100_000.0, [])
-    full, edge_full = horizon_map_cpu(crop, cx0, cy0, bres, az, 2.0, R_MOON, 100_000.0,
-                                      [south_pole["big"], south_pole["far"]])
+    full, edge_full = horizon_map_cpu(
+        crop, cx0, cy0, bres, az, 2.0, R_MOON, 100_000.0, [south_pole["big"], south_pole["far"]]
+    )
     assert edge_near.all()
     assert not edge_full.any()
     diff = np.degrees(full - near_only)

@@ -235,7 +235,7 @@ def test_map_kernel_equals_plain_numpy_evaluation(dem240):
         *ta[4:],
         True,
     )
-    sums, dark, first, _, seen, outage = vis.illumination_stats_kernel(*args)
+    sums, dark, first, _, seen, outage, lit_steps = vis.illumination_stats_kernel(*args)
     az_grid = np.append(h.azimuth.values, 360.0)
     for i, j in [(26, 24), (5, 5), (40, 45), (12, 30), (49, 0)]:
         x, y = float(crop.x[j]), float(crop.y[i])
@@ -262,4 +262,5 @@ def test_map_kernel_equals_plain_numpy_evaluation(dem240):
         dark_runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], (f <= 0).astype(int), [0]]))))[::2]
         assert dark[i, j] == (dark_runs.max() if dark_runs.size else 0)
         assert first[i, j] == (np.flatnonzero(f > 0)[0] if (f > 0).any() else -1)
+        assert lit_steps[i, j] == int((f > 0).sum())
         _ = outage

@@ -172,7 +172,11 @@ def demo() -> None:
     mast = default("rover_mast_height_m")
     start = now.astype("datetime64[h]").astype("datetime64[ns]")
     light = site_illumination(
-        RIDGE_SITE["lat_deg"], RIDGE_SITE["lon_deg"], start, start + np.timedelta64(30, "D"), "1h",
+        RIDGE_SITE["lat_deg"],
+        RIDGE_SITE["lon_deg"],
+        start,
+        start + np.timedelta64(30, "D"),
+        "1h",
         observer_height_m=mast,
     ).summary()
     console.print(

@@ -199,8 +199,7 @@ def _pred(hx: NDArray[np.float64], hy: NDArray[np.float64], i: int, px: float, p
 
 
 @_helper
-def _tangent(hx: NDArray[np.float64], hy: NDArray[np.float64], top: int, start: int, px: float,
-             py: float) -> int:
+def _tangent(hx: NDArray[np.float64], hy: NDArray[np.float64], top: int, start: int, px: float, py: float) -> int:
     """Index of the hull vertex of largest slope from P, by galloping + binary search from ``start``.
 
     Along the upper hull (index 0 = farthest) the slope from an observer left of all vertices is
@@ -397,8 +396,20 @@ def _near_tan(
         z_a = zz[m, q]
     else:
         s_a = tab_f[j0 - 1, 2]
-        z_a = _ray_height(zz, z, m + tab_i[j0 - 1, 0], q + tab_i[j0 - 1, 1], tab_f[j0 - 1, 0],
-                          tab_f[j0 - 1, 1], geo, f0, f1, f2, fgeo, nfar)
+        z_a = _ray_height(
+            zz,
+            z,
+            m + tab_i[j0 - 1, 0],
+            q + tab_i[j0 - 1, 1],
+            tab_f[j0 - 1, 0],
+            tab_f[j0 - 1, 1],
+            geo,
+            f0,
+            f1,
+            f2,
+            fgeo,
+            nfar,
+        )
     curv = 0.5 * inv_k * inv_k / radius
     for j in range(j0, nn):
         s_b = tab_f[j, 2]
@@ -625,8 +636,7 @@ def _sweep_line(
             if f == 0.0:
                 zq = _line_height(zz, m, q0, fr, n_minor)
             else:
-                zq = (1.0 - f) * _line_height(zz, m, q0, fr, n_minor) + f * _line_height(zz, m + sm, q0, fr,
-                                                                                          n_minor)
+                zq = (1.0 - f) * _line_height(zz, m, q0, fr, n_minor) + f * _line_height(zz, m + sm, q0, fr, n_minor)
             if math.isnan(zq):
                 zq, _st, _r = _sample_world(xw, yw, z, geo[6], geo[7], geo[8], f0, f1, f2, fgeo, nfar)
             if math.isnan(zq):
@@ -762,15 +772,56 @@ def _sweep_line(
             c_f = c_obs * cd - s_obs_th * dth
             s_f = s_obs_th * cd + c_obs * dth
             if side == 0:
-                tanv, hint0, dist = _far_tan(wx, wy, wz, wu, wc, ws, wv, hx, hy, hi, top, hint0, lim, n_tot,
-                                       u_obs + du, c_f, s_f, zp, radius, max_dist)
+                tanv, hint0, dist = _far_tan(
+                    wx,
+                    wy,
+                    wz,
+                    wu,
+                    wc,
+                    ws,
+                    wv,
+                    hx,
+                    hy,
+                    hi,
+                    top,
+                    hint0,
+                    lim,
+                    n_tot,
+                    u_obs + du,
+                    c_f,
+                    s_f,
+                    zp,
+                    radius,
+                    max_dist,
+                )
             else:
-                tanv, hint1, dist = _far_tan(wx, wy, wz, wu, wc, ws, wv, hx, hy, hi, top, hint1, lim, n_tot,
-                                       u_obs + du, c_f, s_f, zp, radius, max_dist)
+                tanv, hint1, dist = _far_tan(
+                    wx,
+                    wy,
+                    wz,
+                    wu,
+                    wc,
+                    ws,
+                    wv,
+                    hx,
+                    hy,
+                    hi,
+                    top,
+                    hint1,
+                    lim,
+                    n_tot,
+                    u_obs + du,
+                    c_f,
+                    s_f,
+                    zp,
+                    radius,
+                    max_dist,
+                )
             if side == 0:
                 prev = oo[m, qc]
-                near = _near_tan(zz, z, m, qc, zp, wk[s_obs], radius, max_dist, tab_i, tab_f, 0, nn, geo,
-                                 f0, f1, f2, fgeo, nfar)
+                near = _near_tan(
+                    zz, z, m, qc, zp, wk[s_obs], radius, max_dist, tab_i, tab_f, 0, nn, geo, f0, f1, f2, fgeo, nfar
+                )
                 both = prev > _EMPTY_MARK and tanv > _EMPTY_TAN
                 march = False
                 if fr > 0.0:
@@ -791,8 +842,26 @@ def _sweep_line(
                         # on to a little beyond the farther tangent point (the own ray's horizon lies
                         # between the lines' up to the lateral variation)
                         s_end = min(max_dist, d_far * (1.0 + ext_margin) + 2.0 * ds_grid * wk[s_obs])
-                    ext = _near_tan(zz, z, m, qc, zp, wk[s_obs], radius, s_end, tab_i, tab_f, nn, nn_ext, geo,
-                                    f0, f1, f2, fgeo, nfar)
+                    ext = _near_tan(
+                        zz,
+                        z,
+                        m,
+                        qc,
+                        zp,
+                        wk[s_obs],
+                        radius,
+                        s_end,
+                        tab_i,
+                        tab_f,
+                        nn,
+                        nn_ext,
+                        geo,
+                        f0,
+                        f1,
+                        f2,
+                        fgeo,
+                        nfar,
+                    )
                     oo[m, qc] = max(near, ext)
                     continue
                 if prev <= _EMPTY_MARK:
@@ -947,13 +1016,91 @@ def _horizon_kernel(
         bmax = int(math.floor(n_minor - 1 + max(0.0, -span))) + 2
         for b in range(bmin, bmax + 1):
             if rows_major:
-                _sweep_line(z, oa, edge, z, b, t, sm, m0, ds_grid, nnear, obs_h, radius, max_dist, geo,
-                            f0, f1, f2, fgeo, nfar, tab_i, tab_f, nn, nn_ext, ext_len, ext_tol, ext_margin, da,
-                            wx, wy, wz, wu, wc, ws, wa, wk, wv, hx, hy, hi, sidx)
+                _sweep_line(
+                    z,
+                    oa,
+                    edge,
+                    z,
+                    b,
+                    t,
+                    sm,
+                    m0,
+                    ds_grid,
+                    nnear,
+                    obs_h,
+                    radius,
+                    max_dist,
+                    geo,
+                    f0,
+                    f1,
+                    f2,
+                    fgeo,
+                    nfar,
+                    tab_i,
+                    tab_f,
+                    nn,
+                    nn_ext,
+                    ext_len,
+                    ext_tol,
+                    ext_margin,
+                    da,
+                    wx,
+                    wy,
+                    wz,
+                    wu,
+                    wc,
+                    ws,
+                    wa,
+                    wk,
+                    wv,
+                    hx,
+                    hy,
+                    hi,
+                    sidx,
+                )
             else:
-                _sweep_line(zt, oa.T, edge.T, z, b, t, sm, m0, ds_grid, nnear, obs_h, radius, max_dist, geo,
-                            f0, f1, f2, fgeo, nfar, tab_i, tab_f, nn, nn_ext, ext_len, ext_tol, ext_margin, da.T,
-                            wx, wy, wz, wu, wc, ws, wa, wk, wv, hx, hy, hi, sidx)
+                _sweep_line(
+                    zt,
+                    oa.T,
+                    edge.T,
+                    z,
+                    b,
+                    t,
+                    sm,
+                    m0,
+                    ds_grid,
+                    nnear,
+                    obs_h,
+                    radius,
+                    max_dist,
+                    geo,
+                    f0,
+                    f1,
+                    f2,
+                    fgeo,
+                    nfar,
+                    tab_i,
+                    tab_f,
+                    nn,
+                    nn_ext,
+                    ext_len,
+                    ext_tol,
+                    ext_margin,
+                    da.T,
+                    wx,
+                    wy,
+                    wz,
+                    wu,
+                    wc,
+                    ws,
+                    wa,
+                    wk,
+                    wv,
+                    hx,
+                    hy,
+                    hi,
+                    sidx,
+                )
         for i in range(ny):
             for j in range(nx):
                 oa[i, j] = math.atan(oa[i, j])
@@ -1076,10 +1223,28 @@ def horizon_map_cpu(
     out = np.empty((az.shape[0], ny, nx), dtype=np.float32)
     edge = np.zeros((ny, nx), dtype=np.uint8)
     if az.shape[0] > 0:
-        _horizon_kernel(zz, float(x0), float(y0), float(res), az, float(observer_height_m),
-                        float(body_radius_m), float(max_distance_m), f0, f1, f2, fgeo, nfar,
-                        int(near_samples), max(int(adaptive_steps), int(near_samples)), float(adaptive_tol),
-                        float(adaptive_margin), ext_cap, out, edge)
+        _horizon_kernel(
+            zz,
+            float(x0),
+            float(y0),
+            float(res),
+            az,
+            float(observer_height_m),
+            float(body_radius_m),
+            float(max_distance_m),
+            f0,
+            f1,
+            f2,
+            fgeo,
+            nfar,
+            int(near_samples),
+            max(int(adaptive_steps), int(near_samples)),
+            float(adaptive_tol),
+            float(adaptive_margin),
+            ext_cap,
+            out,
+            edge,
+        )
     return out, edge.astype(bool)
 
 

@@ -25,8 +25,9 @@ __all__ = ["horizon_reference"]
 _Grid = tuple[NDArray[np.float64], float, float, float]
 
 
-def _bilinear(g: NDArray[np.float64], x0: float, y0: float, res: float, x: NDArray[np.float64],
-              y: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+def _bilinear(
+    g: NDArray[np.float64], x0: float, y0: float, res: float, x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Bilinear heights [m] of grid ``g`` at map points between its outermost cell centres.
 
     Returns ``(values, inside)``: NaN where a corner with non-zero weight is NaN or outside the
@@ -82,8 +83,9 @@ def _unit(x: NDArray[np.float64], y: NDArray[np.float64], radius: float) -> NDAr
     return np.stack([sc * np.sin(lon), sc * np.cos(lon), -np.cos(c)], axis=-1)
 
 
-def _unit_components(x: NDArray[np.float64], y: NDArray[np.float64],
-                     radius: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _unit_components(
+    x: NDArray[np.float64], y: NDArray[np.float64], radius: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Same as :func:`_unit`, algebraically: with s2 = rho^2/4R^2, sin c = 2s/(1+s2), cos c = (1-s2)/(1+s2)."""
     s2 = (x * x + y * y) / (4.0 * radius * radius)
     inv = 1.0 / (1.0 + s2)
@@ -91,8 +93,9 @@ def _unit_components(x: NDArray[np.float64], y: NDArray[np.float64],
     return x * f, y * f, -(1.0 - s2) * inv
 
 
-def _exit_distance(px: float, py: float, dx: float, dy: float, xmin: float, xmax: float, ymin: float,
-                   ymax: float) -> float:
+def _exit_distance(
+    px: float, py: float, dx: float, dy: float, xmin: float, xmax: float, ymin: float, ymax: float
+) -> float:
     """Map distance [m] along (dx, dy) from (px, py) at which the ray leaves a rectangle (0 if outside)."""
     tmax = math.inf
     for p, d, lo, hi in ((px, dx, xmin, xmax), (py, dy, ymin, ymax)):
@@ -168,8 +171,10 @@ def horizon_reference(
     for zf, fx0, fy0, fres in far_fields:
         grids.append((np.asarray(zf, dtype=np.float64), float(fx0), float(fy0), float(fres)))
     # each grid covers the rectangle between its outermost cell centres
-    boxes = [(gx0 + 0.5 * gr, gx0 + (g.shape[1] - 0.5) * gr, gy0 - (g.shape[0] - 0.5) * gr, gy0 - 0.5 * gr)
-             for g, gx0, gy0, gr in grids]
+    boxes = [
+        (gx0 + 0.5 * gr, gx0 + (g.shape[1] - 0.5) * gr, gy0 - (g.shape[0] - 0.5) * gr, gy0 - 0.5 * gr)
+        for g, gx0, gy0, gr in grids
+    ]
     az = np.atleast_1d(np.asarray(azimuths_rad, dtype=np.float64))
     cl = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
     out = np.full((az.size, cl.shape[0]), -math.pi / 2)
@@ -183,14 +188,23 @@ def horizon_reference(
         px = x0 + (j + 0.5) * res
         py = y0 - (i + 0.5) * res
         for a0 in range(0, az.size, chunk):
-            out[a0:a0 + chunk, n] = _rays(grids, boxes, px, py, zp + h, az[a0:a0 + chunk], radius,
-                                          float(max_distance_m), step_m)
+            out[a0 : a0 + chunk, n] = _rays(
+                grids, boxes, px, py, zp + h, az[a0 : a0 + chunk], radius, float(max_distance_m), step_m
+            )
     return out
 
 
-def _rays(grids: list[_Grid], boxes: list[tuple[float, float, float, float]], px: float, py: float,
-          zobs: float, az: NDArray[np.float64], radius: float, max_distance_m: float,
-          step_m: float | None) -> NDArray[np.float64]:
+def _rays(
+    grids: list[_Grid],
+    boxes: list[tuple[float, float, float, float]],
+    px: float,
+    py: float,
+    zobs: float,
+    az: NDArray[np.float64],
+    radius: float,
+    max_distance_m: float,
+    step_m: float | None,
+) -> NDArray[np.float64]:
     """Horizon elevation [rad] from map point (px, py) at height ``zobs`` [m] for a few azimuths."""
     rho_p = math.hypot(px, py)
     d_cap = max_distance_m * (1.0 + (rho_p + 1.5 * max_distance_m) ** 2 / (4.0 * radius**2))

@@ -359,8 +359,9 @@ def sun_cell_stats(
     lower: NDArray[np.float64],
     max_abs_z: float,
     max_inv_distance: float,
-) -> tuple[float, int, int, int]:
-    """Sun statistics of one cell: (sum of visible fractions, longest dark run, first lit, last lit) [steps].
+) -> tuple[float, int, int, int, int]:
+    """Sun statistics of one cell: (sum of visible fractions, longest dark run, first lit, last lit, steps with
+    any part of the Sun visible) [steps].
 
     ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with the largest solar radius;
     ``max_abs_z`` is the largest |z| (MOON_ME) of the Sun's unit directions and ``max_inv_distance`` the largest
@@ -377,11 +378,12 @@ def sun_cell_stats(
         highest = max(highest, upper[k])
     nt = sun_starts[n_sun_blocks]
     if g_bound <= lowest:  # the Sun never clears the lowest horizon, minus its radius: dark throughout
-        return 0.0, nt, -1, -1
+        return 0.0, nt, -1, -1, 0
     if -g_bound - r_cell * max_inv_distance >= highest:  # never below the highest horizon plus its radius
-        return float(nt), 0, 0, nt - 1
+        return float(nt), 0, 0, nt - 1, nt
     n_coarse = (n_sun_blocks + blocks_per_coarse - 1) // blocks_per_coarse
     total = 0.0
+    lit_steps = 0
     run = 0
     best_run = 0
     first = -1
@@ -411,6 +413,7 @@ def sun_cell_stats(
                     decision = _block_decision(upper, lower, g0, a0, b0, g1, a1, b1, deviation)
                 if decision == 1:
                     total, run, first, last = _lit_run(t0, t1, total, run, first, last)
+                    lit_steps += t1 - t0 + 1
                     continue
                 if decision == -1:
                     run, best_run = _dark_run(t0, t1, run, best_run)
@@ -424,6 +427,7 @@ def sun_cell_stats(
                     f = disk_fraction((asin_fast(sz) - horizon_at(prof, pi, pj, atan2_fast(sa, sb))) * inv_radius[t])
                     if f > 0.0:
                         total += f
+                        lit_steps += 1
                         if first < 0:
                             first = t
                         last = t
@@ -434,7 +438,7 @@ def sun_cell_stats(
                             best_run = run
             if not refine:
                 break
-    return total, best_run, first, last
+    return total, best_run, first, last, lit_steps
 
 
 @register_jitable
@@ -575,6 +579,8 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
         Number of steps with the Earth's centre above the horizon [steps].
     longest_outage : int32 (ny, nx)
         Longest run of steps with the Earth's centre below the horizon [steps].
+    lit_steps : int32 (ny, nx)
+        Steps with any part of the Sun visible [steps].
 """
 
 
@@ -604,6 +610,7 @@ def illumination_stats_kernel(
     NDArray[np.int32],
     NDArray[np.float64],
     NDArray[np.int32],
+    NDArray[np.int32],
 ]:
     n_az, ny, nx = horizon_rad.shape
     sum_fraction = np.zeros((ny, nx), dtype=np.float64)
@@ -612,6 +619,7 @@ def illumination_stats_kernel(
     last_lit = np.full((ny, nx), -1, dtype=np.int32)
     sum_earth = np.zeros((ny, nx), dtype=np.float64)
     longest_outage = np.zeros((ny, nx), dtype=np.int32)
+    lit_steps = np.zeros((ny, nx), dtype=np.int32)
     sun_radius_max = sun_radius_rad.max()
     inv_radius = 1.0 / sun_radius_rad
     sun_z, max_inv, earth_z, max_parallax = whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m)
@@ -624,7 +632,7 @@ def illumination_stats_kernel(
                 prof[k, 0, 0] = horizon_rad[k, i, j]
             r_cell = body_radius_m + z_m[i, j] + observer_height_m
             sector_thresholds(prof, 0, 0, sun_radius_max, upper, lower)
-            total, best, first, last = sun_cell_stats(
+            total, best, first, last, lit = sun_cell_stats(
                 prof,
                 0,
                 0,
@@ -645,6 +653,7 @@ def illumination_stats_kernel(
                 max_inv,
             )
             sum_fraction[i, j] = total
+            lit_steps[i, j] = lit
             longest_dark[i, j] = best
             first_lit[i, j] = first
             last_lit[i, j] = last
@@ -668,7 +677,7 @@ def illumination_stats_kernel(
                 )
                 sum_earth[i, j] = seen
                 longest_outage[i, j] = outage
-    return sum_fraction, longest_dark, first_lit, last_lit, sum_earth, longest_outage
+    return sum_fraction, longest_dark, first_lit, last_lit, sum_earth, longest_outage, lit_steps
 
 
 illumination_stats_kernel.__doc__ = STATS_DOC

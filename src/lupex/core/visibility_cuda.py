@@ -68,6 +68,7 @@ def _kernel() -> Any:
         out_last,
         out_earth,
         out_outage,
+        out_lit,
     ):
         j, i = cuda.grid(2)
         if i >= z.shape[0] or j >= z.shape[1]:
@@ -76,7 +77,7 @@ def _kernel() -> Any:
         lower = cuda.local.array(_N_SECTORS, float64)
         r_cell = radius + z[i, j] + obs_h
         sector_thresholds(horizon, i, j, sun_radius_max, upper, lower)
-        total, best, first, last = sun_cell_stats(
+        total, best, first, last, lit = sun_cell_stats(
             horizon,
             i,
             j,
@@ -97,6 +98,7 @@ def _kernel() -> Any:
             bounds[1],
         )
         out_sum[i, j] = total
+        out_lit[i, j] = lit
         out_dark[i, j] = best
         out_first[i, j] = first
         out_last[i, j] = last
@@ -143,7 +145,13 @@ def illumination_stats_cuda(
     earth_deviation: NDArray[np.float64],
     want_earth: bool,
 ) -> tuple[
-    NDArray[np.float64], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64], NDArray[np.int32]
+    NDArray[np.float64],
+    NDArray[np.int32],
+    NDArray[np.int32],
+    NDArray[np.int32],
+    NDArray[np.float64],
+    NDArray[np.int32],
+    NDArray[np.int32],
 ]:
     """Same arguments and results as :func:`lupex.core.visibility.illumination_stats_kernel`, on the GPU."""
     _, ny, nx = horizon_rad.shape
@@ -153,6 +161,7 @@ def illumination_stats_cuda(
         np.full((ny, nx), -1, np.int32),
         np.full((ny, nx), -1, np.int32),
         np.zeros((ny, nx), np.float64),
+        np.zeros((ny, nx), np.int32),
         np.zeros((ny, nx), np.int32),
     ]
     device_outs = [cuda.to_device(o) for o in outs]
@@ -181,4 +190,4 @@ def illumination_stats_cuda(
     )
     cuda.synchronize()
     results = [d.copy_to_host() for d in device_outs]
-    return results[0], results[1], results[2], results[3], results[4], results[5]
+    return results[0], results[1], results[2], results[3], results[4], results[5], results[6]

@@ -148,6 +148,7 @@ def illumination_stats(
     -------
     xarray.Dataset
         ``mean_illumination`` (fraction of the solar disk visible, time average) [-],
+        ``sunlit_fraction`` (fraction of steps with any part of the Sun visible) [-],
         ``psr`` (uint8, 1 = no part of the Sun ever visible over the PSR period),
         ``longest_darkness_h`` (longest run of steps with no part of the Sun visible) [h],
         ``earth_visibility`` (fraction of steps with the Earth's centre above the horizon) [-],
@@ -210,7 +211,7 @@ def illumination_stats(
     y = np.asarray(dem["y"].values, dtype=np.float64)
     ny, nx = z.shape
     nt = times.size
-    out = {name: np.zeros((ny, nx), dtype=np.float32) for name in ("mean", "dark", "earth", "outage")}
+    out = {name: np.zeros((ny, nx), dtype=np.float32) for name in ("mean", "sunlit", "dark", "earth", "outage")}
     first = np.full((ny, nx), -1, dtype=np.int32)
     last = np.full((ny, nx), -1, dtype=np.int32)
     psr = np.zeros((ny, nx), dtype=np.uint8)
@@ -224,7 +225,7 @@ def illumination_stats(
     for r0 in range(0, ny, rows_per_chunk):
         r1 = min(ny, r0 + rows_per_chunk)
         h_rad = np.radians(horizon_values[:, r0:r1, :]).astype(np.float32)
-        sums, dark, lit0, lit1, seen, outage = kernel(
+        sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(
             h_rad,
             z[r0:r1],
             x,
@@ -240,6 +241,7 @@ def illumination_stats(
             earth,
         )
         out["mean"][r0:r1] = sums / nt
+        out["sunlit"][r0:r1] = lit_steps / nt
         out["dark"][r0:r1] = dark * step_s / 3600.0
         out["earth"][r0:r1] = seen / nt
         out["outage"][r0:r1] = outage * step_s / 3600.0
@@ -266,7 +268,7 @@ def illumination_stats(
             progress.update(r1 - r0)
     invalid = ~np.isfinite(z) | ~np.isfinite(horizon_values).all(axis=0)
     if invalid.any():  # voids kept as NaN: no statistics there
-        for name in ("mean", "dark", "earth", "outage"):
+        for name in ("mean", "sunlit", "dark", "earth", "outage"):
             out[name][invalid] = np.nan
         first[invalid] = -1
         last[invalid] = -1
@@ -285,6 +287,11 @@ def illumination_stats(
                 dims,
                 out["mean"],
                 {"units": "1", "long_name": "time-averaged visible fraction of the solar disk"},
+            ),
+            "sunlit_fraction": (
+                dims,
+                out["sunlit"],
+                {"units": "1", "long_name": "fraction of time with any part of the solar disk visible"},
             ),
             "psr": (
                 dims,
