@@ -160,33 +160,41 @@ def test_failure_mode_grid_rotation_of_sun_azimuth():
     assert float(ds.mean_illumination[60, 60]) == pytest.approx(result.sun_visible_fraction.mean(), abs=0.01)
 
 
-def test_block_decisions_do_not_change_results(dem240):
-    """The block shortcut in the map kernel is exact: same result as evaluating every step."""
+def _kernel_on(crop, horizon, times, sun_block, coarse, earth_block):
+    """Run the map kernel directly on a crop: returns its outputs and the time series it was given."""
     from lupex.core import visibility as vis
     from lupex.ephemeris import moon_centred_vectors
 
-    crop = dem240.sel(x=slice(-6000, 6000), y=slice(6000, -6000))
-    h = horizon_map(crop, 180, 2.0, "auto", cache=False)
-    times = time_range("2028-01-01", "2028-03-01", "1h")
     v = moon_centred_vectors(times)
-    sun = v.sun_me_km / np.linalg.norm(v.sun_me_km, axis=1)[:, None]
+    dist = np.linalg.norm(v.sun_me_km, axis=1) * 1000.0
+    sun = v.sun_me_km * 1000.0 / dist[:, None]
     earth = v.earth_me_km * 1000.0
-    inv = 1.0 / (np.linalg.norm(v.sun_me_km, axis=1) * 1000.0)
+    ta = vis.kernel_time_args(sun, 1 / dist, earth, R + 8000, sun_block, coarse, earth_block)
     args = (
-        np.radians(h.values).astype(np.float32),
+        np.radians(horizon.values).astype(np.float32),
         crop.values,
         crop.x.values,
         crop.y.values,
         2.0,
         R,
         sun,
-        inv,
+        1 / dist,
         np.radians(v.sun_angular_radius_deg),
+        *ta[:4],
+        earth,
+        *ta[4:],
+        True,
     )
-    fast_args = vis.kernel_time_args(sun, inv, earth, R + 8000, 9, 4, 64)
-    slow_args = vis.kernel_time_args(sun, inv, earth, R + 8000, 1, 1, 1)
-    fast = vis.illumination_stats_kernel(*args, *fast_args[:4], earth, *fast_args[4:], True)
-    slow = vis.illumination_stats_kernel(*args, *slow_args[:4], earth, *slow_args[4:], True)
+    return vis.illumination_stats_kernel(*args), sun, dist, earth, v
+
+
+def test_block_decisions_do_not_change_results(dem240):
+    """The block shortcut in the map kernel is exact: same result as evaluating every step."""
+    crop = dem240.sel(x=slice(-6000, 6000), y=slice(6000, -6000))
+    h = horizon_map(crop, 180, 2.0, "auto", cache=False)
+    times = time_range("2028-01-01", "2028-03-01", "1h")
+    fast = _kernel_on(crop, h, times, 9, 4, 64)[0]
+    slow = _kernel_on(crop, h, times, 1, 1, 1)[0]
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-9)
 
@@ -209,33 +217,11 @@ def test_tile_with_far_field_matches_the_whole_map(dem240):
 
 def test_map_kernel_equals_plain_numpy_evaluation(dem240):
     """Independent per-step evaluation in numpy (no blocks, no shortcuts) at floor, wall and ridge cells."""
-    from lupex.core import visibility as vis
-    from lupex.ephemeris import moon_centred_vectors
-
     crop = dem240.sel(x=slice(2_000, 14_000), y=slice(-600, -12_600))  # Shackleton: floor, walls, rim
     h = horizon_map(crop, 180, 2.0, "auto", cache=False)
     times = time_range("2028-01-01", "2028-04-01", "1h")
-    v = moon_centred_vectors(times)
-    dist = np.linalg.norm(v.sun_me_km, axis=1) * 1000.0
-    sun = v.sun_me_km * 1000.0 / dist[:, None]
-    earth = v.earth_me_km * 1000.0
-    ta = vis.kernel_time_args(sun, 1 / dist, earth, R + 8000, 9, 4, 36)
-    args = (
-        np.radians(h.values).astype(np.float32),
-        crop.values,
-        crop.x.values,
-        crop.y.values,
-        2.0,
-        R,
-        sun,
-        1 / dist,
-        np.radians(v.sun_angular_radius_deg),
-        *ta[:4],
-        earth,
-        *ta[4:],
-        True,
-    )
-    sums, dark, first, _, seen, outage, lit_steps = vis.illumination_stats_kernel(*args)
+    outputs, sun, dist, earth, v = _kernel_on(crop, h, times, 9, 4, 36)
+    sums, dark, first, _, seen, outage, lit_steps = outputs
     az_grid = np.append(h.azimuth.values, 360.0)
     for i, j in [(26, 24), (5, 5), (40, 45), (12, 30), (49, 0)]:
         x, y = float(crop.x[j]), float(crop.y[i])

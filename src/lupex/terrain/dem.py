@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -23,7 +24,14 @@ def builtin_dem(name: str) -> xr.DataArray:
     name : str
         ``"south_pole_240m"`` (LOLA LDEM_75S_120M, 1536^2 x 240 m), ``"connecting_ridge_10m"`` (PGDA Site01,
         1600^2 x 10 m) or ``"far_field_1787m"`` (LOLA 75S cap for far-field horizons).
+
+    Each file is read and decoded once per process; every call returns a copy, so callers may modify it.
     """
+    return _read_builtin(name).copy(deep=True)
+
+
+@functools.cache
+def _read_builtin(name: str) -> xr.DataArray:
     return read_dem(f"builtin:{name}")
 
 
