@@ -54,7 +54,14 @@ def test_map_writes_cogs_pngs_and_json_summary(capsys, tmp_path, crop_tif, monke
     )
     assert code == 0, err
     summary = json.loads(out)
-    names = ["mean_illumination", "psr", "longest_darkness_h", "earth_visibility", "longest_earth_outage_h"]
+    names = [
+        "mean_illumination",
+        "sunlit_fraction",
+        "psr",
+        "longest_darkness_h",
+        "earth_visibility",
+        "longest_earth_outage_h",
+    ]
     for name in names:
         with rasterio.open(out_dir / f"{name}.tif") as src:
             assert src.crs is not None and "South Polar" in src.crs.to_wkt()
@@ -63,6 +70,10 @@ def test_map_writes_cogs_pngs_and_json_summary(capsys, tmp_path, crop_tif, monke
             data = src.read(1)
         assert np.isfinite(data).all()
         assert (out_dir / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with rasterio.open(out_dir / "mean_illumination.tif") as a, rasterio.open(out_dir / "sunlit_fraction.tif") as b:
+        # any part of the disk visible is at least the mean visible fraction of the disk
+        assert (b.read(1) >= a.read(1) - 1e-6).all()
+    assert summary["sunlit_fraction_there"] >= summary["max_mean_illumination"]
     assert summary["n_times"] == 125 and summary["observer_height_m"] == 2.0
     assert summary["psr_area_km2"] > 10  # Shackleton's floor (about 6 km across) never sees the Sun in a month
     assert json.loads((out_dir / "summary.json").read_text())["n_times"] == 125

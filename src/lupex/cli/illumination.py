@@ -18,6 +18,7 @@ illumination_app = typer.Typer(help="Sunlight, permanent shadow and Earth visibi
 
 MAP_LAYERS = {
     "mean_illumination": ("Mean illumination (fraction of the solar disk)", "fraction", "inferno", 0.0, 1.0),
+    "sunlit_fraction": ("Sunlit fraction (any part of the Sun visible)", "fraction", "inferno", 0.0, 1.0),
     "psr": ("Permanently shadowed (1)", "PSR", "Blues", 0.0, 1.0),
     "longest_darkness_h": ("Longest darkness", "h", "magma_r", None, None),
     "earth_visibility": ("Earth visibility (centre above horizon)", "fraction", "viridis", 0.0, 1.0),
@@ -43,6 +44,7 @@ def _summary(ds: Any, files: list[str], seconds: float) -> dict[str, Any]:
         "n_times": ds.attrs["n_times"],
         "observer_height_m": ds.attrs["observer_height_m"],
         "max_mean_illumination": float(mean[i, j]),
+        "sunlit_fraction_there": float(ds["sunlit_fraction"].values[i, j]),
         "max_mean_illumination_at": {
             "x_m": float(ds["x"][j]),
             "y_m": float(ds["y"][i]),
