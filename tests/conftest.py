@@ -15,6 +15,7 @@ arcsec = deg / 3600.0
 one_m = 1.0
 one_mm = 1e-3 * one_m
 one_km = 1000.0 * one_m
+one_K = 1.0
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,67 @@ DEFAULTS: dict[str, Default] = {
         "horizontal beyond sqrt(2 R dh) ~ 200 km (illumination-references.md 3.2)",
         "estimate",
     ),
+    # --- thermal model (issue #4): Hayne et al. 2017, JGR Planets 122:2371, Appendix A and Table A1
+    "solar_constant_W_m2": Default(1361.0, "W/m2", "Total solar irradiance at 1 au (Kopp & Lean 2011)", "published"),
+    "emissivity": Default(0.95, "1", "Regolith IR emissivity, Hayne et al. 2017 Table A1", "published"),
+    "albedo_normal": Default(
+        0.12, "1", "Highland bolometric albedo A0 at normal incidence, Hayne et al. 2017", "published"
+    ),
+    "albedo_coeff_a": Default(0.06, "1", "Albedo incidence coefficient a, Hayne et al. 2017 Eq. A5", "published"),
+    "albedo_coeff_b": Default(0.25, "1", "Albedo incidence coefficient b, Hayne et al. 2017 Eq. A5", "published"),
+    "h_parameter_m": Default(
+        0.06, "m", "Density/conductivity e-folding depth H, Hayne et al. 2017 Table A1", "published"
+    ),
+    "density_surface_kg_m3": Default(1100.0, "kg/m3", "Surface density rho_s, Hayne et al. 2017 Table A1", "published"),
+    "density_deep_kg_m3": Default(1800.0, "kg/m3", "Deep density rho_d, Hayne et al. 2017 Table A1", "published"),
+    "conductivity_surface_W_m_K": Default(
+        7.4e-4, "W/(m K)", "Surface contact conductivity K_s, Hayne et al. 2017 Table A1", "published"
+    ),
+    "conductivity_deep_W_m_K": Default(
+        3.4e-3, "W/(m K)", "Deep contact conductivity K_d, Hayne et al. 2017 Table A1", "published"
+    ),
+    "radiative_conductivity_chi": Default(
+        2.7, "1", "Radiative conductivity parameter chi (at 350 K), Hayne et al. 2017 Table A1", "published"
+    ),
+    "geothermal_flux_W_m2": Default(0.018, "W/m2", "Lunar basal heat flow, Hayne et al. 2017 Table A1", "published"),
+    "ice_stability_temperature_K": Default(
+        110.0,
+        "K",
+        "Cold-trap threshold: sublimation loss ~144 kg m-2 Gyr-1 at 110 K with Murphy & Koop 2005 "
+        "(illumination-references.md section 4; Paige et al. 2010)",
+        "published",
+    ),
+    "drill_depth_m": Default(
+        1.5, "m", "LUPEX drill reach (ISRO/JAXA mission descriptions, mission-facts.md)", "published"
+    ),
+    # --- landing-site selection (issue #4)
+    "lander_max_slope_deg": Default(
+        12.0, "deg", "Chandrayaan-3 touchdown slope limit (ISRO); LUPEX lander limit not published", "estimate"
+    ),
+    "lander_footprint_m": Default(
+        4.0,
+        "m",
+        "Slope baseline ~ lander leg span (Chandrayaan-3 class); raised to the DEM pixel when coarser",
+        "estimate",
+    ),
+    "min_mean_illumination": Default(
+        0.5, "1", "Planning threshold for a solar-powered lander (issue #4); no published LUPEX value", "placeholder"
+    ),
+    "max_longest_darkness_h": Default(
+        240.0, "h", "Survivable night for a battery-backed lander; no published LUPEX value", "placeholder"
+    ),
+    "min_earth_visibility": Default(
+        0.3, "1", "Direct-to-Earth planning threshold; no published LUPEX value", "placeholder"
+    ),
+    "landing_ellipse_3sigma_m": Default(
+        100.0, "m", "Landing ellipse radius (3 sigma), SLIM heritage (SLIM landed ~55 m from target)", "estimate"
+    ),
+    "rover_max_slope_deg": Default(
+        15.0, "deg", "Rover nominal slope limit (VIPER 15 deg 'with ease'; LUPEX value not published)", "estimate"
+    ),
+    "solar_panel_height_m": Default(
+        2.0, "m", "Height of the lander's solar panels above the terrain; LUPEX value not published", "placeholder"
+    ),
 }
 
 
