@@ -104,6 +104,13 @@ DEFAULTS: dict[str, Default] = {
     "drill_depth_m": Default(
         1.5, "m", "LUPEX drill reach (ISRO/JAXA mission descriptions, mission-facts.md)", "published"
     ),
+    "scatter_radius_m": Default(
+        5000.0,
+        "m",
+        "Neighbourhood standing for the terrain a cell sees (sky-view closure, docs/models/thermal.md): of the "
+        "order of the radii of the polar craters hosting PSRs (Shackleton 10.5 km); not calibrated on Diviner",
+        "estimate",
+    ),
     # --- landing-site selection (issue #4)
     "lander_max_slope_deg": Default(
         12.0, "deg", "Chandrayaan-3 touchdown slope limit (ISRO); LUPEX lander limit not published", "estimate"
@@ -129,6 +136,13 @@ DEFAULTS: dict[str, Default] = {
     "rover_max_slope_deg": Default(
         15.0, "deg", "Rover nominal slope limit (VIPER 15 deg 'with ease'; LUPEX value not published)", "estimate"
     ),
+    "weight_mean_illumination": Default(
+        0.3, "1", "TOPSIS weight; site-selection trade choice (issue #4)", "placeholder"
+    ),
+    "weight_longest_darkness": Default(0.15, "1", "TOPSIS weight; site-selection trade choice", "placeholder"),
+    "weight_earth_visibility": Default(0.15, "1", "TOPSIS weight; site-selection trade choice", "placeholder"),
+    "weight_slope": Default(0.1, "1", "TOPSIS weight; site-selection trade choice", "placeholder"),
+    "weight_rover_path_to_ice": Default(0.3, "1", "TOPSIS weight; site-selection trade choice", "placeholder"),
     "solar_panel_height_m": Default(
         2.0, "m", "Height of the lander's solar panels above the terrain; LUPEX value not published", "placeholder"
     ),

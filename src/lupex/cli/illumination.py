@@ -81,14 +81,14 @@ def illumination_map(
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps ($LUPEX_CACHE_DIR).")] = True,
 ) -> None:
     """Maps of mean illumination, PSRs, longest darkness, Earth visibility and longest Earth outage (COGs + PNGs)."""
-    from lupex.ephemeris import time_range
+    from lupex.ephemeris import moon_centred_vectors, time_range
     from lupex.illumination import horizon_map, illumination_stats
     from lupex.io import read_dem, write_geotiff
     from lupex.io.tables import write_bytes, write_json
     from lupex.reporting import map_quicklook_png
 
     began = time.perf_counter()
-    time_range(start, end, step)  # refuse bad times before any long computation
+    moon_centred_vectors(time_range(start, end, step)[[0, -1]])  # refuse bad periods before long work
     terrain = read_dem(dem)
     if backend not in ("auto", "cpu", "cuda"):
         raise typer.BadParameter(f"--backend {backend!r}: use auto, cpu or cuda")

@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lupex.cli.illumination import illumination_app
+from lupex.cli.sites import sites
+from lupex.cli.thermal import thermal_app
 from lupex.defaults import default
 from lupex.errors import InputError, LupexError
 
@@ -32,6 +34,8 @@ app = typer.Typer(
 dem_app = typer.Typer(help="Inspect DEMs (files or builtin:NAME).", no_args_is_help=True)
 app.add_typer(dem_app, name="dem")
 app.add_typer(illumination_app, name="illumination")
+app.add_typer(thermal_app, name="thermal")
+app.command("sites")(sites)
 
 _STATE: dict[str, int] = {"verbosity": 0}
 

@@ -103,3 +103,40 @@ def horizon_polar_png(result: Any) -> bytes:
     )
     ax.legend(loc="lower left", bbox_to_anchor=(-0.1, -0.15), fontsize=7, ncol=3)
     return _png(fig)
+
+
+def sites_map_png(dem: xr.DataArray, metrics: xr.Dataset, candidates: list[dict[str, Any]], title: str) -> bytes:
+    """Hillshade of ``dem`` with PSRs, ice-stable ground and the ranked candidates (x, y in km)."""
+    fig = _figure(figsize=(7.2, 6.2))
+    ax = fig.add_subplot(1, 1, 1)
+    z = np.asarray(dem.values, dtype=np.float64)
+    res = float(dem.attrs["res_m"])
+    gy, gx = np.gradient(np.nan_to_num(z, nan=float(np.nanmean(z))), res)
+    # illumination from grid north-west, 45 deg up
+    az, el = np.radians(315.0), np.radians(45.0)
+    slope = np.arctan(np.hypot(gx, gy))
+    aspect = np.arctan2(-gx, gy)
+    shade = np.sin(el) * np.cos(slope) + np.cos(el) * np.sin(slope) * np.cos(az - aspect)
+    x = dem["x"].values / 1000.0
+    y = dem["y"].values / 1000.0
+    extent = (x[0], x[-1], y[-1], y[0])
+    ax.imshow(shade, cmap="gray", extent=extent, origin="upper", vmin=-0.2, vmax=1.0)
+    psr = np.asarray(metrics["psr"].values) > 0.5
+    ice = np.isin(np.asarray(metrics["ice_class"].values), (0, 1))
+    overlay = np.zeros((*z.shape, 4))
+    overlay[psr] = (0.1, 0.3, 1.0, 0.45)
+    overlay[ice & ~psr] = (0.0, 0.9, 0.9, 0.45)
+    ax.imshow(overlay, extent=extent, origin="upper")
+    if candidates:
+        cx = np.array([c["x_m"] for c in candidates]) / 1000.0
+        cy = np.array([c["y_m"] for c in candidates]) / 1000.0
+        ax.scatter(cx, cy, s=40, c="orange", edgecolors="black", linewidths=0.6, zorder=3)
+        for c, px, py in zip(candidates, cx, cy, strict=True):
+            ax.annotate(str(c["rank"]), (px, py), xytext=(3, 3), textcoords="offset points", fontsize=7, color="white")
+    region = np.asarray(metrics["in_region"].values)
+    if region.any() and not region.all():
+        ax.contour(x, y, region.astype(float), levels=[0.5], colors="yellow", linewidths=0.8)
+    ax.set_xlabel("x [km] (polar stereographic)")
+    ax.set_ylabel("y [km] (toward 0 E)")
+    ax.set_title(title + "\nblue: PSR, cyan: ice stable <= drill depth, orange: candidates", fontsize=9)
+    return _png(fig)

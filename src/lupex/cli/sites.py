@@ -1,0 +1,158 @@
+"""``lupex sites``: rank landing sites (power, Earth, slope, ice within rover reach)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from lupex.cli.progress import RichProgress
+
+#: Metric maps written as COGs: name in the metrics dataset -> file stem.
+SITE_LAYERS = {
+    "slope_deg": "slope_deg",
+    "t_max_K": "t_max_K",
+    "t_mean_K": "t_mean_K",
+    "ice_stability_depth_m": "ice_stability_depth_m",
+    "mean_illumination": "mean_illumination",
+    "longest_darkness_h": "longest_darkness_h",
+    "earth_visibility": "earth_visibility",
+    "psr": "psr",
+    "distance_to_ice_m": "distance_to_ice_m",
+    "rover_path_to_ice_m": "rover_path_to_ice_m",
+}
+
+
+def _parse_region(text: str | None) -> tuple[float, float, float] | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        lat, lon, radius = (float(p) for p in parts)
+    except ValueError:
+        raise typer.BadParameter(f"--region {text!r} must be LAT,LON,RADIUS_KM, e.g. -89.45,222.5,15") from None
+    return lat, lon, radius
+
+
+def _parse_pairs(items: list[str] | None, what: str) -> dict[str, float] | None:
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"--{what} {item!r} must be NAME=NUMBER, e.g. mean_illumination=0.4") from None
+        if not sep:
+            raise typer.BadParameter(f"--{what} {item!r} must be NAME=NUMBER")
+    return out
+
+
+def _geojson(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c["lon_deg"], c["lat_deg"]]},
+            "properties": c,
+        }
+        for c in candidates
+    ]
+    return {
+        "type": "FeatureCollection",
+        "name": "lupex landing-site candidates",
+        "crs_note": "coordinates are planetocentric lon/lat in degrees on the Moon (IAU 2015 sphere), not WGS84",
+        "features": features,
+    }
+
+
+def sites(
+    dem: Annotated[str, typer.Option("--dem", help="DEM file or builtin:NAME.")] = "builtin:south_pole_240m",
+    start: Annotated[str, typer.Option("--start", help="Period start, UTC.")] = "2028-01-01",
+    end: Annotated[str, typer.Option("--end", help="Period end, UTC.")] = "2029-01-01",
+    step: Annotated[str, typer.Option("--step", help="Illumination time step.")] = "2h",
+    thermal_step: Annotated[str, typer.Option("--thermal-step", help="Thermal model time step (<= 6h).")] = "1h",
+    top: Annotated[int, typer.Option("--top", help="Number of candidates.")] = 20,
+    region: Annotated[
+        str | None, typer.Option("--region", help="LAT,LON,RADIUS_KM: candidates (and thermal run) in a disc.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("sites"),
+    constraint: Annotated[
+        list[str] | None,
+        typer.Option("--constraint", help="Override a hard constraint: NAME=VALUE (repeatable)."),
+    ] = None,
+    weight: Annotated[
+        list[str] | None, typer.Option("--weight", help="TOPSIS weight NAME=VALUE (repeatable; must sum to 1).")
+    ] = None,
+    ellipse_m: Annotated[float | None, typer.Option("--ellipse-m", help="3-sigma landing ellipse radius [m].")] = None,
+    n_azimuth: Annotated[int, typer.Option("--n-azimuth", help="Horizon azimuths.")] = 360,
+    psr_years: Annotated[float, typer.Option("--psr-years", help="PSR period in years (0 = the period).")] = 18.6,
+    cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps.")] = True,
+) -> None:
+    """Rank landing sites: hard constraints, landing-ellipse worst case, TOPSIS and Pareto set."""
+    from lupex.ephemeris import moon_centred_vectors, time_range
+    from lupex.io import read_dem, write_geotiff
+    from lupex.io.tables import write_bytes, write_csv, write_json
+    from lupex.reporting import sites_map_png
+    from lupex.sites import select_sites, site_metrics
+
+    began = time.perf_counter()
+    reg = _parse_region(region)
+    constraints = _parse_pairs(constraint, "constraint")
+    if constraints and "require_rover_access" in constraints:
+        constraints["require_rover_access"] = bool(constraints["require_rover_access"])  # type: ignore[assignment]
+    weights = _parse_pairs(weight, "weight")
+    moon_centred_vectors(time_range(start, end, step)[[0, -1]])  # refuse bad periods before long work
+    terrain = read_dem(dem)
+    with RichProgress("thermal model") as bar:
+        metrics = site_metrics(
+            terrain,
+            start,
+            end,
+            step,
+            region=reg,
+            n_azimuth=n_azimuth,
+            psr_years=psr_years if psr_years > 0 else None,
+            thermal_step=thermal_step,
+            cache=cache,
+            progress=bar,
+        )
+    selection = select_sites(metrics, top=top, constraints=constraints, weights=weights, ellipse_radius_m=ellipse_m)
+    files: list[str] = []
+    files.append(str(write_csv(selection.candidates, out / "candidates.csv")))
+    files.append(str(write_json(_geojson(selection.candidates), out / "candidates.geojson")))
+    for name, stem in SITE_LAYERS.items():
+        layer = metrics[name].astype(np.float32)
+        if name == "rover_path_to_ice_m":
+            layer = layer.where(np.isfinite(layer))
+        layer.attrs["crs"] = metrics.attrs["crs"]
+        files.append(str(write_geotiff(layer, out / f"{stem}.tif")))
+    title = f"lupex sites: {metrics.attrs['source']} {metrics.attrs['start_utc']} .. {metrics.attrs['end_utc']}"
+    files.append(str(write_bytes(sites_map_png(terrain, metrics, selection.candidates, title), out / "sites.png")))
+    summary = {
+        "dem": metrics.attrs["source"],
+        "start_utc": metrics.attrs["start_utc"],
+        "end_utc": metrics.attrs["end_utc"],
+        "region": metrics.attrs["region"] or None,
+        "cells_considered": selection.n_cells,
+        "cells_feasible": selection.n_feasible,
+        "cells_pareto": selection.n_pareto,
+        "removed_by_constraint": selection.removed_by,
+        "constraints": selection.constraints,
+        "weights": selection.weights,
+        "ellipse_radius_m": selection.ellipse_radius_m,
+        "placeholders_used": selection.placeholders,
+        "top": selection.candidates[: min(5, len(selection.candidates))],
+        "n_candidates": len(selection.candidates),
+        "files": files,
+        "elapsed_s": round(time.perf_counter() - began, 2),
+    }
+    files.append(str(write_json(summary, out / "summary.json")))
+    text = json.dumps(summary, indent=2, allow_nan=False, default=lambda v: None if not math.isfinite(v) else v)
+    sys.stdout.write(text + "\n")
