@@ -50,7 +50,9 @@ def main() -> None:
     steps = int(ds.attrs["n_times"])
     print(f"window {n} x {n} cells, {steps} hourly steps (+ spin-up): horizon {t_hor:.1f} s, thermal {t_th:.1f} s")
     print(f"thermal per year: {per_year:.1f} s; target {TARGET_S:.0f} s -> ratio {per_year / TARGET_S:.2f}")
-    print(f"ice stable at the surface: {int((ds.ice_class == 0).sum())} cells; buried: {int((ds.ice_class == 1).sum())}")
+    print(
+        f"ice stable at the surface: {int((ds.ice_class == 0).sum())} cells; buried: {int((ds.ice_class == 1).sum())}"
+    )
 
 
 if __name__ == "__main__":

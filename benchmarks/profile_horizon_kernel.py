@@ -55,7 +55,7 @@ def main() -> None:
 
     def crop(n: int) -> tuple[np.ndarray, float, float]:
         o = (big.shape[0] - n) // 2
-        return big[o:o + n, o:o + n], bx0 + o * bres, by0 - o * bres
+        return big[o : o + n, o : o + n], bx0 + o * bres, by0 - o * bres
 
     if args.crop:
         z, x0, y0 = crop(args.crop)
@@ -75,8 +75,10 @@ def main() -> None:
     if not args.quick:
         el = _run(big, bx0, by0, bres, 360, far)
         n = big.size * 360
-        print(f"full DEM 1536x1536 x 360 az with far field: {el:.1f} s, {n / el / 1e6:.2f} M cell-az/s "
-              f"({n / 1e6:.0f} M cell-azimuths)")
+        print(
+            f"full DEM 1536x1536 x 360 az with far field: {el:.1f} s, {n / el / 1e6:.2f} M cell-az/s "
+            f"({n / 1e6:.0f} M cell-azimuths)"
+        )
 
 
 if __name__ == "__main__":
