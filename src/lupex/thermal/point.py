@@ -199,10 +199,10 @@ def _finite(name: str, value: float, low: float, high: float, closed_high: bool,
         x = float(value)
     except (TypeError, ValueError):
         raise InputError(f"{name} {value!r} is not a number; {hint}") from None
-    inside = low <= x <= high if closed_high else low <= x < high
-    if not (math.isfinite(x) and inside):
-        bracket = "]" if closed_high else ")"
-        raise InputError(f"{name} {value!r} is outside [{low:g}, {high:g}{bracket}; {hint}")
+    if not math.isfinite(x):
+        raise InputError(f"{name} {value!r} is not a finite number; {hint}")
+    if not (low <= x <= high if closed_high else low <= x < high):
+        raise InputError(f"{name} {value!r} is outside [{low:g}, {high:g}{']' if closed_high else ')'}; {hint}")
     return x
 
 
