@@ -28,6 +28,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from lupex.core.thermal import albedo_at_incidence
 from lupex.core.visibility import asin_fast, atan2_fast, cell_frame, disk_fraction
 
 __all__ = ["incident_flux_chunk", "scattered_flux_chunk", "sky_view_factor", "surface_normals"]
@@ -196,12 +197,7 @@ def incident_flux_chunk(
                 absorbed_W_m2[c, s] = 0.0
                 continue
             irr = flux_times_d2_W * inv * inv * f * min(cos_i, 1.0)
-            inc = math.acos(min(cos_i, 1.0))
-            x1 = inc / (0.25 * math.pi)
-            x2 = inc / (0.5 * math.pi)
-            x2 = x2 * x2
-            x2 = x2 * x2
-            albedo = albedo_normal + albedo_a * x1 * x1 * x1 + albedo_b * x2 * x2
+            albedo = albedo_at_incidence(math.acos(min(cos_i, 1.0)), albedo_normal, albedo_a, albedo_b)
             incident_W_m2[c, s] = irr
             absorbed_W_m2[c, s] = (1.0 - albedo) * irr
 

@@ -190,10 +190,7 @@ def illumination_stats(
                 f"{observer_height_m}; pass the matching height or recompute the horizon map"
             )
     vectors = moon_centred_vectors(times)
-    sun_dist_m = np.linalg.norm(vectors.sun_me_km, axis=1) * 1000.0
-    sun_dir = vectors.sun_me_km * 1000.0 / sun_dist_m[:, None]
-    sun_inv = 1.0 / sun_dist_m
-    sun_radius = np.radians(vectors.sun_angular_radius_deg)
+    sun_dir, sun_inv, sun_radius = vectors.sun_kernel_arrays()
     earth_m = vectors.earth_me_km * 1000.0
     max_r = body_radius_m + float(np.nanmax(dem.values)) + observer_height_m
     sun_block = _block_length(sun_dir)

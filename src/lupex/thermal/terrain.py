@@ -19,8 +19,14 @@ from numpy.typing import NDArray
 
 from lupex.constants import AU_KM, MOON_RADIUS_M
 from lupex.core.insolation import incident_flux_chunk, scattered_flux_chunk, sky_view_factor, surface_normals
-from lupex.core.thermal import HEAT_CAPACITY_COEFFS, RegolithGrid, advance_columns, regolith_grid
-from lupex.core.thermal_profile import equilibrium_profile_K
+from lupex.core.thermal import (
+    HEAT_CAPACITY_COEFFS,
+    RegolithGrid,
+    advance_columns,
+    albedo_at_incidence,
+    initial_profile_K,
+    regolith_grid,
+)
 from lupex.defaults import default
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, parse_time, time_range
 from lupex.errors import InputError
@@ -282,8 +288,7 @@ def thermal_map(
     solar = default("solar_constant_W_m2")
     flux_d2 = solar * (AU_KM * 1000.0) ** 2
     aa, ab = default("albedo_coeff_a"), default("albedo_coeff_b")
-    x_d = _DIFFUSE_INCIDENCE_RAD
-    albedo_diffuse = a0 + aa * (x_d / (math.pi / 4)) ** 3 + ab * (x_d / (math.pi / 2)) ** 8
+    albedo_diffuse = albedo_at_incidence(_DIFFUSE_INCIDENCE_RAD, a0, aa, ab)
     grid: RegolithGrid = regolith_grid(
         hp,
         default("density_surface_kg_m3"),
@@ -295,9 +300,7 @@ def thermal_map(
     qb = default("geothermal_flux_W_m2")
 
     def sun_arrays(ts: NDArray[np.datetime64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        vec = moon_centred_vectors(ts)
-        dist_m = np.linalg.norm(vec.sun_me_km, axis=1) * 1000.0
-        return vec.sun_me_km * 1000.0 / dist_m[:, None], 1.0 / dist_m, np.radians(vec.sun_angular_radius_deg)
+        return moon_centred_vectors(ts).sun_kernel_arrays()
 
     def absorbed(sun: tuple[NDArray[np.float64], ...], t0: int, n: int) -> NDArray[np.float64]:
         inc = np.empty((ny * nx, n))
@@ -319,7 +322,7 @@ def thermal_map(
     stride = max(1, times.size // 200)
     sample = tuple(np.ascontiguousarray(a[::stride]) for a in sun_main)
     q_mean = absorbed(sample, 0, sample[0].shape[0]).mean(axis=1)
-    temp = equilibrium_profile_K(q_mean, grid.z_m, grid.conductivity_W_m_K, eps, qb, chi)
+    temp = initial_profile_K(q_mean, grid, eps, qb, chi)
     temp = np.where(np.isfinite(temp), temp, 100.0)
     nz = grid.z_m.size
     ts_min = np.full(n_cells, np.inf)
