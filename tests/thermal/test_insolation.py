@@ -89,8 +89,8 @@ def _direct(dem, sun_elev_deg: float, flux_W_m2: float, albedo: float):
     cx, cy = float(dem["x"].mean()), float(dem["y"].mean())
     sun = _sun_toward(sun_elev_deg, 135.0, cx, cy)[None, :]
     n = z.size
-    inc = np.zeros((n, 1))
-    ab = np.zeros((n, 1))
+    inc = np.zeros((1, n))
+    ab = np.zeros((1, n))
     incident_flux_chunk(
         prof,
         xx.ravel(),

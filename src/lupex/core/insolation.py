@@ -126,7 +126,7 @@ def incident_flux_chunk(
     incident_W_m2: NDArray[np.float64],
     absorbed_W_m2: NDArray[np.float64],
 ) -> None:
-    """Direct solar flux on every cell for steps ``t0 .. t0 + n - 1`` (n = ``incident_W_m2.shape[1]``).
+    """Direct solar flux on every cell for steps ``t0 .. t0 + n - 1`` (n = ``incident_W_m2.shape[0]``).
 
     Parameters
     ----------
@@ -148,11 +148,12 @@ def incident_flux_chunk(
         Hayne et al. 2017 Eq. A5 albedo ``A(i) = A0 + a (i / (pi/4))^3 + b (i / (pi/2))^8`` [-].
     t0 : int
         First time step.
-    incident_W_m2, absorbed_W_m2 : (n_cells, n) outputs
-        Direct irradiance on the tilted surface and its absorbed part ``(1 - A(i)) I`` [W m-2].
+    incident_W_m2, absorbed_W_m2 : (n, n_cells) outputs
+        Direct irradiance on the tilted surface and its absorbed part ``(1 - A(i)) I`` [W m-2], time-major
+        (the layout :func:`scattered_flux_chunk` takes).
     """
     n_cells, n_az = profiles_rad.shape
-    n = incident_W_m2.shape[1]
+    n = incident_W_m2.shape[0]
     scale = n_az / _TWO_PI
     for c in numba.prange(n_cells):
         ne = normals[c, 0]
@@ -160,8 +161,8 @@ def incident_flux_chunk(
         nu = normals[c, 2]
         if math.isnan(nu) or math.isnan(cell_r_m[c]):
             for s in range(n):
-                incident_W_m2[c, s] = math.nan
-                absorbed_W_m2[c, s] = math.nan
+                incident_W_m2[s, c] = math.nan
+                absorbed_W_m2[s, c] = math.nan
             continue
         up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(cell_x_m[c], cell_y_m[c], body_radius_m)
         r = cell_r_m[c]
@@ -177,8 +178,8 @@ def incident_flux_chunk(
             sn = d0 * gn0 + d1 * gn1 + d2 * gn2
             cos_i = ne * se + nn * sn + nu * su
             if cos_i <= 0.0:
-                incident_W_m2[c, s] = 0.0
-                absorbed_W_m2[c, s] = 0.0
+                incident_W_m2[s, c] = 0.0
+                absorbed_W_m2[s, c] = 0.0
                 continue
             az = atan2_fast(se, sn)
             pos = az * scale
@@ -193,13 +194,13 @@ def incident_flux_chunk(
             h = (1.0 - w) * profiles_rad[c, k0] + w * profiles_rad[c, k1]
             f = disk_fraction((asin_fast(su) - h) / sun_radius_rad[t])
             if f <= 0.0:
-                incident_W_m2[c, s] = 0.0
-                absorbed_W_m2[c, s] = 0.0
+                incident_W_m2[s, c] = 0.0
+                absorbed_W_m2[s, c] = 0.0
                 continue
             irr = flux_times_d2_W * inv * inv * f * min(cos_i, 1.0)
             albedo = albedo_at_incidence(math.acos(min(cos_i, 1.0)), albedo_normal, albedo_a, albedo_b)
-            incident_W_m2[c, s] = irr
-            absorbed_W_m2[c, s] = (1.0 - albedo) * irr
+            incident_W_m2[s, c] = irr
+            absorbed_W_m2[s, c] = (1.0 - albedo) * irr
 
 
 @numba.njit(cache=True)

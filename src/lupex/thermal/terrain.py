@@ -21,15 +21,18 @@ from lupex.constants import AU_KM, MOON_RADIUS_M
 from lupex.core.insolation import incident_flux_chunk, scattered_flux_chunk, sky_view_factor, surface_normals
 from lupex.core.thermal import (
     HEAT_CAPACITY_COEFFS,
+    STEFAN_BOLTZMANN_W_M2_K4,
     RegolithGrid,
     advance_columns,
     albedo_at_incidence,
+    correct_mean_profile,
+    equilibrium_mean_profile_K,
     initial_profile_K,
     regolith_grid,
 )
 from lupex.defaults import default
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, parse_time, time_range
-from lupex.errors import InputError
+from lupex.errors import EphemerisRangeError, InputError
 from lupex.illumination.horizon import far_field_for, horizon_map
 from lupex.terrain.dem import check_dem
 from lupex.terrain.derivatives import gradient
@@ -42,6 +45,10 @@ log = logging.getLogger(__name__)
 #: Values of the ``ice_class`` map.
 ICE_CLASSES = {0: "surface", 1: "buried (<= drill depth, drillable)", 2: "none within drill depth"}
 _SYNODIC_DAYS = 29.530589
+#: Runs of the spin-up forcing; the deep mean profile is reset to equilibrium between runs.
+_SPINUP_PASSES = 3
+#: Samples of the year before the period whose mean absorbed flux sets the deep layers' equilibrium.
+_CLIMATE_SAMPLES = 390
 #: Albedo of diffuse (scattered) light: Hayne et al. 2017 Eq. A5 at 45 deg, the cosine-weighted mean
 #: incidence of isotropic light on a plane.
 _DIFFUSE_INCIDENCE_RAD = math.pi / 4.0
@@ -200,8 +207,9 @@ def thermal_map(
         Half width of the square neighbourhood standing for the terrain a cell sees (sky-view-factor
         closure of scattered light and infrared) [m]; default ``scatter_radius_m`` (5 km, an estimate).
     spinup_days : float, default 29.53
-        Days of real forcing before ``start`` run to spin the model up, after an initial profile in
-        equilibrium with the period's mean absorbed flux (see the model card). [d]
+        Days of real forcing before ``start`` run three times to spin the model up, after an initial profile in
+        equilibrium with the period's mean absorbed flux; between runs the deep mean profile is reset
+        to the equilibrium implied by the run and the mean flux of the year before ``start`` (see the model card). [d]
     depths_m : tuple of float
         Depths at which maximum and mean temperatures are reported. [m]
     chunk_steps : int, default 48
@@ -211,7 +219,7 @@ def thermal_map(
     cache : bool
         Reuse cached horizon maps.
     progress : tqdm-like, optional
-        ``total`` is set to the number of time chunks (spin-up included), ``update(1)`` per chunk.
+        ``total`` is set to the number of time chunks (the spin-up runs included), ``update(1)`` per chunk.
 
     Returns
     -------
@@ -302,52 +310,77 @@ def thermal_map(
     def sun_arrays(ts: NDArray[np.datetime64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         return moon_centred_vectors(ts).sun_kernel_arrays()
 
-    def absorbed(sun: tuple[NDArray[np.float64], ...], t0: int, n: int) -> NDArray[np.float64]:
-        inc = np.empty((ny * nx, n))
-        dab = np.empty((ny * nx, n))
+    def absorbed(sun: tuple[NDArray[np.float64], ...], t0: int, n: int) -> NDArray[np.float32]:
+        inc = np.empty((n, ny * nx))
+        dab = np.empty((n, ny * nx))
         incident_flux_chunk(
             profiles, xx.ravel(), yy.ravel(), cell_r, flat_normals, body_radius_m,
             sun[0], sun[1], sun[2], flux_d2, a0, aa, ab, t0, inc, dab,
         )  # fmt: skip
         q = np.empty((n, ny, nx))
         scattered_flux_chunk(
-            np.ascontiguousarray(inc.T.reshape(n, ny, nx)),
-            np.ascontiguousarray(dab.T.reshape(n, ny, nx)),
-            terrain_view, area, half, albedo_diffuse, eps, 2, 3, q,
+            inc.reshape(n, ny, nx), dab.reshape(n, ny, nx), terrain_view, area, half, albedo_diffuse, eps, 2, 3, q,
         )  # fmt: skip
-        return np.ascontiguousarray(q.reshape(n, -1)[:, idx].T)
+        return np.ascontiguousarray(q.reshape(n, -1)[:, idx].T, dtype=np.float32)
 
     sun_main = sun_arrays(times)
-    # initial profile: equilibrium with the period's mean absorbed flux (about 200 samples of the period)
-    stride = max(1, times.size // 200)
-    sample = tuple(np.ascontiguousarray(a[::stride]) for a in sun_main)
-    q_mean = absorbed(sample, 0, sample[0].shape[0]).mean(axis=1)
-    temp = initial_profile_K(q_mean, grid, eps, qb, chi)
-    temp = np.where(np.isfinite(temp), temp, 100.0)
+    # "climate" forcing of the deep layers: the mean absorbed flux over the 13 lunations (about a year) before
+    # the period, from _CLIMATE_SAMPLES instants that step through the lunar phase; the period's own samples
+    # stand in where the ephemeris does not reach that far back
+    climate_times = times[0] - (
+        np.arange(_CLIMATE_SAMPLES, 0, -1) * (13.0 * _SYNODIC_DAYS * 86400e9 / _CLIMATE_SAMPLES)
+    ).astype("timedelta64[ns]")
+    climate_sun: tuple[NDArray[np.float64], ...]
+    try:
+        climate_sun = sun_arrays(climate_times)
+    except EphemerisRangeError:
+        stride = max(1, times.size // _CLIMATE_SAMPLES)
+        climate_sun = tuple(np.ascontiguousarray(a[::stride]) for a in sun_main)
+    q_climate = absorbed(climate_sun, 0, climate_sun[0].shape[0]).mean(axis=1, dtype=np.float64)
+    temp = initial_profile_K(q_climate, grid, eps, qb, chi)
+    temp = np.where(np.isfinite(temp), temp, 100.0).astype(np.float32)
     nz = grid.z_m.size
-    ts_min = np.full(n_cells, np.inf)
-    ts_max = np.full(n_cells, -np.inf)
-    ts_sum = np.zeros(n_cells)
-    tz_max = np.full((nz, n_cells), -np.inf)
-    tz_sum = np.zeros((nz, n_cells))
-    q_sum = np.zeros(n_cells)
-    no_series = np.empty((0, 0))
-    phases = [(sun_arrays(spin_times), spin_times.size, False)] if spin_times.size else []
-    phases.append((sun_main, times.size, True))
-    if progress is not None:
-        progress.total = sum(-(-n // chunk_steps) for _, n, _ in phases)
-    for sun, n_total, keep in phases:
+    no_series = np.empty((0, 0), dtype=np.float32)
+
+    def new_stats() -> tuple[NDArray[np.float64], ...]:
+        return (
+            np.full(n_cells, np.inf), np.full(n_cells, -np.inf), np.zeros(n_cells),
+            np.full((nz, n_cells), -np.inf), np.zeros((nz, n_cells)), np.zeros(n_cells),
+        )  # fmt: skip
+
+    def run(sun: tuple[NDArray[np.float64], ...], n_total: int, stats: tuple[NDArray[np.float64], ...]) -> None:
+        """Advance ``temp`` through ``n_total`` steps of forcing, accumulating into ``stats``."""
         for t0 in range(0, n_total, chunk_steps):
             n = min(chunk_steps, n_total - t0)
             q = absorbed(sun, t0, n)
-            if keep:
-                q_sum += q.sum(axis=1)
+            stats[5][:] += q.sum(axis=1, dtype=np.float64)
             advance_columns(
-                temp, q, step_s, grid.z_m, grid.thickness_m, grid.density_kg_m3, grid.conductivity_W_m_K,
-                HEAT_CAPACITY_COEFFS, eps, qb, chi, keep, ts_min, ts_max, ts_sum, tz_max, tz_sum, no_series,
+                temp, q, step_s, grid.z_m, grid.thickness_m, grid.density_kg_m3,
+                grid.conductivity_W_m_K, HEAT_CAPACITY_COEFFS, eps, qb, chi, True,
+                stats[0], stats[1], stats[2], stats[3], stats[4], no_series,
             )  # fmt: skip
             if progress is not None:
                 progress.update(1)
+
+    spin_passes = _SPINUP_PASSES if spin_times.size else 0
+    if progress is not None:
+        progress.total = spin_passes * -(-spin_times.size // chunk_steps) + -(-times.size // chunk_steps)
+    if spin_passes:
+        sun_spin = sun_arrays(spin_times)
+        for done in range(1, spin_passes + 1):
+            spin = new_stats()
+            run(sun_spin, spin_times.size, spin)
+            if done < spin_passes:
+                # the metres below the diurnal skin relax over decades: set their mean to the equilibrium implied
+                # by this pass's mean surface temperature scaled to the climate flux, then run the lunation again
+                n_spin = spin_times.size
+                t_eq_spin = ((spin[5] / n_spin + qb) / (eps * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
+                t_eq_climate = ((np.maximum(q_climate, 0.0) + qb) / (eps * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
+                ts_climate = spin[2] / n_spin * t_eq_climate / t_eq_spin
+                target = equilibrium_mean_profile_K(grid, ts_climate, q_climate, eps, qb, chi)
+                correct_mean_profile(temp, spin[4] / n_spin, target, grid.z_m)
+    ts_min, ts_max, ts_sum, tz_max, tz_sum, q_sum = new_stats()
+    run(sun_main, times.size, (ts_min, ts_max, ts_sum, tz_max, tz_sum, q_sum))
     nt = times.size
     depth = ice_stability_depth_m(tz_max, grid.z_m, threshold, drill)
     ice_class = np.where(np.isnan(depth), 2, np.where(depth == 0.0, 0, 1)).astype(np.uint8)
@@ -405,7 +438,7 @@ def thermal_map(
             "defaults_used": ",".join(_THERMAL_DEFAULTS),
         },
     )
-    log.info("thermal map: %d cells x %d steps (+%d spin-up)", n_cells, nt, spin_times.size)
+    log.info("thermal map: %d cells x %d steps (+%d x %d spin-up)", n_cells, nt, spin_passes, spin_times.size)
     return ds
 
 
