@@ -146,6 +146,54 @@ DEFAULTS: dict[str, Default] = {
     "solar_panel_height_m": Default(
         2.0, "m", "Height of the lander's solar panels above the terrain; LUPEX value not published", "placeholder"
     ),
+    # --- rover traverse (issue #5); LUPEX rover figures are not published except its mass (mission-facts.md 1.7)
+    "rover_mass_kg": Default(
+        350.0, "kg", "LUPEX rover mass incl. instruments (JpGU 2023 PPS06-06; mission-facts.md 1.1)", "published"
+    ),
+    "rover_speed_m_s": Default(
+        0.05, "m/s", "Nominal drive speed between Pragyan 0.01 and VIPER 0.22 m/s (mission-facts.md 1.7)", "placeholder"
+    ),
+    "rover_hard_slope_deg": Default(
+        20.0, "deg", "Rover hard slope limit (mission-facts.md 1.7; VIPER 25-30 deg 'if needed')", "placeholder"
+    ),
+    "rover_steep_speed_factor": Default(
+        0.5, "1", "Speed factor between the nominal and hard slope limits (careful driving)", "placeholder"
+    ),
+    "rover_panel_area_m2": Default(
+        1.5, "m2", "Solar array area, gplanetary-nav example rover (mission-facts.md 1.7)", "placeholder"
+    ),
+    "rover_panel_efficiency": Default(
+        0.30, "1", "Solar array efficiency, gplanetary-nav example rover (mission-facts.md 1.7)", "placeholder"
+    ),
+    "rover_battery_Wh": Default(
+        3000.0, "Wh", "Battery capacity, middle of the 2-4 kWh sweep (mission-facts.md 1.7)", "placeholder"
+    ),
+    "rover_min_state_of_charge": Default(
+        0.2, "1", "Reserve fraction the battery must never go below (operations margin)", "placeholder"
+    ),
+    "rover_hotel_W": Default(
+        60.0, "W", "Avionics, radio and instrument standby power while not driving", "placeholder"
+    ),
+    "rover_drive_W": Default(
+        137.0, "W", "Mobility power on level ground, gplanetary-nav example rover (mission-facts.md 1.7)", "estimate"
+    ),
+    "rover_drivetrain_efficiency": Default(
+        0.5, "1", "Motor and gear efficiency applied to the climbing power m g v sin(slope)", "estimate"
+    ),
+    "rover_heater_W": Default(
+        50.0, "W", "Survival heater power while the rover is in shadow (cold case)", "placeholder"
+    ),
+    "rover_drill_W": Default(150.0, "W", "Extra power while drilling at a station (1.5 m auger)", "placeholder"),
+    "rover_drill_dwell_h": Default(
+        4.0, "h", "Default dwell at a drill station (drilling, sample delivery to REIWA)", "placeholder"
+    ),
+    "rover_max_blackout_h": Default(
+        24.0,
+        "h",
+        "Longest time allowed without direct-to-Earth contact (VIPER reached a safe haven before each DTE "
+        "blackout, NASA VIPER lunar operations; LUPEX value not published)",
+        "placeholder",
+    ),
 }
 
 

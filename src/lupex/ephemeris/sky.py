@@ -324,6 +324,11 @@ class MoonCentredVectors:
         dist_m = np.linalg.norm(self.sun_me_km, axis=1) * 1000.0
         return self.sun_me_km * 1000.0 / dist_m[:, None], 1.0 / dist_m, np.radians(self.sun_angular_radius_deg)
 
+    def earth_kernel_arrays(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Earth as the map kernels take it: unit vectors (MOON_ME) [-], 1 / distance [1/m], radius [rad]."""
+        dist_m = np.linalg.norm(self.earth_me_km, axis=1) * 1000.0
+        return self.earth_me_km * 1000.0 / dist_m[:, None], 1.0 / dist_m, np.radians(self.earth_angular_radius_deg)
+
 
 def moon_centred_vectors(times: Any) -> MoonCentredVectors:
     """Sun and Earth positions relative to the Moon's centre in MOON_ME (for whole-map illumination).

@@ -1,0 +1,644 @@
+"""Traverse kernels: Sun and Earth visibility series of map cells, static cost-to-go and the time-dependent search.
+
+SI units and radians, integer time quanta and integer energy units; no I/O. The checked API is
+:mod:`lupex.traverse`; the model is described in ``docs/models/traverse.md``.
+
+Search model (all integers, so that the search is exact and an independent brute force can reproduce it):
+
+* time advances in quanta ``k`` of ``quantum_s`` seconds; quantum ``k`` uses the environment sample
+  ``step_of_quantum[k]``;
+* a state is ``(stage, cell, k, battery, comm, shadow)``: the index of the next waypoint, the cell, the
+  quantum, the battery charge [energy units], the quanta since Earth was last in view and the quanta since the
+  rover was last in sunlight;
+* every quantum: ``battery = min(capacity, battery + e_in - e_out)`` must stay ``>= reserve``; ``comm`` and
+  ``shadow`` reset to 0 when Earth is in view / the Sun is (partly) visible and must stay within their limits;
+* a move between 8-neighbours ``c -> n`` takes ``move_quanta(c, n)`` quanta; during it the rover gets the
+  smaller solar input of the two cells, sees Earth / Sun only when both cells do, and draws the drive energy
+  of the steeper cell (conservative);
+* a wait lasts until the next environment step (the sky is constant within a step); at the stage's waypoint
+  a *dwell* of ``dwell_quanta[stage]`` quanta (drilling) advances the stage; the goal is
+  ``stage == n_stages``.
+
+Calm stretches. A label in its *canonical* state (battery full, both clocks 0) on a cell whose whole
+3 x 3 neighbourhood is *calm* (lit, Earth in view, solar input at least hotel plus the steepest drive energy)
+does not wait step by step: its wait jumps to the last step start at least ``M + 1`` quanta before the next
+change of calm (``M`` the longest move out of the cell). A departure skipped that way is matched, at equal
+cost and state, by leaving at once and waiting at the neighbour (the state stays canonical in calm cells), so
+the search stays exact; the brute-force test in ``tests/traverse`` checks it. Without this the search visits
+every (cell, step) of a sunlit plateau that A* cannot rule out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import types
+from numba.typed import Dict
+from numpy.typing import NDArray
+
+from lupex.core.visibility import asin_fast, atan2_fast, cell_frame, disk_fraction
+
+__all__ = [
+    "ACTION_DRILL",
+    "ACTION_MOVE",
+    "ACTION_START",
+    "ACTION_WAIT",
+    "REJECT_NAMES",
+    "calm_cells",
+    "move_quanta",
+    "plan_search",
+    "sky_series_chunk",
+    "static_cost_to_go",
+]
+
+_TWO_PI = 2.0 * math.pi
+ACTION_START, ACTION_WAIT, ACTION_MOVE, ACTION_DRILL = 0, 1, 2, 3
+#: Reasons a successor state was refused, in the order of the ``rejected`` counters of :func:`plan_search`.
+REJECT_NAMES = ("battery", "earth_blackout", "shadow", "time_horizon", "dominated")
+_R_BATTERY, _R_COMM, _R_SHADOW, _R_HORIZON, _R_DOMINATED = 0, 1, 2, 3, 4
+# 8-neighbourhood: row offset, column offset, length in cells
+_DI = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
+_DJ = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
+_DL = np.array([math.sqrt(2.0), 1.0, math.sqrt(2.0), 1.0, 1.0, math.sqrt(2.0), 1.0, math.sqrt(2.0)])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def sky_series_chunk(
+    sun_profiles_rad: NDArray[np.float32],
+    cell_x_m: NDArray[np.float64],
+    cell_y_m: NDArray[np.float64],
+    cell_r_m: NDArray[np.float64],
+    body_radius_m: float,
+    sun_dir_me: NDArray[np.float64],
+    sun_inv_distance_per_m: NDArray[np.float64],
+    sun_radius_rad: NDArray[np.float64],
+    earth_dir_me: NDArray[np.float64],
+    earth_inv_distance_per_m: NDArray[np.float64],
+    t0: int,
+    sun_fraction: NDArray[np.float32],
+    sun_elevation_rad: NDArray[np.float32],
+    earth_visible: NDArray[np.bool_],
+) -> None:
+    """Visible fraction of the Sun, its elevation and Earth's visibility at every cell, steps ``t0 .. t0+n-1``.
+
+    Parameters
+    ----------
+    sun_profiles_rad : float32 (n_cells, n_az)
+        Horizon elevation of each cell at the observer height [rad] (grid azimuths ``k 2 pi / n_az``).
+    cell_x_m, cell_y_m : (n_cells,)
+        Map coordinates [m].
+    cell_r_m : (n_cells,)
+        Distance of the observer from the Moon's centre [m] (NaN: no data; outputs 0 / False).
+    body_radius_m : float
+        Sphere radius of the projection [m].
+    sun_dir_me, sun_inv_distance_per_m, sun_radius_rad : (nt, 3), (nt,), (nt,)
+        Moon-centred Sun unit vectors (MOON_ME), 1 / distance [1/m], apparent radius [rad].
+    earth_dir_me, earth_inv_distance_per_m : (nt, 3), (nt,)
+        The same for Earth's centre.
+    t0 : int
+        First time step.
+    sun_fraction, sun_elevation_rad, earth_visible : (n, n_cells) outputs
+        Visible fraction of the solar disk [-], Sun centre elevation [rad] and whether Earth's centre is above
+        the horizon.
+    """
+    n_cells, n_az = sun_profiles_rad.shape
+    n = sun_fraction.shape[0]
+    scale = n_az / _TWO_PI
+    for c in numba.prange(n_cells):
+        r = cell_r_m[c]
+        if math.isnan(r):
+            for s in range(n):
+                sun_fraction[s, c] = 0.0
+                sun_elevation_rad[s, c] = 0.0
+                earth_visible[s, c] = False
+            continue
+        up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(cell_x_m[c], cell_y_m[c], body_radius_m)
+        for s in range(n):
+            t = t0 + s
+            for body in range(2):
+                if body == 0:
+                    d0, d1, d2, inv = sun_dir_me[t, 0], sun_dir_me[t, 1], sun_dir_me[t, 2], sun_inv_distance_per_m[t]
+                else:
+                    d0, d1, d2 = earth_dir_me[t, 0], earth_dir_me[t, 1], earth_dir_me[t, 2]
+                    inv = earth_inv_distance_per_m[t]
+                su = d0 * up0 + d1 * up1 + d2 * up2 - r * inv
+                se = d0 * ge0 + d1 * ge1 + d2 * ge2
+                sn = d0 * gn0 + d1 * gn1 + d2 * gn2
+                norm = math.sqrt(su * su + se * se + sn * sn)
+                elev = asin_fast(min(1.0, max(-1.0, su / norm)))
+                az = atan2_fast(se, sn)
+                pos = az * scale
+                k0 = int(pos)
+                w = pos - k0
+                if k0 >= n_az:
+                    k0 = n_az - 1
+                    w = 0.0
+                k1 = k0 + 1
+                if k1 == n_az:
+                    k1 = 0
+                h = (1.0 - w) * sun_profiles_rad[c, k0] + w * sun_profiles_rad[c, k1]
+                if body == 0:
+                    sun_fraction[s, c] = disk_fraction((elev - h) / sun_radius_rad[t])
+                    sun_elevation_rad[s, c] = elev
+                else:
+                    earth_visible[s, c] = elev > h
+
+
+def calm_cells(
+    energy_in: NDArray[np.int32],
+    lit: NDArray[np.bool_],
+    earth: NDArray[np.bool_],
+    drive_energy: NDArray[np.int64],
+    passable: NDArray[np.bool_],
+    hotel_energy: int,
+    ny: int,
+    nx: int,
+) -> NDArray[np.bool_]:
+    """Steps and cells whose whole 3 x 3 neighbourhood is lit, sees Earth and covers hotel + drive power.
+
+    ``energy_in``, ``lit``, ``earth`` are (n_steps, n_cells); ``drive_energy`` and ``passable`` (n_cells,).
+    Cells outside the grid or impassable do not break calm (the rover cannot go there).
+    """
+    nt = energy_in.shape[0]
+    drive = np.where(passable, drive_energy, 0).reshape(ny, nx)
+    pad = np.pad(drive, 1, constant_values=0)
+    dmax = np.max([pad[1 + di : 1 + di + ny, 1 + dj : 1 + dj + nx] for di in (-1, 0, 1) for dj in (-1, 0, 1)], axis=0)
+    surplus = lit & earth & (energy_in >= hotel_energy + dmax.reshape(1, -1))
+    surplus |= ~passable[None, :]
+    grid = np.pad(surplus.reshape(nt, ny, nx), ((0, 0), (1, 1), (1, 1)), constant_values=True)
+    calm = np.ones((nt, ny, nx), dtype=np.bool_)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            calm &= grid[:, 1 + di : 1 + di + ny, 1 + dj : 1 + dj + nx]
+    return np.ascontiguousarray(calm.reshape(nt, -1) & passable[None, :])
+
+
+@numba.njit(cache=True)
+def move_quanta(length_cells: float, res_m: float, inv_speed_a: float, inv_speed_b: float, quantum_s: float) -> int:
+    """Quanta a move takes: ``ceil(length * (1/v_a + 1/v_b) / 2 / quantum)`` (trapezoid rule on the slowness)."""
+    seconds = length_cells * res_m * 0.5 * (inv_speed_a + inv_speed_b)
+    return max(1, int(math.ceil(seconds / quantum_s - 1e-9)))
+
+
+@numba.njit(cache=True)
+def _heap_push(heap: NDArray[np.int64], key: NDArray[np.float64], tie: NDArray[np.int64], size: int, item: int) -> int:
+    i = size
+    heap[i] = item
+    while i > 0:
+        p = (i - 1) // 2
+        a, b = heap[i], heap[p]
+        if key[a] < key[b] or (key[a] == key[b] and tie[a] > tie[b]):
+            heap[i], heap[p] = b, a
+            i = p
+        else:
+            break
+    return size + 1
+
+
+@numba.njit(cache=True)
+def _heap_pop(heap: NDArray[np.int64], key: NDArray[np.float64], tie: NDArray[np.int64], size: int) -> int:
+    top = heap[0]
+    size -= 1
+    heap[0] = heap[size]
+    i = 0
+    while True:
+        lft = 2 * i + 1
+        if lft >= size:
+            break
+        best = lft
+        rgt = lft + 1
+        if rgt < size:
+            a, b = heap[rgt], heap[lft]
+            if key[a] < key[b] or (key[a] == key[b] and tie[a] > tie[b]):
+                best = rgt
+        a, b = heap[best], heap[i]
+        if key[a] < key[b] or (key[a] == key[b] and tie[a] > tie[b]):
+            heap[i], heap[best] = a, b
+            i = best
+        else:
+            break
+    return top
+
+
+@numba.njit(cache=True)
+def static_cost_to_go(
+    inv_speed_s_per_m: NDArray[np.float64],
+    drive_energy: NDArray[np.int64],
+    ny: int,
+    nx: int,
+    res_m: float,
+    quantum_s: float,
+    cost_per_quantum: float,
+    cost_per_energy: float,
+    hotel_energy: int,
+    goal: int,
+) -> NDArray[np.float64]:
+    """Least static cost from every cell to ``goal`` (Dijkstra, 8-neighbours), a consistent A* heuristic.
+
+    The edge cost is that of a move in the search with no solar input and no heater:
+    ``m (cost_per_quantum + cost_per_energy (hotel + drive))`` with ``m = move_quanta``; with
+    ``quantum_s -> 0`` and ``cost_per_quantum = quantum_s`` it is the travel time of the trapezoid rule
+    (the cost model of scikit-image ``MCP_Geometric`` on the slowness). Impassable cells have
+    ``inv_speed = inf``; unreachable cells get ``inf``.
+    """
+    n = ny * nx
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, dtype=np.bool_)
+    # lazy-deletion heap of (cost, cell)
+    cap = 8 * n + 8
+    hkey = np.empty(cap)
+    hcell = np.empty(cap, dtype=np.int64)
+    size = 0
+    dist[goal] = 0.0
+    hkey[0] = 0.0
+    hcell[0] = goal
+    size = 1
+    while size > 0:
+        # pop min
+        d = hkey[0]
+        c = hcell[0]
+        size -= 1
+        hkey[0] = hkey[size]
+        hcell[0] = hcell[size]
+        i = 0
+        while True:
+            lft = 2 * i + 1
+            if lft >= size:
+                break
+            best = lft
+            if lft + 1 < size and hkey[lft + 1] < hkey[lft]:
+                best = lft + 1
+            if hkey[best] < hkey[i]:
+                hkey[i], hkey[best] = hkey[best], hkey[i]
+                hcell[i], hcell[best] = hcell[best], hcell[i]
+                i = best
+            else:
+                break
+        if done[c] or d > dist[c]:
+            continue
+        done[c] = True
+        ci = c // nx
+        cj = c - ci * nx
+        for e in range(8):
+            ni = ci + _DI[e]
+            nj = cj + _DJ[e]
+            if ni < 0 or ni >= ny or nj < 0 or nj >= nx:
+                continue
+            nb = ni * nx + nj
+            if done[nb] or not np.isfinite(inv_speed_s_per_m[nb]):
+                continue
+            m = move_quanta(_DL[e], res_m, inv_speed_s_per_m[c], inv_speed_s_per_m[nb], quantum_s)
+            drive = max(drive_energy[c], drive_energy[nb])
+            nd = d + m * (cost_per_quantum + cost_per_energy * (hotel_energy + drive))
+            if nd < dist[nb]:
+                dist[nb] = nd
+                if size == cap:
+                    continue
+                i = size
+                hkey[i] = nd
+                hcell[i] = nb
+                size += 1
+                while i > 0:
+                    p = (i - 1) // 2
+                    if hkey[i] < hkey[p]:
+                        hkey[i], hkey[p] = hkey[p], hkey[i]
+                        hcell[i], hcell[p] = hcell[p], hcell[i]
+                        i = p
+                    else:
+                        break
+    return dist
+
+
+@numba.njit(cache=True)
+def plan_search(
+    ny: int,
+    nx: int,
+    res_m: float,
+    quantum_s: float,
+    inv_speed_s_per_m: NDArray[np.float64],
+    drive_energy: NDArray[np.int64],
+    energy_in: NDArray[np.int32],
+    lit: NDArray[np.bool_],
+    earth: NDArray[np.bool_],
+    step_of_quantum: NDArray[np.int64],
+    quanta_per_step: int,
+    calm: NDArray[np.bool_],
+    hotel_energy: int,
+    heater_energy: int,
+    drill_energy: int,
+    capacity: int,
+    reserve: int,
+    battery0: int,
+    max_comm: int,
+    max_shadow: int,
+    start_cell: int,
+    waypoints: NDArray[np.int64],
+    dwell_quanta: NDArray[np.int64],
+    heuristic: NDArray[np.float64],
+    cost_per_quantum: float,
+    cost_per_energy: float,
+    battery_bucket: int,
+    clock_bucket: int,
+    time_bucket: int,
+    max_labels: int,
+) -> tuple[
+    int,
+    int,
+    int,
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.int32],
+    NDArray[np.int32],
+    NDArray[np.int16],
+    NDArray[np.int64],
+    NDArray[np.int32],
+    NDArray[np.int32],
+    NDArray[np.int64],
+    NDArray[np.int8],
+    NDArray[np.float64],
+    NDArray[np.int64],
+]:
+    """A* over the time-expanded state space with Pareto labels (see the module docstring).
+
+    Parameters
+    ----------
+    ny, nx, res_m : grid shape and cell size [m].
+    quantum_s : float
+        Length of a time quantum [s].
+    inv_speed_s_per_m : (n_cells,)
+        Slowness of each cell [s/m]; ``inf`` where the slope forbids driving.
+    drive_energy : int (n_cells,)
+        Drive energy per quantum on each cell's slope [energy units].
+    energy_in : int (n_steps, n_cells)
+        Solar energy per quantum [energy units] (rounded down).
+    lit, earth : bool (n_steps, n_cells)
+        Sun (partly) visible; Earth in view.
+    step_of_quantum : int (K + 1,)
+        Environment step of every quantum (``k // quanta_per_step``); the search ends at quantum ``K``.
+    quanta_per_step : int
+    calm : bool (n_steps, n_cells)
+        The cell and its 8 neighbours are lit, see Earth and have a solar surplus over hotel and drive power
+        (see :func:`calm_cells`).
+    hotel_energy, heater_energy, drill_energy : int
+        Energy per quantum [units] (rounded up): always, in shadow, while drilling.
+    capacity, reserve, battery0 : int
+        Battery capacity, reserve and initial charge [units].
+    max_comm, max_shadow : int
+        Longest allowed run of quanta without Earth / without Sun.
+    start_cell : int
+    waypoints, dwell_quanta : int (n_stages,)
+        Cells to visit in order and the dwell (drilling) at each; the last is the goal.
+    heuristic : (n_stages, n_cells)
+        Consistent lower bound of the cost to finish from each stage and cell.
+    cost_per_quantum, cost_per_energy : float
+        Objective: ``cost_per_quantum * quanta + cost_per_energy * energy drawn``.
+    battery_bucket : int
+        Dominance compares batteries in buckets of this many units: 1 is exact; larger buckets prune labels
+        that are within a bucket of a better one (faster; the plan may then be slightly suboptimal).
+    clock_bucket : int
+        The same for the Earth and shadow clocks [quanta].
+    time_bucket : int
+        Labels are compared within slots of this many quanta at a cell; an earlier label with no worse
+        cost, battery and clocks replaces a later one (1: exact; larger slots bound the search's size).
+    max_labels : int
+        Label budget (memory ~ 70 bytes per label plus the index).
+
+    Returns
+    -------
+    goal_label : int
+        Label of the goal, or -1.
+    best_label : int
+        The label with the least heuristic (the farthest partial route), for diagnosis.
+    n_labels : int
+        Labels created (the search's size).
+    rejected : int64 (5,)
+        Successors refused per :data:`REJECT_NAMES`.
+    closest : float64 (5,)
+        Per reason, the least heuristic (remaining cost) of a refused successor: the constraint with the
+        least value cut the routes closest to the goal.
+    cell, k, stage, battery, comm, shadow, parent, action, cost : label arrays (first ``n_labels``)
+    expanded : int64 (1,)
+        Labels expanded.
+    """
+    n_cells = ny * nx
+    n_stages = waypoints.size
+    n_steps = energy_in.shape[0]
+    k_end = step_of_quantum.size - 1
+    lab_cell = np.empty(max_labels, dtype=np.int32)
+    lab_k = np.empty(max_labels, dtype=np.int32)
+    lab_stage = np.empty(max_labels, dtype=np.int16)
+    lab_bat = np.empty(max_labels, dtype=np.int64)
+    lab_comm = np.empty(max_labels, dtype=np.int32)
+    lab_shadow = np.empty(max_labels, dtype=np.int32)
+    lab_parent = np.empty(max_labels, dtype=np.int64)
+    lab_action = np.empty(max_labels, dtype=np.int8)
+    lab_cost = np.empty(max_labels)
+    lab_next = np.empty(max_labels, dtype=np.int64)
+    alive = np.empty(max_labels, dtype=np.bool_)
+    fkey = np.empty(max_labels)
+    tie = np.empty(max_labels, dtype=np.int64)
+    heap = np.empty(max_labels, dtype=np.int64)
+    rejected = np.zeros(5, dtype=np.int64)
+    closest = np.full(5, np.inf)
+    expanded = np.zeros(1, dtype=np.int64)
+    index = Dict.empty(key_type=types.int64, value_type=types.int64)
+    size = 0
+    n_lab = 0
+    goal_label = -1
+    best_label = 0
+    stride = np.int64(k_end + 1)
+    cost_tol = 1e-9 * (cost_per_quantum * k_end + cost_per_energy * capacity + 1.0)
+
+    # the start label
+    lab_cell[0] = start_cell
+    lab_k[0] = 0
+    lab_stage[0] = 0
+    lab_bat[0] = battery0
+    lab_comm[0] = 0
+    lab_shadow[0] = 0
+    lab_parent[0] = -1
+    lab_action[0] = ACTION_START
+    lab_cost[0] = 0.0
+    lab_next[0] = -1
+    alive[0] = True
+    fkey[0] = heuristic[0, start_cell]
+    tie[0] = 0
+    index[np.int64(start_cell) * stride] = 0
+    n_lab = 1
+    size = _heap_push(heap, fkey, tie, 0, 0)
+
+    while size > 0:
+        cur = _heap_pop(heap, fkey, tie, size)
+        size -= 1
+        if not alive[cur]:
+            continue
+        st = np.int64(lab_stage[cur])
+        if st == n_stages:
+            goal_label = cur
+            break
+        expanded[0] += 1
+        c = np.int64(lab_cell[cur])
+        k0 = np.int64(lab_k[cur])
+        ci = c // nx
+        cj = c - ci * nx
+        # successors: 0..7 moves, 8 wait, 9 dwell at the waypoint
+        for e in range(10):
+            calm_jump = False
+            if e < 8:
+                ni = ci + _DI[e]
+                nj = cj + _DJ[e]
+                if ni < 0 or ni >= ny or nj < 0 or nj >= nx:
+                    continue
+                nb = ni * nx + nj
+                if not np.isfinite(inv_speed_s_per_m[nb]):
+                    continue
+                m = move_quanta(_DL[e], res_m, inv_speed_s_per_m[c], inv_speed_s_per_m[nb], quantum_s)
+                extra = max(drive_energy[c], drive_energy[nb])
+                new_stage = st
+                action = ACTION_MOVE
+            elif e == 8:
+                # wait until the next environment step (the sky is constant within a step)
+                nb = c
+                m = int((k0 // quanta_per_step + 1) * quanta_per_step - k0)
+                extra = 0
+                new_stage = st
+                action = ACTION_WAIT
+                if lab_bat[cur] == capacity and lab_comm[cur] == 0 and lab_shadow[cur] == 0 and c != waypoints[st]:
+                    # calm stretch: skip departures that an earlier departure plus a wait at the neighbour
+                    # matches (see the module docstring); land on the last step start whose moves end in calm
+                    s_ev = step_of_quantum[k0]
+                    while s_ev < n_steps and calm[s_ev, c]:
+                        s_ev += 1
+                    k_event = min(s_ev * quanta_per_step, k_end)
+                    m_max = 1
+                    for e2 in range(8):
+                        ni2 = ci + _DI[e2]
+                        nj2 = cj + _DJ[e2]
+                        if 0 <= ni2 < ny and 0 <= nj2 < nx and np.isfinite(inv_speed_s_per_m[ni2 * nx + nj2]):
+                            m_max = max(
+                                m_max,
+                                move_quanta(
+                                    _DL[e2], res_m, inv_speed_s_per_m[c], inv_speed_s_per_m[ni2 * nx + nj2], quantum_s
+                                ),
+                            )
+                    land = ((k_event - m_max - 1) // quanta_per_step) * quanta_per_step
+                    if land - k0 > m:
+                        m = land - k0
+                        calm_jump = True
+            else:
+                if c != waypoints[st]:
+                    continue
+                nb = c
+                m = dwell_quanta[st]
+                extra = drill_energy
+                new_stage = st + 1
+                action = ACTION_DRILL
+            if k0 + m > k_end:
+                rejected[_R_HORIZON] += 1
+                hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
+                closest[_R_HORIZON] = min(closest[_R_HORIZON], hh)
+                continue
+            bat = lab_bat[cur]
+            comm = int(lab_comm[cur])
+            shadow = int(lab_shadow[cur])
+            drawn = 0
+            reason = -1
+            if calm_jump:
+                # every quantum of the stretch is lit, in view of Earth and in surplus: the state stays canonical
+                drawn = m * hotel_energy
+            for j in range(0 if calm_jump else m):
+                s = step_of_quantum[k0 + j]
+                e_in = min(energy_in[s, c], energy_in[s, nb])
+                is_lit = lit[s, c] and lit[s, nb]
+                out = hotel_energy + extra
+                if not is_lit:
+                    out += heater_energy
+                drawn += out
+                bat = min(capacity, bat + e_in - out)
+                if bat < reserve:
+                    reason = _R_BATTERY
+                    break
+                if earth[s, c] and earth[s, nb]:
+                    comm = 0
+                else:
+                    comm += 1
+                    if comm > max_comm:
+                        reason = _R_COMM
+                        break
+                if is_lit:
+                    shadow = 0
+                else:
+                    shadow += 1
+                    if shadow > max_shadow:
+                        reason = _R_SHADOW
+                        break
+            if reason >= 0:
+                rejected[reason] += 1
+                hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
+                closest[reason] = min(closest[reason], hh)
+                continue
+            cost = lab_cost[cur] + cost_per_quantum * m + cost_per_energy * drawn
+            k1 = k0 + m
+            key = (new_stage * n_cells + nb) * stride + k1 // time_bucket
+            head = index[key] if key in index else np.int64(-1)
+            i = head
+            dominated = False
+            while i >= 0:
+                if (
+                    alive[i]
+                    and lab_k[i] <= k1
+                    and lab_cost[i] <= cost + cost_tol
+                    and lab_bat[i] // battery_bucket >= bat // battery_bucket
+                    and lab_comm[i] // clock_bucket <= comm // clock_bucket
+                    and lab_shadow[i] // clock_bucket <= shadow // clock_bucket
+                ):
+                    dominated = True
+                    break
+                i = lab_next[i]
+            if dominated:
+                rejected[_R_DOMINATED] += 1
+                continue
+            if n_lab == max_labels:
+                return (
+                    -2, best_label, n_lab, rejected, closest, lab_cell, lab_k, lab_stage, lab_bat, lab_comm, lab_shadow,
+                    lab_parent, lab_action, lab_cost, expanded,
+                )  # fmt: skip
+            i = head
+            while i >= 0:
+                if (
+                    alive[i]
+                    and k1 <= lab_k[i]
+                    and cost <= lab_cost[i] + cost_tol
+                    and bat // battery_bucket >= lab_bat[i] // battery_bucket
+                    and comm // clock_bucket <= lab_comm[i] // clock_bucket
+                    and shadow // clock_bucket <= lab_shadow[i] // clock_bucket
+                ):
+                    alive[i] = False
+                i = lab_next[i]
+            new = n_lab
+            n_lab += 1
+            lab_cell[new] = nb
+            lab_k[new] = k1
+            lab_stage[new] = new_stage
+            lab_bat[new] = bat
+            lab_comm[new] = comm
+            lab_shadow[new] = shadow
+            lab_parent[new] = cur
+            lab_action[new] = action
+            lab_cost[new] = cost
+            lab_next[new] = head
+            alive[new] = True
+            index[key] = new
+            h = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
+            fkey[new] = cost + h
+            tie[new] = k1
+            size = _heap_push(heap, fkey, tie, size, new)
+            hb = heuristic[lab_stage[best_label], lab_cell[best_label]] if lab_stage[best_label] < n_stages else 0.0
+            if h < hb:
+                best_label = new
+    return (
+        goal_label, best_label, n_lab, rejected, closest, lab_cell, lab_k, lab_stage, lab_bat, lab_comm, lab_shadow,
+        lab_parent, lab_action, lab_cost, expanded,
+    )  # fmt: skip

@@ -1,0 +1,246 @@
+"""What a rover sees over time on a map window: slope, the Sun at its mast and Earth in view."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from lupex.constants import AU_KM, MOON_RADIUS_M
+from lupex.core.traverse import sky_series_chunk
+from lupex.defaults import default
+from lupex.ephemeris import moon_centred_vectors, parse_duration_s, time_range
+from lupex.errors import InputError
+from lupex.illumination.horizon import far_field_for, horizon_map
+from lupex.terrain.dem import check_dem
+from lupex.terrain.derivatives import slope_deg as terrain_slope_deg
+from lupex.terrain.projection import latlon_to_xy, xy_to_latlon
+
+__all__ = ["TraverseEnvironment", "traverse_environment", "window_around"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TraverseEnvironment:
+    """Terrain and sky of a map window over a period, as the planner and the simulator read it.
+
+    Attributes
+    ----------
+    dem : xarray.DataArray
+        The window's heights [m] (lupex DEM contract).
+    slope_deg : float64 (ny, nx)
+        Terrain slope [deg] (NaN: no data).
+    time_utc : datetime64[ns] (nt,)
+        Sample instants; sample ``s`` stands for ``[time_utc[s], time_utc[s] + step_s)``.
+    step_s : float
+        Sample spacing [s].
+    sun_fraction : float32 (nt, ny, nx)
+        Visible fraction of the solar disk at the mast [-].
+    sun_elevation_deg : float32 (nt, ny, nx)
+        Elevation of the Sun's centre above the local horizontal at the mast [deg].
+    earth_visible : bool (nt, ny, nx)
+        Earth's centre above the terrain horizon at the mast.
+    sun_distance_au : float64 (nt,)
+        Sun distance [au].
+    mast_height_m : float
+        Observer height the sky was computed for [m].
+    """
+
+    dem: xr.DataArray
+    slope_deg: NDArray[np.float64]
+    time_utc: NDArray[np.datetime64]
+    step_s: float
+    sun_fraction: NDArray[np.float32]
+    sun_elevation_deg: NDArray[np.float32]
+    earth_visible: NDArray[np.bool_]
+    sun_distance_au: NDArray[np.float64]
+    mast_height_m: float
+
+    def __post_init__(self) -> None:
+        check_dem(self.dem)
+        ny, nx = self.dem.shape
+        nt = self.time_utc.size
+        if nt < 1:
+            raise InputError("a traverse environment needs at least one time sample")
+        for name in ("sun_fraction", "sun_elevation_deg", "earth_visible"):
+            shape = getattr(self, name).shape
+            if shape != (nt, ny, nx):
+                raise InputError(f"{name} has shape {shape}; expected (n_times, ny, nx) = {(nt, ny, nx)}")
+        if self.slope_deg.shape != (ny, nx):
+            raise InputError(f"slope_deg has shape {self.slope_deg.shape}; expected {(ny, nx)}")
+        if self.sun_distance_au.shape != (nt,):
+            raise InputError(f"sun_distance_au has shape {self.sun_distance_au.shape}; expected {(nt,)}")
+        if not (math.isfinite(self.step_s) and self.step_s > 0):
+            raise InputError(f"step_s {self.step_s!r} must be positive seconds")
+
+    @property
+    def res_m(self) -> float:
+        """Cell size [m]."""
+        return float(self.dem.attrs["res_m"])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(ny, nx)."""
+        return (int(self.dem.shape[0]), int(self.dem.shape[1]))
+
+    @property
+    def end_utc(self) -> np.datetime64:
+        """End of the last sample's interval."""
+        return self.time_utc[-1] + np.timedelta64(int(round(self.step_s * 1e9)), "ns")
+
+    def cell_of(self, lat_deg: float, lon_deg: float, name: str = "point") -> tuple[int, int]:
+        """Row and column of the cell holding a point; a point outside the window is refused."""
+        if not (-90.0 <= lat_deg <= 90.0 and math.isfinite(lon_deg)):
+            raise InputError(f"{name} latitude {lat_deg!r} must be in [-90, 90] degrees")
+        x, y = latlon_to_xy(lat_deg, lon_deg)
+        xs = self.dem["x"].values
+        ys = self.dem["y"].values
+        half = 0.5 * self.res_m
+        if not (xs[0] - half <= x <= xs[-1] + half and ys[-1] - half <= y <= ys[0] + half):
+            lat0, lon0 = xy_to_latlon(xs[[0, -1, -1, 0]], ys[[0, 0, -1, -1]])
+            raise InputError(
+                f"{name} ({lat_deg:g}, {lon_deg:g}) lies outside the map window (corners lat "
+                f"{np.round(lat0, 3).tolist()}, lon {np.round(lon0, 3).tolist()}); give a point inside it"
+            )
+        j = int(np.clip(np.rint((x - xs[0]) / self.res_m), 0, xs.size - 1))
+        i = int(np.clip(np.rint((ys[0] - y) / self.res_m), 0, ys.size - 1))
+        return i, j
+
+    def xy_of(self, i: NDArray[np.int64] | int, j: NDArray[np.int64] | int) -> tuple[NDArray[np.float64], ...]:
+        """Map coordinates of cell centres [m]."""
+        return (
+            np.asarray(self.dem["x"].values[np.asarray(j)], dtype=np.float64),
+            np.asarray(self.dem["y"].values[np.asarray(i)], dtype=np.float64),
+        )
+
+
+def window_around(dem: xr.DataArray, points_latlon: Sequence[tuple[float, float]], margin_m: float) -> xr.DataArray:
+    """The part of ``dem`` covering the bounding box of the points plus ``margin_m`` on every side."""
+    dem = check_dem(dem)
+    if not points_latlon:
+        raise InputError("give at least one point to frame the traverse window")
+    if not (math.isfinite(margin_m) and margin_m >= 0):
+        raise InputError(f"margin_m {margin_m!r} must be >= 0 metres")
+    lat = np.array([p[0] for p in points_latlon], dtype=np.float64)
+    lon = np.array([p[1] for p in points_latlon], dtype=np.float64)
+    x, y = latlon_to_xy(lat, lon)
+    xs = dem["x"].values
+    ys = dem["y"].values
+    res = float(dem.attrs["res_m"])
+    half = 0.5 * res
+    outside = (x < xs[0] - half) | (x > xs[-1] + half) | (y < ys[-1] - half) | (y > ys[0] + half)
+    if outside.any():
+        k = int(np.argmax(outside))
+        raise InputError(
+            f"point ({lat[k]:g}, {lon[k]:g}) lies outside the DEM "
+            f"({dem.attrs.get('source', 'dem')}); pick points inside it or another DEM"
+        )
+    cols = np.nonzero((xs >= x.min() - margin_m) & (xs <= x.max() + margin_m))[0]
+    rows = np.nonzero((ys >= y.min() - margin_m) & (ys <= y.max() + margin_m))[0]
+    return dem.isel(y=slice(int(rows[0]), int(rows[-1]) + 1), x=slice(int(cols[0]), int(cols[-1]) + 1))
+
+
+def traverse_environment(
+    dem: xr.DataArray,
+    start: Any,
+    end: Any,
+    step: Any = "1h",
+    *,
+    window: xr.DataArray | None = None,
+    mast_height_m: float | None = None,
+    n_azimuth: int = 180,
+    far_field: Sequence[xr.DataArray] | str | None = "auto",
+    chunk_steps: int = 24,
+    cache: bool = True,
+    progress: Any = None,
+) -> TraverseEnvironment:
+    """Slope, Sun and Earth visibility at mast height over a window of ``dem`` for a period.
+
+    Parameters
+    ----------
+    dem : xarray.DataArray
+        lupex DEM; its whole extent (and the far field) casts the horizons.
+    start, end, step :
+        UTC period and sample step (``end`` inclusive when on the step grid); ``step`` at most 6 h.
+    window : xarray.DataArray, optional
+        The part of ``dem`` the rover may drive on (e.g. from :func:`window_around`); default all of ``dem``.
+    mast_height_m : float, optional
+        Height of the rover's array and antenna [m]; default ``rover_mast_height_m`` (2 m).
+    n_azimuth : int, default 180
+        Horizon azimuths (2 deg; the Sun's disk is 0.53 deg, so this smooths the terminator a little).
+    far_field : sequence of DataArray, "auto" or None
+        Coarser DEMs beyond ``dem`` (see :func:`lupex.illumination.horizon_map`).
+    chunk_steps : int
+        Steps per kernel call.
+    cache : bool
+        Reuse cached horizon maps.
+    progress : tqdm-like, optional
+        ``total`` = number of chunks; ``update(1)`` per chunk.
+
+    Returns
+    -------
+    TraverseEnvironment
+    """
+    dem = check_dem(dem)
+    win = dem if window is None else check_dem(window)
+    h = default("rover_mast_height_m") if mast_height_m is None else float(mast_height_m)
+    if not (math.isfinite(h) and 0.0 <= h <= 100.0):
+        raise InputError(f"mast_height_m {mast_height_m!r} must be in [0, 100] metres")
+    step_s = parse_duration_s(step)
+    if step_s > 6 * 3600.0:
+        raise InputError(f"step {step!r} is too coarse for a traverse; use at most 6h (1h is typical)")
+    times = time_range(start, end, step)
+    vectors = moon_centred_vectors(times)
+    fields: list[xr.DataArray]
+    if isinstance(far_field, str):
+        if far_field != "auto":
+            raise InputError(f"far_field {far_field!r} must be 'auto', None or a list of DEMs")
+        fields = far_field_for(dem)
+    else:
+        fields = list(far_field or [])
+    if win is not dem:
+        fields = [dem, *fields]
+    hor = horizon_map(win, n_azimuth, h, fields, cache=cache)
+    ny, nx = win.shape
+    n_az = hor.shape[0]
+    profiles = np.ascontiguousarray(np.radians(hor.values).reshape(n_az, -1).T.astype(np.float32))
+    xx, yy = np.meshgrid(win["x"].values.astype(np.float64), win["y"].values.astype(np.float64))
+    cell_r = (MOON_RADIUS_M + np.asarray(win.values, dtype=np.float64) + h).ravel()
+    sun = vectors.sun_kernel_arrays()
+    earth = vectors.earth_kernel_arrays()
+    nt = times.size
+    frac = np.empty((nt, ny * nx), dtype=np.float32)
+    elev = np.empty((nt, ny * nx), dtype=np.float32)
+    vis = np.empty((nt, ny * nx), dtype=np.bool_)
+    chunk = max(1, int(chunk_steps))
+    if progress is not None:
+        progress.total = -(-nt // chunk)
+    for t0 in range(0, nt, chunk):
+        n = min(chunk, nt - t0)
+        sky_series_chunk(
+            profiles, xx.ravel(), yy.ravel(), cell_r, MOON_RADIUS_M, sun[0], sun[1], sun[2], earth[0], earth[1],
+            t0, frac[t0 : t0 + n], elev[t0 : t0 + n], vis[t0 : t0 + n],
+        )  # fmt: skip
+        if progress is not None:
+            progress.update(1)
+    np.degrees(elev, out=elev)
+    slope = np.asarray(terrain_slope_deg(win).values, dtype=np.float64)
+    log.info("traverse environment: %d x %d cells x %d steps at %.0f s", ny, nx, nt, step_s)
+    return TraverseEnvironment(
+        dem=win,
+        slope_deg=slope,
+        time_utc=times,
+        step_s=step_s,
+        sun_fraction=frac.reshape(nt, ny, nx),
+        sun_elevation_deg=elev.reshape(nt, ny, nx),
+        earth_visible=vis.reshape(nt, ny, nx),
+        sun_distance_au=1.0 / (sun[1] * AU_KM * 1000.0),
+        mast_height_m=h,
+    )
