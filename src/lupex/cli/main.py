@@ -21,6 +21,7 @@ from rich.table import Table
 from lupex.cli.illumination import illumination_app
 from lupex.cli.sites import sites
 from lupex.cli.thermal import thermal_app
+from lupex.cli.traverse import traverse
 from lupex.defaults import default
 from lupex.errors import InputError, LupexError
 
@@ -36,6 +37,7 @@ app.add_typer(dem_app, name="dem")
 app.add_typer(illumination_app, name="illumination")
 app.add_typer(thermal_app, name="thermal")
 app.command("sites")(sites)
+app.command("traverse")(traverse)
 
 _STATE: dict[str, int] = {"verbosity": 0}
 

@@ -140,3 +140,74 @@ def sites_map_png(dem: xr.DataArray, metrics: xr.Dataset, candidates: list[dict[
     ax.set_ylabel("y [km] (toward 0 E)")
     ax.set_title(title + "\nblue: PSR, cyan: ice stable <= drill depth, orange: candidates", fontsize=9)
     return _png(fig)
+
+
+def _hillshade(z: np.ndarray, res: float) -> np.ndarray:
+    gy, gx = np.gradient(np.nan_to_num(z, nan=float(np.nanmean(z))), res)
+    az, el = np.radians(315.0), np.radians(45.0)
+    slope = np.arctan(np.hypot(gx, gy))
+    aspect = np.arctan2(-gx, gy)
+    return np.asarray(np.sin(el) * np.cos(slope) + np.cos(el) * np.sin(slope) * np.cos(az - aspect))
+
+
+def route_map_png(
+    dem: xr.DataArray,
+    sun_fraction_mean: np.ndarray,
+    route_x_m: np.ndarray,
+    route_y_m: np.ndarray,
+    waypoints: list[dict[str, Any]],
+    title: str,
+) -> bytes:
+    """A traverse over the mean visible Sun fraction (on a hillshade), with its waypoints (x, y in km)."""
+    fig = _figure(figsize=(7.2, 6.2))
+    ax = fig.add_subplot(1, 1, 1)
+    x = dem["x"].values / 1000.0
+    y = dem["y"].values / 1000.0
+    extent = (x[0], x[-1], y[-1], y[0])
+    ax.imshow(_hillshade(np.asarray(dem.values, dtype=np.float64), float(dem.attrs["res_m"])), cmap="gray",
+              extent=extent, origin="upper", vmin=-0.2, vmax=1.0)  # fmt: skip
+    image = ax.imshow(sun_fraction_mean, cmap="inferno", extent=extent, origin="upper", vmin=0.0, vmax=1.0, alpha=0.6)
+    fig.colorbar(image, ax=ax, label="mean visible Sun fraction over the period [-]", shrink=0.85)
+    ax.plot(route_x_m / 1000.0, route_y_m / 1000.0, color="cyan", linewidth=1.6)
+    for w in waypoints:
+        ax.scatter([w["x_m"] / 1000.0], [w["y_m"] / 1000.0], s=50, c="cyan", edgecolors="black", zorder=3)
+        ax.annotate(w["name"], (w["x_m"] / 1000.0, w["y_m"] / 1000.0), xytext=(4, 4), textcoords="offset points",
+                    fontsize=8, color="white")  # fmt: skip
+    ax.set_xlabel("x [km] (polar stereographic)")
+    ax.set_ylabel("y [km] (toward 0 E)")
+    ax.set_title(title, fontsize=9)
+    return _png(fig)
+
+
+def timeline_png(
+    time_utc: np.ndarray,
+    battery_Wh: np.ndarray,
+    reserve_Wh: float,
+    sun_fraction: np.ndarray,
+    earth_visible: np.ndarray,
+    action: np.ndarray,
+    title: str,
+) -> bytes:
+    """Battery, Sun and Earth contact along a traverse, with the driving / drilling periods shaded."""
+    fig = _figure(figsize=(8.0, 5.4))
+    hours = (time_utc - time_utc[0]) / np.timedelta64(1, "s") / 3600.0
+    ax1 = fig.add_subplot(3, 1, 1)
+    ax1.plot(hours, battery_Wh, color="tab:green")
+    ax1.axhline(reserve_Wh, color="tab:red", linestyle="--", linewidth=0.8, label="reserve")
+    ax1.set_ylabel("battery [Wh]")
+    ax1.legend(loc="lower right", fontsize=7)
+    ax1.set_title(title, fontsize=9)
+    ax2 = fig.add_subplot(3, 1, 2, sharex=ax1)
+    ax2.fill_between(hours, 0, sun_fraction, step="post", color="orange", alpha=0.7)
+    ax2.set_ylabel("Sun [-]")
+    ax2.set_ylim(0, 1.05)
+    ax3 = fig.add_subplot(3, 1, 3, sharex=ax1)
+    ax3.fill_between(hours, 0, earth_visible.astype(float), step="post", color="tab:blue", alpha=0.6, label="Earth")
+    for name, color in (("drive", "tab:gray"), ("drill", "tab:purple")):
+        mask = action == name
+        ax3.fill_between(hours, 0, mask * 0.5, step="post", color=color, alpha=0.8, label=name)
+    ax3.set_ylabel("Earth / activity")
+    ax3.set_yticks([])
+    ax3.legend(loc="upper right", fontsize=7, ncol=3)
+    ax3.set_xlabel("hours since start")
+    return _png(fig)

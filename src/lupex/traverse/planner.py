@@ -276,7 +276,7 @@ class TraversePlan:
             "feasible": self.feasible,
             "reason": self.reason,
             "objective": self.objective,
-            "cost": self.cost,
+            "cost": self.cost if math.isfinite(self.cost) else None,
             "start_utc": format_utc(s["time_utc"][0]),
             "end_utc": format_utc(s["time_utc"][-1]),
             "duration_h": round(self.duration_h, 3),
