@@ -34,8 +34,6 @@ import math
 
 import numba
 import numpy as np
-from numba import types
-from numba.typed import Dict
 from numpy.typing import NDArray
 
 from lupex.core.visibility import asin_fast, atan2_fast, cell_frame, disk_fraction
@@ -46,7 +44,7 @@ __all__ = [
     "ACTION_START",
     "ACTION_WAIT",
     "REJECT_NAMES",
-    "calm_cells",
+    "discretise_sky",
     "move_quanta",
     "plan_search",
     "sky_series_chunk",
@@ -146,33 +144,104 @@ def sky_series_chunk(
                     earth_visible[s, c] = elev > h
 
 
-def calm_cells(
-    energy_in: NDArray[np.int32],
-    lit: NDArray[np.bool_],
-    earth: NDArray[np.bool_],
+@numba.njit(cache=True, parallel=True)
+def discretise_sky(
+    sun_fraction: NDArray[np.float32],
+    sun_elevation_deg: NDArray[np.float32],
+    earth_visible: NDArray[np.bool_],
+    inv_distance_au2: NDArray[np.float64],
+    panel_mode: int,
+    panel_peak_W: float,
+    units_per_W: float,
+    hotel_energy: int,
     drive_energy: NDArray[np.int64],
     passable: NDArray[np.bool_],
-    hotel_energy: int,
     ny: int,
     nx: int,
-) -> NDArray[np.bool_]:
-    """Steps and cells whose whole 3 x 3 neighbourhood is lit, sees Earth and covers hotel + drive power.
+) -> tuple[NDArray[np.int32], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Solar energy per quantum, sunlight and calm of every sample and cell (the search's sky inputs).
 
-    ``energy_in``, ``lit``, ``earth`` are (n_steps, n_cells); ``drive_energy`` and ``passable`` (n_cells,).
-    Cells outside the grid or impassable do not break calm (the rover cannot go there).
+    Parameters
+    ----------
+    sun_fraction, sun_elevation_deg, earth_visible : (n_steps, n_cells)
+        Visible solar disk fraction [-], Sun elevation [deg], Earth in view.
+    inv_distance_au2 : (n_steps,)
+        ``(1 au / d)^2`` [-].
+    panel_mode : int
+        0 vertical (gain ``cos e``), 1 two-axis tracking (1), 2 horizontal (``sin e``).
+    panel_peak_W : float
+        Array output at 1 au, full Sun, normal incidence [W].
+    units_per_W : float
+        Energy units per quantum per watt.
+    hotel_energy : int
+        Hotel energy per quantum [units].
+    drive_energy, passable : (n_cells,)
+        Drive energy per quantum [units] and whether the cell can be driven on.
+
+    Returns
+    -------
+    energy_in : int32 (n_steps, n_cells)
+        Solar energy per quantum, rounded down [units].
+    lit : bool (n_steps, n_cells)
+        Some of the Sun is visible.
+    calm : bool (n_steps, n_cells)
+        The cell and its 8 neighbours (those that can be driven on) are lit, see Earth and have solar input
+        at least hotel plus the steepest drive energy of their own neighbourhood.
     """
-    nt = energy_in.shape[0]
-    drive = np.where(passable, drive_energy, 0).reshape(ny, nx)
-    pad = np.pad(drive, 1, constant_values=0)
-    dmax = np.max([pad[1 + di : 1 + di + ny, 1 + dj : 1 + dj + nx] for di in (-1, 0, 1) for dj in (-1, 0, 1)], axis=0)
-    surplus = lit & earth & (energy_in >= hotel_energy + dmax.reshape(1, -1))
-    surplus |= ~passable[None, :]
-    grid = np.pad(surplus.reshape(nt, ny, nx), ((0, 0), (1, 1), (1, 1)), constant_values=True)
-    calm = np.ones((nt, ny, nx), dtype=np.bool_)
-    for di in (-1, 0, 1):
-        for dj in (-1, 0, 1):
-            calm &= grid[:, 1 + di : 1 + di + ny, 1 + dj : 1 + dj + nx]
-    return np.ascontiguousarray(calm.reshape(nt, -1) & passable[None, :])
+    nt, n = sun_fraction.shape
+    energy_in = np.empty((nt, n), dtype=np.int32)
+    lit = np.empty((nt, n), dtype=np.bool_)
+    calm = np.empty((nt, n), dtype=np.bool_)
+    need = np.empty(n, dtype=np.int64)
+    for c in range(n):
+        ci = c // nx
+        cj = c - ci * nx
+        d = 0
+        for di in range(-1, 2):
+            for dj in range(-1, 2):
+                ni = ci + di
+                nj = cj + dj
+                if 0 <= ni < ny and 0 <= nj < nx and passable[ni * nx + nj]:
+                    d = max(d, drive_energy[ni * nx + nj])
+        need[c] = hotel_energy + d
+    deg = math.pi / 180.0
+    for s in numba.prange(nt):
+        surplus = np.empty(n, dtype=np.bool_)
+        row3 = np.empty(n, dtype=np.bool_)
+        for c in range(n):
+            f = sun_fraction[s, c]
+            e = sun_elevation_deg[s, c] * deg
+            if panel_mode == 0:
+                gain = max(0.0, math.cos(e))
+            elif panel_mode == 1:
+                gain = 1.0
+            else:
+                gain = max(0.0, math.sin(e))
+            w = panel_peak_W * inv_distance_au2[s] * f * gain
+            ein = int(math.floor(w * units_per_W + 1e-9))
+            energy_in[s, c] = ein
+            lit[s, c] = f > 0.0
+            surplus[c] = (not passable[c]) or (f > 0.0 and earth_visible[s, c] and ein >= need[c])
+        # 3 x 3 AND, separable: along rows, then along columns (outside the grid counts as calm)
+        for i in range(ny):
+            for j in range(nx):
+                c = i * nx + j
+                ok = surplus[c]
+                if j > 0:
+                    ok = ok and surplus[c - 1]
+                if j < nx - 1:
+                    ok = ok and surplus[c + 1]
+                row3[c] = ok
+        for i in range(ny):
+            for j in range(nx):
+                c = i * nx + j
+                ok = passable[c] and row3[c]
+                if i > 0:
+                    ok = ok and row3[c - nx]
+                if i < ny - 1:
+                    ok = ok and row3[c + nx]
+                calm[s, c] = ok
+    return energy_in, lit, calm
 
 
 @numba.njit(cache=True)
@@ -183,42 +252,45 @@ def move_quanta(length_cells: float, res_m: float, inv_speed_a: float, inv_speed
 
 
 @numba.njit(cache=True)
-def _heap_push(heap: NDArray[np.int64], key: NDArray[np.float64], tie: NDArray[np.int64], size: int, item: int) -> int:
+def _before(fa: float, ta: int, fb: float, tb: int) -> bool:
+    """Heap order: smaller f first; at equal f the later time (deeper label) first."""
+    return fa < fb or (fa == fb and ta > tb)
+
+
+@numba.njit(cache=True)
+def _heap_push(
+    hf: NDArray[np.float64], ht: NDArray[np.int64], hi: NDArray[np.int64], size: int, f: float, t: int, item: int
+) -> int:
+    """Push (f, t, item) on a binary heap kept in three parallel arrays; returns the new size."""
     i = size
-    heap[i] = item
     while i > 0:
         p = (i - 1) // 2
-        a, b = heap[i], heap[p]
-        if key[a] < key[b] or (key[a] == key[b] and tie[a] > tie[b]):
-            heap[i], heap[p] = b, a
-            i = p
-        else:
+        if not _before(f, t, hf[p], ht[p]):
             break
+        hf[i], ht[i], hi[i] = hf[p], ht[p], hi[p]
+        i = p
+    hf[i], ht[i], hi[i] = f, t, item
     return size + 1
 
 
 @numba.njit(cache=True)
-def _heap_pop(heap: NDArray[np.int64], key: NDArray[np.float64], tie: NDArray[np.int64], size: int) -> int:
-    top = heap[0]
+def _heap_pop(hf: NDArray[np.float64], ht: NDArray[np.int64], hi: NDArray[np.int64], size: int) -> int:
+    """Remove and return the first item (``size`` > 0; the caller decrements its size)."""
+    top = hi[0]
     size -= 1
-    heap[0] = heap[size]
+    f, t, item = hf[size], ht[size], hi[size]
     i = 0
     while True:
-        lft = 2 * i + 1
-        if lft >= size:
+        child = 2 * i + 1
+        if child >= size:
             break
-        best = lft
-        rgt = lft + 1
-        if rgt < size:
-            a, b = heap[rgt], heap[lft]
-            if key[a] < key[b] or (key[a] == key[b] and tie[a] > tie[b]):
-                best = rgt
-        a, b = heap[best], heap[i]
-        if key[a] < key[b] or (key[a] == key[b] and tie[a] > tie[b]):
-            heap[i], heap[best] = a, b
-            i = best
-        else:
+        if child + 1 < size and _before(hf[child + 1], ht[child + 1], hf[child], ht[child]):
+            child += 1
+        if not _before(hf[child], ht[child], f, t):
             break
+        hf[i], ht[i], hi[i] = hf[child], ht[child], hi[child]
+        i = child
+    hf[i], ht[i], hi[i] = f, t, item
     return top
 
 
@@ -312,6 +384,29 @@ def static_cost_to_go(
 
 
 @numba.njit(cache=True)
+def _slot(keys: NDArray[np.int64], key: int) -> int:
+    """Slot of ``key`` in an open-addressing table (linear probing), or the empty slot where it would go."""
+    mask = keys.size - 1
+    h = (key * 0x9E3779B97F4A7C15) & 0x7FFFFFFFFFFFFFFF
+    i = (h >> 17) & mask
+    while keys[i] != -1 and keys[i] != key:
+        i = (i + 1) & mask
+    return i
+
+
+@numba.njit(cache=True)
+def _grow(keys: NDArray[np.int64], values: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    new_keys = np.full(keys.size * 2, -1, dtype=np.int64)
+    new_values = np.empty(keys.size * 2, dtype=np.int64)
+    for i in range(keys.size):
+        if keys[i] != -1:
+            j = _slot(new_keys, keys[i])
+            new_keys[j] = keys[i]
+            new_values[j] = values[i]
+    return new_keys, new_values
+
+
+@numba.njit(cache=True)
 def plan_search(
     ny: int,
     nx: int,
@@ -380,7 +475,7 @@ def plan_search(
     quanta_per_step : int
     calm : bool (n_steps, n_cells)
         The cell and its 8 neighbours are lit, see Earth and have a solar surplus over hotel and drive power
-        (see :func:`calm_cells`).
+        (see :func:`discretise_sky`).
     hotel_energy, heater_energy, drill_energy : int
         Energy per quantum [units] (rounded up): always, in shadow, while drilling.
     capacity, reserve, battery0 : int
@@ -437,13 +532,16 @@ def plan_search(
     lab_cost = np.empty(max_labels)
     lab_next = np.empty(max_labels, dtype=np.int64)
     alive = np.empty(max_labels, dtype=np.bool_)
-    fkey = np.empty(max_labels)
-    tie = np.empty(max_labels, dtype=np.int64)
+    heap_f = np.empty(max_labels)
+    heap_t = np.empty(max_labels, dtype=np.int64)
     heap = np.empty(max_labels, dtype=np.int64)
     rejected = np.zeros(5, dtype=np.int64)
     closest = np.full(5, np.inf)
     expanded = np.zeros(1, dtype=np.int64)
-    index = Dict.empty(key_type=types.int64, value_type=types.int64)
+    # index: state key -> newest label with that key (open addressing, grown at half load)
+    tab_keys = np.full(1 << 16, -1, dtype=np.int64)
+    tab_values = np.empty(1 << 16, dtype=np.int64)
+    tab_used = 0
     size = 0
     n_lab = 0
     goal_label = -1
@@ -463,14 +561,15 @@ def plan_search(
     lab_cost[0] = 0.0
     lab_next[0] = -1
     alive[0] = True
-    fkey[0] = heuristic[0, start_cell]
-    tie[0] = 0
-    index[np.int64(start_cell) * stride] = 0
+    slot0 = _slot(tab_keys, int(start_cell * stride))
+    tab_keys[slot0] = np.int64(start_cell) * stride
+    tab_values[slot0] = 0
+    tab_used = 1
     n_lab = 1
-    size = _heap_push(heap, fkey, tie, 0, 0)
+    size = _heap_push(heap_f, heap_t, heap, 0, heuristic[0, start_cell], 0, 0)
 
     while size > 0:
-        cur = _heap_pop(heap, fkey, tie, size)
+        cur = _heap_pop(heap_f, heap_t, heap, size)
         size -= 1
         if not alive[cur]:
             continue
@@ -582,7 +681,8 @@ def plan_search(
             cost = lab_cost[cur] + cost_per_quantum * m + cost_per_energy * drawn
             k1 = k0 + m
             key = (new_stage * n_cells + nb) * stride + k1 // time_bucket
-            head = index[key] if key in index else np.int64(-1)
+            slot = _slot(tab_keys, int(key))
+            head = tab_values[slot] if tab_keys[slot] == key else np.int64(-1)
             i = head
             dominated = False
             while i >= 0:
@@ -630,11 +730,14 @@ def plan_search(
             lab_cost[new] = cost
             lab_next[new] = head
             alive[new] = True
-            index[key] = new
+            if tab_keys[slot] != key:
+                tab_keys[slot] = key
+                tab_used += 1
+            tab_values[slot] = new
+            if 2 * tab_used > tab_keys.size:
+                tab_keys, tab_values = _grow(tab_keys, tab_values)
             h = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
-            fkey[new] = cost + h
-            tie[new] = k1
-            size = _heap_push(heap, fkey, tie, size, new)
+            size = _heap_push(heap_f, heap_t, heap, size, cost + h, int(k1), new)
             hb = heuristic[lab_stage[best_label], lab_cell[best_label]] if lab_stage[best_label] < n_stages else 0.0
             if h < hb:
                 best_label = new

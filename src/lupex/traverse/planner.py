@@ -24,7 +24,7 @@ from lupex.core.traverse import (
     ACTION_START,
     ACTION_WAIT,
     REJECT_NAMES,
-    calm_cells,
+    discretise_sky,
     plan_search,
     static_cost_to_go,
 )
@@ -32,7 +32,7 @@ from lupex.ephemeris import format_utc
 from lupex.errors import InputError, LupexError
 from lupex.terrain.projection import xy_to_latlon
 from lupex.traverse.environment import TraverseEnvironment
-from lupex.traverse.rover import Rover
+from lupex.traverse.rover import PANEL_MODES, Rover
 
 __all__ = [
     "ENERGY_UNIT_WH",
@@ -126,6 +126,7 @@ def plan_inputs(
     objective: str = "time",
     weights: tuple[float, float] = (1.0, 0.01),
     quantum_s: float | None = None,
+    n_steps: int | None = None,
 ) -> PlanInputs:
     """Discretise an environment and a rover for the search.
 
@@ -142,6 +143,8 @@ def plan_inputs(
         Time quantum [s]; must divide the environment step. Default: the largest divisor of the step that is
         at most half the time to drive one cell at nominal speed (a straight move takes >= 2 quanta, a
         diagonal 3: diagonals are <= 6 % slower than at exact speed).
+    n_steps : int, optional
+        Use only the first ``n_steps`` sky samples (a shorter planning horizon); default all.
     """
     if objective not in OBJECTIVES:
         raise InputError(f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
@@ -157,17 +160,13 @@ def plan_inputs(
             raise InputError(f"quantum_s {quantum_s!r} must divide the environment step {step:g} s")
     q = step / n_sub
     ny, nx = env.shape
-    nt = env.time_utc.size
+    nt = env.time_utc.size if n_steps is None else int(min(max(n_steps, 1), env.time_utc.size))
     per_unit = q / 3600.0 / ENERGY_UNIT_WH  # (W -> energy units per quantum)
     slope = env.slope_deg.ravel()
     speed = rover.speed_on_slope_m_s(slope)
     with np.errstate(divide="ignore"):
         inv_speed = np.where(speed > 0, 1.0 / np.where(speed > 0, speed, 1.0), np.inf)
     drive = np.ceil(rover.drive_power_W(slope) * per_unit - 1e-9).astype(np.int64)
-    power_in = rover.solar_power_W(
-        env.sun_fraction.reshape(nt, -1), env.sun_elevation_deg.reshape(nt, -1), env.sun_distance_au[:, None]
-    )
-    energy_in = np.floor(power_in * per_unit + 1e-9).astype(np.int32)
     k_end = nt * n_sub
     step_of = np.minimum(np.arange(k_end + 1, dtype=np.int64) // n_sub, nt - 1)
     if objective == "time":
@@ -180,9 +179,22 @@ def plan_inputs(
             raise InputError(f"weights {weights!r} must be two numbers >= 0 (per hour, per Wh), not both 0")
         a, b = w_h * q / 3600.0, w_wh * ENERGY_UNIT_WH
     hotel = math.ceil(rover.hotel_W * per_unit - 1e-9)
-    lit = np.ascontiguousarray(env.sun_fraction.reshape(nt, -1) > 0.0)
-    earth = np.ascontiguousarray(env.earth_visible.reshape(nt, -1))
+    earth = np.ascontiguousarray(env.earth_visible[:nt].reshape(nt, -1))
     passable = np.isfinite(inv_speed)
+    energy_in, lit, calm = discretise_sky(
+        np.ascontiguousarray(env.sun_fraction[:nt].reshape(nt, -1)),
+        np.ascontiguousarray(env.sun_elevation_deg[:nt].reshape(nt, -1)),
+        earth,
+        1.0 / env.sun_distance_au[:nt] ** 2,
+        PANEL_MODES.index(rover.panel),
+        float(rover.solar_power_W(1.0, 0.0 if rover.panel != "horizontal" else 90.0)),
+        per_unit,
+        hotel,
+        drive,
+        passable,
+        ny,
+        nx,
+    )
     return PlanInputs(
         ny=ny,
         nx=nx,
@@ -190,12 +202,12 @@ def plan_inputs(
         quantum_s=q,
         inv_speed_s_per_m=np.ascontiguousarray(inv_speed),
         drive_energy=drive,
-        energy_in=np.ascontiguousarray(energy_in),
+        energy_in=energy_in,
         lit=lit,
         earth=earth,
         step_of_quantum=step_of,
         quanta_per_step=n_sub,
-        calm=calm_cells(energy_in, lit, earth, drive, passable, hotel, ny, nx),
+        calm=calm,
         hotel_energy=hotel,
         heater_energy=math.ceil(rover.heater_W * per_unit - 1e-9),
         drill_energy=math.ceil(rover.drill_W * per_unit - 1e-9),
@@ -438,7 +450,8 @@ def plan_traverse(
     stations = [_as_waypoint(v, f"station {i + 1}", rover.drill_dwell_h) for i, v in enumerate(via)]
     if order == "best" and len(stations) > _MAX_STATIONS_TO_ORDER:
         raise InputError(f"order='best' handles up to {_MAX_STATIONS_TO_ORDER} stations; got {len(stations)}")
-    inputs = plan_inputs(env, rover, objective=objective, weights=weights, quantum_s=quantum_s)
+    # sky-independent parts (slowness, drive energy, quantum) from one sample; the sky is discretised per horizon
+    inputs = plan_inputs(env, rover, objective=objective, weights=weights, quantum_s=quantum_s, n_steps=1)
     bucket_wh = 0.005 * rover.battery_Wh if battery_bucket_Wh is None else float(battery_bucket_Wh)
     if not (math.isfinite(bucket_wh) and ENERGY_UNIT_WH <= bucket_wh <= rover.battery_Wh):
         raise InputError(f"battery_bucket_Wh {battery_bucket_Wh!r} must be in [{ENERGY_UNIT_WH}, battery_Wh]")
@@ -471,7 +484,25 @@ def plan_traverse(
         o_cells = [cells[0], *[cells[1 + p] for p in perm], cells[-1]]
         o_dwell = [dwell[p] for p in perm] + [0]
         o_points = [points[0], *[points[1 + p] for p in perm], points[-1]]
-        plan = _plan_one(env, rover, inputs, o_cells, o_dwell, o_points, objective, max_labels, bucket, clock, slot)
+        nt = env.time_utc.size
+        n_steps = nt
+        if objective == "time":
+            # earliest arrival: plan over a horizon of twice the static lower bound plus a day, doubled until a
+            # route is found or the period is used up; an arrival found within a horizon is the earliest overall
+            lower_h = float(_heuristics(inputs, o_cells, o_dwell)[0][0][o_cells[0]])
+            if math.isfinite(lower_h):
+                n_steps = min(nt, max(2, math.ceil((2.0 * lower_h + 24.0) * 3600.0 / env.step_s)))
+        while True:
+            step_inputs = plan_inputs(
+                env, rover, objective=objective, weights=weights, quantum_s=quantum_s, n_steps=n_steps
+            )
+            plan = _plan_one(
+                env, rover, step_inputs, o_cells, o_dwell, o_points, objective, max_labels, bucket, clock, slot
+            )
+            if plan.feasible or n_steps >= nt or plan.search["rejected"]["time_horizon"] == 0:
+                break
+            n_steps = min(nt, 2 * n_steps)
+        plan.search["horizon_steps"] = n_steps
         plan.search["order"] = [o_points[1 + i].name for i in range(len(perm))]
         if progress is not None:
             progress.update(1)
