@@ -34,7 +34,7 @@ def _points(env, seed: int, n_via: int) -> list[tuple[int, int]]:
     n=st.integers(4, 8),
     nt=st.integers(3, 10),
     n_via=st.integers(0, 1),
-    objective=st.sampled_from(["time", "energy"]),
+    objective=st.sampled_from(["time", "energy", "weighted"]),
 )
 def test_exact_planner_cost_equals_brute_force(seed, n, nt, n_via, objective):
     env = random_scene(seed, n, nt)
