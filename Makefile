@@ -18,7 +18,8 @@ $(TESTSTAMP): $(STAMP)
 	touch $(TESTSTAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/lupex demo
+	$(VENV)/bin/lupex run chandrayaan5 --out run
+	@echo "open run/report.html"
 
 lint: $(TESTSTAMP)
 	$(VENV)/bin/ruff check src tests benchmarks scripts

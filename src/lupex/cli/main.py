@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lupex.cli.illumination import illumination_app
+from lupex.cli.mission import run, scenario_app
 from lupex.cli.sites import sites
 from lupex.cli.thermal import thermal_app
 from lupex.cli.traverse import traverse
@@ -38,6 +39,8 @@ app.add_typer(illumination_app, name="illumination")
 app.add_typer(thermal_app, name="thermal")
 app.command("sites")(sites)
 app.command("traverse")(traverse)
+app.add_typer(scenario_app, name="scenario")
+app.command("run")(run)
 
 _STATE: dict[str, int] = {"verbosity": 0}
 

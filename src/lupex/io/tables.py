@@ -1,14 +1,17 @@
-"""Atomic writers for tables, JSON and opaque bytes (PNG)."""
+"""Atomic writers for tables, JSON, text and bytes (PNG); text, TOML and stage-cache readers."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import pickle
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lupex.errors import DataNotFoundError, InputError
 from lupex.io.atomic import atomic_write_path
 
 
@@ -37,3 +40,44 @@ def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
     with atomic_write_path(target) as tmp:
         tmp.write_bytes(data)
     return target
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write UTF-8 text (e.g. HTML, TOML), atomically."""
+    target = Path(path)
+    with atomic_write_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a UTF-8 text file; a missing or unreadable file raises :class:`DataNotFoundError`."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataNotFoundError(f"cannot read {str(path)!r}: {getattr(err, 'strerror', None) or err}") from err
+
+
+def read_toml_text(text: str, origin: str) -> dict[str, Any]:
+    """Parse TOML text; a syntax error raises :class:`InputError` with the line and column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{origin}: not valid TOML: {err}") from None
+
+
+def write_pickle(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Pickle an object to a file atomically (stage cache of trusted, locally made results)."""
+    target = Path(path)
+    with atomic_write_path(target) as tmp, open(tmp, "wb") as handle:
+        pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return target
+
+
+def read_pickle(path: str | os.PathLike[str]) -> Any | None:
+    """Load a pickled stage result; None when missing or unreadable (the caller recomputes)."""
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)  # a local cache written by write_pickle
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+        return None
