@@ -27,6 +27,10 @@ lint: $(TESTSTAMP)
 	$(VENV)/bin/lint-imports
 
 test: lint
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && \
+	    apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
+	  echo "note: Debian chromium could not be installed; the browser test will skip"
 	$(PY) -m pytest -q
 
 bench: $(TESTSTAMP)

@@ -23,6 +23,7 @@ from lupex.cli.mission import run, scenario_app
 from lupex.cli.sites import sites
 from lupex.cli.thermal import thermal_app
 from lupex.cli.traverse import traverse
+from lupex.cli.web import serve
 from lupex.defaults import default
 from lupex.errors import InputError, LupexError
 
@@ -41,6 +42,7 @@ app.command("sites")(sites)
 app.command("traverse")(traverse)
 app.add_typer(scenario_app, name="scenario")
 app.command("run")(run)
+app.command("serve")(serve)
 
 _STATE: dict[str, int] = {"verbosity": 0}
 

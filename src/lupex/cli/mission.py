@@ -6,20 +6,14 @@ import json
 import re
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from lupex.cli.progress import RichProgress
 
 scenario_app = typer.Typer(help="Mission scenarios: built-in presets and editable TOML copies.", no_args_is_help=True)
-
-#: Metric maps of a run written as COGs.
-RUN_LAYERS = ("mean_illumination", "psr", "earth_visibility", "longest_darkness_h", "slope_deg", "t_max_K", "t_mean_K",
-              "ice_stability_depth_m")  # fmt: skip
 
 
 @scenario_app.command("show")
@@ -61,36 +55,13 @@ def run(
     cache: Annotated[bool, typer.Option(help="Reuse cached stages and horizon maps.")] = True,
 ) -> None:
     """Run a mission scenario end to end: sites, thermal and ice, traverse, report (report.html in --out)."""
-    from lupex.io import write_geotiff
-    from lupex.io.tables import write_bytes, write_csv, write_json, write_text
     from lupex.mission import load_scenario, run_mission
-    from lupex.mission.report import mission_figures, mission_report_html, mission_summary
-    from lupex.traverse.export import route_czml, route_geojson, steps_records
+    from lupex.mission.outputs import write_run_outputs
 
     began = time.perf_counter()
     sc = load_scenario(scenario)
     result = run_mission(sc, cache=cache, progress=lambda stage: RichProgress(stage))
-    generated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    figures = mission_figures(result)
-    files: list[str] = []
-    for name, png in figures.items():
-        files.append(str(write_bytes(png, out / "figures" / name)))
-    m = result.metrics
-    for name in RUN_LAYERS:
-        layer = m[name].astype(np.float32)
-        layer.attrs["crs"] = m.attrs["crs"]
-        files.append(str(write_geotiff(layer, out / "maps" / f"{name}.tif")))
-    if result.selection.candidates:
-        files.append(str(write_csv(result.selection.candidates, out / "candidates.csv")))
-    plan = result.traverse.plan
-    if plan is not None:
-        files.append(str(write_csv(steps_records(plan), out / "steps.csv")))
-        files.append(str(write_json(route_geojson(plan), out / "route.geojson")))
-        files.append(str(write_json(route_czml(plan), out / "route.czml")))
-    files.append(str(write_text(mission_report_html(result, figures, generated), out / "report.html")))
-    summary = mission_summary(result, generated, files)
-    summary["elapsed_s"] = round(time.perf_counter() - began, 2)
-    files.append(str(write_json(summary, out / "summary.json")))
-    sys.stdout.write(json.dumps({k: summary[k] for k in ("scenario", "key_numbers", "stage_seconds",
-                                                         "stage_cached", "elapsed_s")}, indent=2) + "\n")  # fmt: skip
+    summary = write_run_outputs(result, out, began)
+    keys = ("scenario", "key_numbers", "stage_seconds", "stage_cached", "elapsed_s")
+    sys.stdout.write(json.dumps({k: summary[k] for k in keys}, indent=2) + "\n")
     sys.stderr.write(f"lupex: report written to {out / 'report.html'}\n")

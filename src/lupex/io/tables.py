@@ -81,3 +81,16 @@ def read_pickle(path: str | os.PathLike[str]) -> Any | None:
             return pickle.load(handle)  # a local cache written by write_pickle
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
         return None
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a file's bytes; a missing or unreadable file raises :class:`DataNotFoundError`."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise DataNotFoundError(f"cannot read {str(path)!r}: {err.strerror or err}") from err
+
+
+def is_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an existing regular file."""
+    return Path(path).is_file()

@@ -1,5 +1,19 @@
 """Reporting: figures and tables from results (no physics, no file paths: bytes and records out)."""
 
-from lupex.reporting.figures import horizon_polar_png, map_quicklook_png, route_map_png, sites_map_png, timeline_png
+from lupex.reporting.figures import (
+    horizon_polar_png,
+    map_quicklook_png,
+    overlay_png,
+    route_map_png,
+    sites_map_png,
+    timeline_png,
+)
 
-__all__ = ["horizon_polar_png", "map_quicklook_png", "route_map_png", "sites_map_png", "timeline_png"]
+__all__ = [
+    "horizon_polar_png",
+    "map_quicklook_png",
+    "overlay_png",
+    "route_map_png",
+    "sites_map_png",
+    "timeline_png",
+]

@@ -211,3 +211,20 @@ def timeline_png(
     ax3.legend(loc="upper right", fontsize=7, ncol=3)
     ax3.set_xlabel("hours since start")
     return _png(fig)
+
+
+def overlay_png(values: np.ndarray, cmap: str, vmin: float, vmax: float, alpha: float = 0.75) -> bytes:
+    """A bare RGBA image of a 2-D array for a web map overlay (NaN transparent, no axes, one pixel per cell)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib import colormaps
+    from matplotlib.image import imsave
+
+    v = np.asarray(values, dtype=np.float64)
+    norm = np.clip((v - vmin) / max(vmax - vmin, 1e-12), 0.0, 1.0)
+    rgba = colormaps[cmap](np.nan_to_num(norm, nan=0.0))
+    rgba[..., 3] = np.where(np.isfinite(v), alpha, 0.0)
+    buffer = io.BytesIO()
+    imsave(buffer, rgba, format="png")
+    return buffer.getvalue()
