@@ -216,12 +216,20 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     _STATE["verbosity"] = 0
     try:
-        app(args=args, prog_name="lupex", standalone_mode=False)
+        code = app(args=args, prog_name="lupex", standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C into exit code 130
+            raise KeyboardInterrupt
+        if isinstance(code, int) and not isinstance(code, bool):
+            return code
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
         sys.stderr.write("lupex: aborted\n")
         return 1
+    except KeyboardInterrupt:
+        # outputs and cache entries are written atomically: what exists is complete, the rest is recomputed
+        sys.stderr.write("lupex: interrupted; files already written are complete, nothing partial was left\n")
+        return 130
     except typer.TyperException as exc:  # usage errors from the command-line parser: exit 2
         show = getattr(exc, "show", None)
         if callable(show):
