@@ -49,11 +49,12 @@ class TraverseOutcome:
     Attributes
     ----------
     plan : TraversePlan or None
-        The round trip landing site -> drill station -> landing site (None: no station or no DEM coverage).
+        The round trip landing site -> drill stations -> landing site (None: no station or no DEM coverage).
     note : str
         What was done, or why there is no plan.
-    station : dict or None
-        The drill station: lat_deg, lon_deg, distance_m, dark_fraction over the traverse period.
+    stations : list of dict
+        The drill stations planned: lat_deg, lon_deg, distance_m from the site, ice_class of the 240 m thermal
+        map there (0 stable at the surface, 1 buried within the drill depth, 2 none).
     window : xarray.DataArray or None
         The traverse window's DEM (for the map).
     sun_fraction_mean : ndarray or None
@@ -67,7 +68,7 @@ class TraverseOutcome:
 
     plan: TraversePlan | None
     note: str
-    station: dict[str, Any] | None = None
+    stations: list[dict[str, Any]] = field(default_factory=list)
     window: xr.DataArray | None = None
     sun_fraction_mean: np.ndarray | None = None
     replay_ok: bool = False
@@ -137,7 +138,9 @@ def _utc(value: Any) -> str:
     return format_utc(parse_time(value, "period.start_utc")).rstrip("Z")
 
 
-def _traverse_stage(scenario: Scenario, selection: SiteSelection, progress: Any) -> TraverseOutcome:
+def _traverse_stage(
+    scenario: Scenario, metrics: xr.Dataset, selection: SiteSelection, progress: Any
+) -> TraverseOutcome:
     ridge = builtin_dem(TRAVERSE_DEM)
     xs, ys = ridge["x"].values, ridge["y"].values
     site = None
@@ -174,40 +177,67 @@ def _traverse_stage(scenario: Scenario, selection: SiteSelection, progress: Any)
         return TraverseOutcome(
             None,
             f"no cell dark for the whole traverse period lies within {reach:g} m of the landing site",
+            stations=[],
             window=window,
             sun_fraction_mean=sun_mean,
         )
     from lupex.terrain.projection import xy_to_latlon
 
-    tried: list[dict[str, Any]] = []
-    # up to four stations, nearest first, spread in distance
-    picks = order[np.unique(np.linspace(0, order.size - 1, min(4, order.size)).round().astype(int))]
-    best: tuple[TraversePlan, dict[str, Any]] | None = None
-    for idx in picks:
-        r, c = int(rows[idx]), int(cols[idx])
-        lat, lon = xy_to_latlon(env.dem["x"].values[c], env.dem["y"].values[r])
-        station = {"lat_deg": float(lat), "lon_deg": float(lon), "distance_m": round(float(dist[idx]), 1)}
-        try:
-            plan = plan_traverse(env, point, point, via=[(station["lat_deg"], station["lon_deg"], dwell)], rover=rover)
-        except LupexError as err:
-            tried.append({**station, "feasible": False, "reason": str(err)})
+    # rank the dark cells: ice in the 240 m thermal map first (stable at the surface, then buried within the
+    # drill depth), then nearness; keep candidates at least 100 m apart
+    xs_w = env.dem["x"].values
+    ys_w = env.dem["y"].values
+    ice = (
+        metrics["ice_class"]
+        .sel(x=xr.DataArray(xs_w[cols[order]], dims="p"), y=xr.DataArray(ys_w[rows[order]], dims="p"), method="nearest")
+        .values.astype(int)
+    )
+    ranked = sorted(range(order.size), key=lambda k: (min(int(ice[k]), 2), float(dist[order[k]])))
+    candidates: list[dict[str, Any]] = []
+    for k in ranked:
+        r, c = int(rows[order[k]]), int(cols[order[k]])
+        if any(math.hypot(r - q["row"], c - q["col"]) * env.res_m < 100.0 for q in candidates):
             continue
-        tried.append({**station, "feasible": plan.feasible, "reason": plan.reason})
+        lat, lon = xy_to_latlon(xs_w[c], ys_w[r])
+        candidates.append({"row": r, "col": c, "lat_deg": float(lat), "lon_deg": float(lon),
+                           "distance_m": round(float(dist[order[k]]), 1), "ice_class": int(ice[k])})  # fmt: skip
+        if len(candidates) == 4:
+            break
+    n_want = int(t.get("n_stations", 2))
+    tried: list[dict[str, Any]] = []
+    attempts = [candidates[:n_want]] + [[c] for c in candidates]
+    best: tuple[TraversePlan, list[dict[str, Any]]] | None = None
+    for group in attempts:
+        if not group:
+            continue
+        public = [{k: v for k, v in g.items() if k not in ("row", "col")} for g in group]
+        via = [(g["lat_deg"], g["lon_deg"], dwell) for g in group]
+        try:
+            plan = plan_traverse(env, point, point, via=via, rover=rover, order="best")
+        except LupexError as err:
+            tried.append({"stations": len(group), "nearest_m": public[0]["distance_m"], "feasible": False,
+                          "reason": str(err)})  # fmt: skip
+            continue
+        tried.append({"stations": len(group), "nearest_m": public[0]["distance_m"], "feasible": plan.feasible,
+                      "reason": plan.reason})  # fmt: skip
         if plan.feasible:
-            best = (plan, station)
+            best = (plan, public)
             break
         if best is None:
-            best = (plan, station)
+            best = (plan, public)
     if best is None:
-        return TraverseOutcome(None, "every station search failed", None, window, sun_mean, tried=tried)
-    plan, station = best
+        return TraverseOutcome(None, "every station search failed", [], window, sun_mean, tried=tried)
+    plan, stations = best
     check = check_plan(plan, env)
+    with_ice = sum(1 for s in stations if s["ice_class"] in (0, 1))
     note = (
-        f"round trip to a cell dark for the whole {days:g}-day period, {station['distance_m']:.0f} m from the site"
+        f"round trip through {len(stations)} drill station(s) dark for the whole {days:g}-day period "
+        f"({with_ice} with ice stable within the drill depth in the 240 m thermal map), "
+        f"{max(s['distance_m'] for s in stations):.0f} m from the site at most"
         if plan.feasible
         else "no feasible round trip to the stations tried; the best partial route is shown"
     )
-    return TraverseOutcome(plan, note, station, window, sun_mean, check.ok, check.violations, tried)
+    return TraverseOutcome(plan, note, stations, window, sun_mean, check.ok, check.violations, tried)
 
 
 def run_mission(
@@ -272,7 +302,7 @@ def run_mission(
         "traverse", __version__, TRAVERSE_DEM, sites_key, scenario.value("period.start_utc"),
         scenario.section("traverse"), scenario.rover().parameters(),
     )  # fmt: skip
-    outcome = stage("traverse", traverse_key, lambda bar: _traverse_stage(scenario, selection, bar))
+    outcome = stage("traverse", traverse_key, lambda bar: _traverse_stage(scenario, metrics, selection, bar))
     return MissionResult(scenario, metrics, selection, outcome, seconds, cached)
 
 
@@ -304,6 +334,6 @@ def key_numbers(result: MissionResult) -> dict[str, Any]:
             )
         }  # fmt: skip
         out["traverse"]["replay_ok"] = result.traverse.replay_ok
-        out["traverse"]["station"] = result.traverse.station
+        out["traverse"]["stations"] = result.traverse.stations
     out["traverse_note"] = result.traverse.note
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}

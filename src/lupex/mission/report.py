@@ -203,8 +203,16 @@ def mission_report_html(result: MissionResult, figures: dict[str, bytes], genera
             f"<p>Independent replay: <b>{'passed' if trav.replay_ok else 'FAILED'}</b> "
             f"{'; '.join(trav.replay_violations)}</p>",
         ]
+    if trav.stations:
+        parts += [
+            "<h3>Drill stations</h3>",
+            '<p class="note">Cells dark for the whole traverse period at the edge of shadow, ranked by ice in the '
+            "240 m thermal map (ice_class 0: stable at the surface, 1: buried within the drill depth), then by "
+            "distance; the planner picks the visiting order.</p>",
+            table_html(trav.stations),
+        ]
     if trav.tried:
-        parts += ["<h3>Drill stations tried</h3>", table_html(trav.tried)]
+        parts += ["<h3>Station sets tried</h3>", table_html(trav.tried)]
     sections.append(Section("traverse", "Traverse", parts))
     sections.append(Section("validation", "Validations this run relies on", [
         table_html([{"model": a, "reference": b, "where": c} for a, b, c in VALIDATIONS]),

@@ -82,6 +82,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "days": _number(0.5, 60.0),
         "drill_dwell_h": _number(0.0, 240.0),
         "max_station_distance_m": _number(50.0, 20_000.0),
+        "n_stations": _number(1, 8, integer=True),
     },
 }
 _ROVER_FIELDS = {f for f in Rover.__dataclass_fields__ if f != "overrides"}
