@@ -23,3 +23,12 @@ def dem240():
     from lupex.terrain import builtin_dem
 
     return builtin_dem("south_pole_240m")
+
+
+@pytest.fixture(scope="session")
+def small_run_cache(tmp_path_factory):
+    """One stage and horizon cache for every test that runs the reduced mission scenario.
+
+    ``tests/mission/test_run.py`` runs first (cold, and checks it), the dashboard tests then reuse its stages.
+    """
+    return tmp_path_factory.mktemp("small-run-cache")

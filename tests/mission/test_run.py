@@ -28,10 +28,10 @@ def _small(text: str, battery_wh: float) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, small_run_cache):
     root = tmp_path_factory.mktemp("run")
     mp = pytest.MonkeyPatch()
-    mp.setenv("LUPEX_CACHE_DIR", str(root / "cache"))
+    mp.setenv("LUPEX_CACHE_DIR", str(small_run_cache))
     out = {}
     for label, battery in (("first", 3000.0), ("again", 3000.0), ("rover_changed", 2500.0)):
         scenario = root / f"{label}.toml"

@@ -16,6 +16,7 @@ def small_scenario(tmp_path_factory):
 
 
 @pytest.fixture()
-def isolated_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LUPEX_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+def isolated_cache(small_run_cache, monkeypatch):
+    """The reduced scenario's stage cache (shared with tests/mission/test_run.py, which fills it)."""
+    monkeypatch.setenv("LUPEX_CACHE_DIR", str(small_run_cache))
+    return small_run_cache

@@ -276,6 +276,11 @@ def run_mission(
             hit = read_pickle(path)
             if hit is not None:
                 log.info("stage %s: from the cache (%s)", name, path.name)
+                if progress is not None:  # still report the stage, as done
+                    bar = progress(f"{name} (cached)")
+                    if hasattr(bar, "__enter__"):
+                        with bar:
+                            pass
                 seconds[name], cached[name] = 0.0, True
                 return hit
         began = time.perf_counter()
