@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 SITES_DEM = "south_pole_240m"
 TRAVERSE_DEM = "connecting_ridge_10m"
 STAGES = ("sites", "traverse")
+#: Search budget of each station set the traverse stage tries (about 10 s and 250 MB on 2 cores).
+_LABELS_PER_TRY = 3_000_000
 
 
 class StageError(LupexError, RuntimeError):
@@ -213,7 +215,8 @@ def _traverse_stage(
         public = [{k: v for k, v in g.items() if k not in ("row", "col")} for g in group]
         via = [(g["lat_deg"], g["lon_deg"], dwell) for g in group]
         try:
-            plan = plan_traverse(env, point, point, via=via, rover=rover, order="best")
+            # a bounded budget per attempt: a set that cannot be done costs seconds, not minutes, before the next
+            plan = plan_traverse(env, point, point, via=via, rover=rover, order="best", max_labels=_LABELS_PER_TRY)
         except LupexError as err:
             tried.append({"stations": len(group), "nearest_m": public[0]["distance_m"], "feasible": False,
                           "reason": str(err)})  # fmt: skip
