@@ -11,9 +11,9 @@ import numpy as np
 
 from lupex.io import write_geotiff
 from lupex.io.tables import write_bytes, write_csv, write_json, write_text
-from lupex.mission.pipeline import MissionResult
+from lupex.mission.pipeline import SITES_DEM, MissionResult
 from lupex.mission.report import mission_figures, mission_report_html, mission_summary
-from lupex.reporting import overlay_png
+from lupex.reporting import hillshade, overlay_png
 from lupex.terrain import builtin_dem
 from lupex.traverse.export import route_czml, route_geojson, steps_records
 
@@ -48,17 +48,10 @@ def _web_assets(result: MissionResult, out: Path) -> list[str]:
     bounds = [[float(y[-1] - res / 2), float(x[0] - res / 2)], [float(y[0] + res / 2), float(x[-1] + res / 2)]]
     files = []
     layers = []
-    dem = builtin_dem("south_pole_240m").sel(x=crop["x"], y=crop["y"])
+    dem = builtin_dem(SITES_DEM).sel(x=crop["x"], y=crop["y"])
     for name, (title, var, cmap, vmin, vmax, unit) in WEB_LAYERS.items():
         if var == "hillshade":
-            z = np.asarray(dem.values, dtype=np.float64)
-            gy, gx = np.gradient(z, res)
-            slope = np.arctan(np.hypot(gx, gy))
-            aspect = np.arctan2(-gx, gy)
-            values = np.sin(np.radians(45)) * np.cos(slope) + np.cos(np.radians(45)) * np.sin(slope) * np.cos(
-                np.radians(315) - aspect
-            )
-            png = overlay_png(values, cmap, -0.2, 1.0, alpha=1.0)
+            png = overlay_png(hillshade(np.asarray(dem.values, dtype=np.float64), res), cmap, -0.2, 1.0, alpha=1.0)
         else:
             values = np.asarray(crop[var].values, dtype=np.float64)
             if var == "psr":

@@ -20,13 +20,14 @@ import numpy as np
 import xarray as xr
 
 from lupex import __version__
+from lupex.ephemeris import parse_time
 from lupex.errors import LupexError
 from lupex.io.cache import content_key, default_cache_dir
 from lupex.io.tables import read_pickle, write_pickle
 from lupex.mission.scenario import Scenario
 from lupex.sites import SiteSelection, select_sites, site_metrics
 from lupex.terrain import builtin_dem
-from lupex.terrain.projection import latlon_to_xy
+from lupex.terrain.projection import latlon_to_xy, xy_to_latlon
 from lupex.traverse import TraversePlan, check_plan, plan_traverse, traverse_environment, window_around
 
 __all__ = ["SITES_DEM", "STAGES", "TRAVERSE_DEM", "MissionResult", "StageError", "TraverseOutcome", "run_mission"]
@@ -109,7 +110,7 @@ ProgressFactory = Callable[[str], Any]
 def _sites_stage(scenario: Scenario, progress: Any) -> tuple[xr.Dataset, SiteSelection]:
     start = scenario.value("period.start_utc")
     days = float(scenario.value("period.illumination_days"))
-    t0 = np.datetime64(_utc(start))
+    t0 = parse_time(start, "period.start_utc")
     end = t0 + np.timedelta64(int(round(days * 86400)), "s")
     region = (
         float(scenario.value("search_region.lat_deg")),
@@ -134,12 +135,6 @@ def _sites_stage(scenario: Scenario, progress: Any) -> tuple[xr.Dataset, SiteSel
     return metrics, selection
 
 
-def _utc(value: Any) -> str:
-    from lupex.ephemeris import format_utc, parse_time
-
-    return format_utc(parse_time(value, "period.start_utc")).rstrip("Z")
-
-
 def _traverse_stage(
     scenario: Scenario, metrics: xr.Dataset, selection: SiteSelection, progress: Any
 ) -> TraverseOutcome:
@@ -158,7 +153,7 @@ def _traverse_stage(
     days = float(t.get("days", 14.0))
     dwell = float(t.get("drill_dwell_h", 4.0))
     rover = scenario.rover()
-    start = np.datetime64(_utc(scenario.value("period.start_utc")))
+    start = parse_time(scenario.value("period.start_utc"), "period.start_utc")
     end = start + np.timedelta64(int(round(days * 86400)) - 3600, "s")
     point = (float(site["lat_deg"]), float(site["lon_deg"]))
     window = window_around(ridge, [point], reach + 200.0)
@@ -183,8 +178,6 @@ def _traverse_stage(
             window=window,
             sun_fraction_mean=sun_mean,
         )
-    from lupex.terrain.projection import xy_to_latlon
-
     # rank the dark cells: ice in the 240 m thermal map first (stable at the surface, then buried within the
     # drill depth), then nearness; keep candidates at least 100 m apart
     xs_w = env.dem["x"].values

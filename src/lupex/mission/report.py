@@ -48,7 +48,6 @@ def mission_figures(result: MissionResult) -> dict[str, bytes]:
     """PNG figures of a run, by file name."""
     m = _crop(result.metrics)
     dem = builtin_dem(SITES_DEM).sel(x=m["x"], y=m["y"])
-    dem.attrs = builtin_dem(SITES_DEM).attrs
     figs = {
         "mean_illumination.png": map_quicklook_png(m["mean_illumination"], "Mean illumination at 2 m", "fraction",
                                                    vmin=0.0, vmax=1.0),

@@ -1,6 +1,7 @@
 """Reporting: figures and tables from results (no physics, no file paths: bytes and records out)."""
 
 from lupex.reporting.figures import (
+    hillshade,
     horizon_polar_png,
     map_quicklook_png,
     overlay_png,
@@ -10,6 +11,7 @@ from lupex.reporting.figures import (
 )
 
 __all__ = [
+    "hillshade",
     "horizon_polar_png",
     "map_quicklook_png",
     "overlay_png",

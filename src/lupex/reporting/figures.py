@@ -110,13 +110,7 @@ def sites_map_png(dem: xr.DataArray, metrics: xr.Dataset, candidates: list[dict[
     fig = _figure(figsize=(7.2, 6.2))
     ax = fig.add_subplot(1, 1, 1)
     z = np.asarray(dem.values, dtype=np.float64)
-    res = float(dem.attrs["res_m"])
-    gy, gx = np.gradient(np.nan_to_num(z, nan=float(np.nanmean(z))), res)
-    # illumination from grid north-west, 45 deg up
-    az, el = np.radians(315.0), np.radians(45.0)
-    slope = np.arctan(np.hypot(gx, gy))
-    aspect = np.arctan2(-gx, gy)
-    shade = np.sin(el) * np.cos(slope) + np.cos(el) * np.sin(slope) * np.cos(az - aspect)
+    shade = hillshade(z, float(dem.attrs["res_m"]))
     x = dem["x"].values / 1000.0
     y = dem["y"].values / 1000.0
     extent = (x[0], x[-1], y[-1], y[0])
@@ -142,7 +136,8 @@ def sites_map_png(dem: xr.DataArray, metrics: xr.Dataset, candidates: list[dict[
     return _png(fig)
 
 
-def _hillshade(z: np.ndarray, res: float) -> np.ndarray:
+def hillshade(z: np.ndarray, res: float) -> np.ndarray:
+    """Shaded relief of heights ``z`` [m] on cells of ``res`` [m], lit from grid north-west 45 deg up [-]."""
     gy, gx = np.gradient(np.nan_to_num(z, nan=float(np.nanmean(z))), res)
     az, el = np.radians(315.0), np.radians(45.0)
     slope = np.arctan(np.hypot(gx, gy))
@@ -164,7 +159,7 @@ def route_map_png(
     x = dem["x"].values / 1000.0
     y = dem["y"].values / 1000.0
     extent = (x[0], x[-1], y[-1], y[0])
-    ax.imshow(_hillshade(np.asarray(dem.values, dtype=np.float64), float(dem.attrs["res_m"])), cmap="gray",
+    ax.imshow(hillshade(np.asarray(dem.values, dtype=np.float64), float(dem.attrs["res_m"])), cmap="gray",
               extent=extent, origin="upper", vmin=-0.2, vmax=1.0)  # fmt: skip
     image = ax.imshow(sun_fraction_mean, cmap="inferno", extent=extent, origin="upper", vmin=0.0, vmax=1.0, alpha=0.6)
     fig.colorbar(image, ax=ax, label="mean visible Sun fraction over the period [-]", shrink=0.85)

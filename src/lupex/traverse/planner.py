@@ -318,10 +318,8 @@ def _longest_run(mask: NDArray[np.bool_]) -> int:
     return best
 
 
-def _heuristics(
-    inputs: PlanInputs, cells: Sequence[int], dwell_quanta: Sequence[int]
-) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
-    """Consistent cost-to-go for every stage, and the per-target static maps."""
+def _heuristics(inputs: PlanInputs, cells: Sequence[int], dwell_quanta: Sequence[int]) -> NDArray[np.float64]:
+    """Consistent cost-to-go (static lower bound of the cost to finish) of every stage and cell."""
     maps = [
         static_cost_to_go(
             inputs.inv_speed_s_per_m,
@@ -347,7 +345,7 @@ def _heuristics(
         h[st] = maps[st] + dwell + rest
         if st > 0:
             rest = float(h[st][cells[st]])
-    return h, maps
+    return h
 
 
 def _search(
@@ -358,9 +356,10 @@ def _search(
     battery_bucket: int,
     clock_bucket: int,
     time_bucket: int,
-) -> tuple[Any, NDArray[np.float64]]:
-    h, _ = _heuristics(inputs, cells, dwell_quanta)
-    result = plan_search(
+    h: NDArray[np.float64],
+) -> Any:
+    """Run :func:`plan_search` on the discretised problem with the heuristic ``h`` (see :func:`_heuristics`)."""
+    return plan_search(
         inputs.ny, inputs.nx, inputs.res_m, inputs.quantum_s, inputs.inv_speed_s_per_m, inputs.drive_energy,
         inputs.energy_in, inputs.lit, inputs.earth, inputs.step_of_quantum, inputs.quanta_per_step, inputs.calm,
         inputs.hotel_energy,
@@ -369,7 +368,6 @@ def _search(
         np.asarray(dwell_quanta, dtype=np.int64), h, inputs.cost_per_quantum, inputs.cost_per_energy,
         int(battery_bucket), int(clock_bucket), int(time_bucket), int(max_labels),
     )  # fmt: skip
-    return result, h
 
 
 def plan_traverse(
@@ -480,16 +478,18 @@ def plan_traverse(
     if progress is not None:
         progress.total = len(orders)
     best: TraversePlan | None = None
+    nt = env.time_utc.size
     for perm in orders:
         o_cells = [cells[0], *[cells[1 + p] for p in perm], cells[-1]]
         o_dwell = [dwell[p] for p in perm] + [0]
         o_points = [points[0], *[points[1 + p] for p in perm], points[-1]]
-        nt = env.time_utc.size
+        # the heuristic depends on slope and rover only, not on the sky: once per order, for every horizon
+        h = _heuristics(inputs, o_cells, o_dwell)
         n_steps = nt
         if objective == "time":
             # earliest arrival: plan over a horizon of twice the static lower bound plus a day, doubled until a
             # route is found or the period is used up; an arrival found within a horizon is the earliest overall
-            lower_h = float(_heuristics(inputs, o_cells, o_dwell)[0][0][o_cells[0]])
+            lower_h = float(h[0][o_cells[0]])
             if math.isfinite(lower_h):
                 n_steps = min(nt, max(2, math.ceil((2.0 * lower_h + 24.0) * 3600.0 / env.step_s)))
         while True:
@@ -497,7 +497,7 @@ def plan_traverse(
                 env, rover, objective=objective, weights=weights, quantum_s=quantum_s, n_steps=n_steps
             )
             plan = _plan_one(
-                env, rover, step_inputs, o_cells, o_dwell, o_points, objective, max_labels, bucket, clock, slot
+                env, rover, step_inputs, h, o_cells, o_dwell, o_points, objective, max_labels, bucket, clock, slot
             )
             if plan.feasible or n_steps >= nt or plan.search["rejected"]["time_horizon"] == 0:
                 break
@@ -534,6 +534,7 @@ def _plan_one(
     env: TraverseEnvironment,
     rover: Rover,
     inputs: PlanInputs,
+    h: NDArray[np.float64],
     cells: list[int],
     dwell: list[int],
     points: list[Waypoint],
@@ -543,26 +544,9 @@ def _plan_one(
     clock_bucket: int,
     time_bucket: int,
 ) -> TraversePlan:
-    (
-        (
-            goal,
-            best,
-            n_lab,
-            rejected,
-            closest,
-            l_cell,
-            l_k,
-            l_stage,
-            _bat,
-            _comm,
-            _shadow,
-            l_parent,
-            l_action,
-            l_cost,
-            expanded,
-        ),
-        h,
-    ) = _search(inputs, cells, dwell, max_labels, battery_bucket, clock_bucket, time_bucket)
+    result = _search(inputs, cells, dwell, max_labels, battery_bucket, clock_bucket, time_bucket, h)
+    goal, best, n_lab, rejected, closest, l_cell, l_k, l_stage = result[:8]
+    l_parent, l_action, l_cost, expanded = result[11:]
     search = {
         "labels": int(n_lab),
         "expanded": int(expanded[0]),

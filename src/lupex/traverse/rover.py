@@ -9,7 +9,6 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from lupex.constants import AU_KM
 from lupex.defaults import DEFAULTS, default
 from lupex.errors import InputError
 
@@ -186,7 +185,7 @@ class Rover:
             return np.ones_like(e)
         if self.panel == "horizontal":
             return np.clip(np.sin(e), 0.0, 1.0)
-        return np.clip(np.cos(e), 0.0, 1.0) * (e > -math.pi / 2)
+        return np.clip(np.cos(e), 0.0, 1.0)
 
     def solar_power_W(
         self, sun_fraction: ArrayLike, sun_elevation_deg: ArrayLike, sun_distance_au: ArrayLike = 1.0
@@ -221,6 +220,3 @@ class Rover:
     def placeholders_used(self) -> list[str]:
         """Parameters this rover takes from placeholder or estimate defaults."""
         return [r["name"] for r in self.provenance() if r["confidence"] in ("placeholder", "estimate")]
-
-
-_AU_M = AU_KM * 1000.0
