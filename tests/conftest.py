@@ -18,6 +18,18 @@ one_km = 1000.0 * one_m
 one_K = 1.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_default_cache(tmp_path_factory):
+    """A fresh default cache folder (``$LUPEX_CACHE_DIR``) for the session.
+
+    Tests that do not name a cache folder then neither read nor write the user's ``~/.cache/lupex``, so no result
+    depends on what an earlier run left there. Tests that need their own folder still set it themselves.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LUPEX_CACHE_DIR", str(tmp_path_factory.mktemp("default-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def dem240():
     from lupex.terrain import builtin_dem

@@ -11,7 +11,6 @@ from __future__ import annotations
 __all__ = [
     "CacheError",
     "DataNotFoundError",
-    "DegradedAccuracyWarning",
     "DemError",
     "EphemerisRangeError",
     "InputError",
@@ -61,8 +60,8 @@ class EphemerisRangeError(LupexError, ValueError):
 
 
 class LupexWarning(UserWarning):
-    """Base class of lupex warnings."""
+    """Base class of lupex warnings.
 
-
-class DegradedAccuracyWarning(LupexWarning):
-    """A result is computed but with reduced accuracy (e.g. a horizon truncated at a DEM edge)."""
+    None is issued at present: a result of reduced accuracy is reported in the log (WARNING) and flagged in the
+    result (e.g. the ``edge_limited`` coordinate of a horizon map whose rays leave the terrain data early).
+    """

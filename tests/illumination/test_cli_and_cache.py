@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 
 import numpy as np
@@ -9,7 +11,8 @@ import pytest
 import rasterio
 
 from lupex.cli.main import main
-from lupex.illumination import horizon_map
+from lupex.errors import InputError, LupexError
+from lupex.illumination import available_backends, horizon_map
 from lupex.io import write_geotiff
 from lupex.terrain.synthetic import bowl_crater
 
@@ -226,12 +229,52 @@ def test_cache_hit_and_corruption_recovery(tmp_path, caplog):
 
 
 def test_backend_errors():
-    from lupex.errors import InputError, LupexError
-    from lupex.illumination import available_backends
-
     dem = bowl_crater(10, 20.0, 100.0)
     with pytest.raises(InputError, match="backend 'gpu'"):
         horizon_map(dem, 8, backend="gpu", cache=False)  # type: ignore[arg-type]
-    if "cuda" not in available_backends():
-        with pytest.raises(LupexError, match="no usable CUDA GPU"):
-            horizon_map(dem, 8, backend="cuda", cache=False)
+    # there is no CUDA horizon kernel: refused on every machine, GPU or not, with a message saying so
+    with pytest.raises(LupexError, match=r"no CUDA horizon kernel yet.*use backend='cpu' or 'auto'"):
+        horizon_map(dem, 8, backend="cuda", cache=False)
+    assert horizon_map(dem, 8, 0.0, None, backend="auto", cache=False).attrs["backend"] == "cpu"
+
+
+def test_available_backends_lists_only_implemented_backends(monkeypatch):
+    import lupex.core.visibility_cuda as visibility_cuda
+    from lupex.illumination.horizon import _IMPLEMENTATIONS
+
+    # every backend that can be listed has its function
+    for kernel, backends in _IMPLEMENTATIONS.items():
+        for backend, where in backends.items():
+            module, name = where.split(":")
+            assert callable(getattr(importlib.import_module(module), name)), (kernel, backend)
+    assert importlib.util.find_spec("lupex.core.horizon_cuda") is None  # never written: never listed
+    monkeypatch.setattr(visibility_cuda, "cuda_available", lambda: True)  # as on a machine with a GPU
+    assert available_backends() == available_backends("horizon") == ["cpu"]
+    assert available_backends("stats") == ["cpu", "cuda"]
+    monkeypatch.setattr(visibility_cuda, "cuda_available", lambda: False)
+    assert available_backends("horizon") == ["cpu"]
+    assert available_backends("stats") == ["cpu"]
+    with pytest.raises(InputError, match="kernel 'thermal' is not known"):
+        available_backends("thermal")  # type: ignore[arg-type]
+
+
+def test_stats_on_cuda_computes_the_horizon_on_the_cpu(monkeypatch):
+    """backend='cuda' of illumination_stats is the statistics kernel's; the horizon map stays on the CPU."""
+    import lupex.illumination.stats as stats
+
+    dem = bowl_crater(12, 240.0, 1000.0)
+    args = (dem, "2028-01-01", "2028-01-03", "6h")
+    kwargs = {"observer_height_m": 2.0, "n_azimuth": 16, "far_field": None, "psr_years": None, "cache": False}
+    expected = stats.illumination_stats(*args, backend="cpu", **kwargs)
+    calls = []
+
+    def fake_gpu_kernel(*a):
+        calls.append(a[0].shape)
+        return stats.illumination_stats_kernel(*a)
+
+    monkeypatch.setattr(stats, "cuda_available", lambda: True)
+    monkeypatch.setattr(stats, "illumination_stats_cuda", fake_gpu_kernel)
+    got = stats.illumination_stats(*args, backend="cuda", **kwargs)
+    assert calls and calls[0][0] == 16  # the statistics ran through the "GPU" kernel
+    for name in expected.data_vars:
+        np.testing.assert_array_equal(got[name].values, expected[name].values)

@@ -1,8 +1,9 @@
 """Horizon maps: elevation of the terrain horizon in every azimuth from every DEM cell.
 
-The numeric work is done by :mod:`lupex.core.horizon` (CPU, numba) or :mod:`lupex.core.horizon_cuda`
-(GPU, numba.cuda); this module validates inputs, chooses the backend and the far field, caches results on
-disk and wraps them as an :class:`xarray.DataArray`. Model card: docs/models/horizon.md.
+The numeric work is done by :mod:`lupex.core.horizon` (CPU, numba); this module validates inputs, chooses the
+far field, caches results on disk and wraps them as an :class:`xarray.DataArray`. There is no GPU horizon
+kernel yet: ``backend="cuda"`` is refused (only the illumination statistics kernel has a CUDA version, see
+:func:`available_backends`). Model card: docs/models/horizon.md.
 """
 
 from __future__ import annotations
@@ -33,30 +34,51 @@ ALGORITHM_VERSION = "sweep-hull-2"  # bump whenever core.horizon results change
 Backend = Literal["auto", "cpu", "cuda"]
 
 
-def _cuda_usable() -> bool:
-    try:
-        from lupex.core import horizon_cuda
-    except ImportError:
-        return False
-    return bool(horizon_cuda.cuda_available())
+#: The implementation of every backend of every kernel (``module:function``); a backend without one is never
+#: listed. "cuda" also needs lupex[gpu] and a usable CUDA device at run time.
+_IMPLEMENTATIONS: dict[str, dict[str, str]] = {
+    "horizon": {"cpu": "lupex.core.horizon:horizon_map_cpu"},
+    "stats": {
+        "cpu": "lupex.core.visibility:illumination_stats_kernel",
+        "cuda": "lupex.core.visibility_cuda:illumination_stats_cuda",
+    },
+}
 
 
-def available_backends() -> list[str]:
-    """Backends usable in this process: always ``"cpu"``; ``"cuda"`` with lupex[gpu] and a CUDA GPU."""
-    return ["cpu", "cuda"] if _cuda_usable() else ["cpu"]
+def available_backends(kernel: Literal["horizon", "stats"] = "horizon") -> list[str]:
+    """Backends of ``kernel`` that exist and can run in this process.
+
+    Parameters
+    ----------
+    kernel : {"horizon", "stats"}, default "horizon"
+        ``horizon``: :func:`horizon_map` (CPU only: there is no CUDA horizon kernel yet). ``stats``: the
+        statistics kernel of :func:`lupex.illumination.illumination_stats` (``"cuda"`` is listed when
+        lupex[gpu] is installed and a CUDA device is usable).
+
+    Returns
+    -------
+    list of str
+        ``"cpu"`` first, then ``"cuda"`` where that kernel has a CUDA version and a GPU is usable.
+    """
+    if kernel not in _IMPLEMENTATIONS:
+        raise InputError(f"kernel {kernel!r} is not known; use one of {', '.join(_IMPLEMENTATIONS)}")
+    backends = list(_IMPLEMENTATIONS[kernel])
+    if "cuda" not in backends:
+        return backends
+    from lupex.core.visibility_cuda import cuda_available  # imports numba.cuda: only when it matters
+
+    return [b for b in backends if b != "cuda" or cuda_available()]
 
 
 def _resolve_backend(backend: str) -> str:
     if backend not in ("auto", "cpu", "cuda"):
         raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
-    if backend == "auto":
-        return "cuda" if _cuda_usable() else "cpu"
-    if backend == "cuda" and not _cuda_usable():
-        raise LupexError(
-            "backend 'cuda' was asked for but no usable CUDA GPU was found; install lupex[gpu] on a machine "
-            "with an NVIDIA GPU, or use backend='cpu'"
+    if backend == "cuda":
+        raise InputError(
+            "backend 'cuda': lupex has no CUDA horizon kernel yet (only the illumination statistics kernel runs "
+            "on a GPU); use backend='cpu' or 'auto' for the horizon map"
         )
-    return backend
+    return "cpu"
 
 
 def far_field_for(dem: xr.DataArray) -> list[xr.DataArray]:
@@ -113,13 +135,19 @@ def horizon_map(
     max_distance_m : float, optional
         Ray reach along the ground; default ``defaults.horizon_max_distance_m`` (200 km). [m]
     backend : {"auto", "cpu", "cuda"}
-        ``auto`` takes the GPU when lupex[gpu] and a CUDA device are present.
+        ``cpu`` (numba) is the only horizon kernel and what ``auto`` selects; ``cuda`` raises
+        :class:`~lupex.errors.InputError` (no CUDA horizon kernel yet).
     cache : bool, default True
         Reuse / store the result under ``cache_dir`` keyed by the DEM's content and every parameter.
     cache_dir : path, optional
         Default ``$LUPEX_CACHE_DIR`` or ``~/.cache/lupex``.
     progress : tqdm-like, optional
         Gets ``total`` set to ``n_azimuth`` and ``update(n)`` calls.
+
+    Raises
+    ------
+    InputError
+        For an argument out of range, or ``backend="cuda"``.
 
     Returns
     -------
@@ -137,10 +165,10 @@ def horizon_map(
     reach = default("horizon_max_distance_m") if max_distance_m is None else float(max_distance_m)
     if not (math.isfinite(reach) and reach > 0):
         raise InputError(f"max_distance_m {max_distance_m!r} must be a positive distance in metres")
+    chosen = _resolve_backend(backend)  # "cpu": the only horizon kernel
     fields = far_field_for(dem) if isinstance(far_field, str) and far_field == "auto" else list(far_field or [])
     for field in fields:
         check_dem(field)
-    chosen = _resolve_backend(backend)
     z, x0, y0, res = _dem_grid(dem)
     far = [_dem_grid(f) for f in fields]
     azimuths_deg = np.arange(n_azimuth) * (360.0 / n_azimuth)
@@ -168,7 +196,7 @@ def horizon_map(
             progress.update(n_azimuth)
     else:
         horizon_rad, edge = _compute(
-            chosen, z, x0, y0, res, np.radians(azimuths_deg), observer_height_m, body_radius_m, reach, far, progress
+            z, x0, y0, res, np.radians(azimuths_deg), observer_height_m, body_radius_m, reach, far, progress
         )
         if cache:
             try:
@@ -207,7 +235,6 @@ def horizon_map(
 
 
 def _compute(
-    backend: str,
     z: np.ndarray,
     x0: float,
     y0: float,
@@ -219,14 +246,8 @@ def _compute(
     far: list[tuple[np.ndarray, float, float, float]],
     progress: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The horizon map on the CPU, in batches of azimuths (for progress reports)."""
     n_az = azimuths_rad.size
-    if backend == "cuda":
-        from lupex.core.horizon_cuda import horizon_map_cuda
-
-        out, edge = horizon_map_cuda(z, x0, y0, res, azimuths_rad, observer_height_m, body_radius_m, reach, far)
-        if progress is not None:
-            progress.update(n_az)
-        return out, np.asarray(edge, dtype=bool)
     out = np.empty((n_az, *z.shape), dtype=np.float32)
     edge = np.zeros(z.shape, dtype=bool)
     batch = max(8, n_az // 8)

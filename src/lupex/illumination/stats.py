@@ -137,8 +137,9 @@ def illumination_stats(
     body_radius_m : float
         Lunar radius [m].
     backend : {"auto", "cpu", "cuda"}
-        For the horizon map and the statistics kernel: ``auto`` uses the GPU where lupex[gpu] and a CUDA
-        device are present.
+        For the statistics kernel: ``cuda`` runs it on the GPU (needs lupex[gpu] and a usable CUDA device,
+        else :class:`~lupex.errors.LupexError`), ``auto`` uses the GPU where it is usable. The horizon map (when
+        ``horizon`` is not given) is always computed on the CPU: there is no CUDA horizon kernel yet.
     cache, cache_dir :
         Passed to :func:`horizon_map`.
     progress : tqdm-like, optional
@@ -160,11 +161,8 @@ def illumination_stats(
         raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
     if backend == "cuda" and not cuda_available():
         raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
-    kernel = (
-        illumination_stats_cuda
-        if backend == "cuda" or (backend == "auto" and cuda_available())
-        else (illumination_stats_kernel)
-    )
+    on_gpu = backend == "cuda" or (backend == "auto" and cuda_available())
+    kernel = illumination_stats_cuda if on_gpu else illumination_stats_kernel
     times = time_range(start, end, step)
     step_s = parse_duration_s(step)
     if times.size > 2_000_000:
@@ -178,7 +176,7 @@ def illumination_stats(
             observer_height_m,
             far_field,
             body_radius_m=body_radius_m,
-            backend=backend,
+            backend="auto" if backend == "cuda" else backend,  # no CUDA horizon kernel: "auto" takes the CPU
             cache=cache,
             cache_dir=cache_dir,
         )

@@ -3,7 +3,9 @@
 Each entry is one file ``<key>.lhz``: a 512-byte header (magic, JSON metadata with shapes, dtypes and the
 CRC-32 of the payload) followed by the raw payload arrays. Entries are written atomically (temporary file +
 rename), so a crash never leaves a half-written entry under the final name; an entry whose header, size or
-checksum does not match is reported as corrupt, deleted and recomputed by the caller.
+checksum does not match is reported as corrupt, deleted and recomputed by the caller. The temporary file of a
+writer that was killed (a full 240 m entry is several GB) is removed the first time a later process uses the
+folder (:func:`lupex.io.atomic.clean_stale_temp_files`, files untouched for an hour).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lupex.errors import CacheError
-from lupex.io.atomic import atomic_write_path
+from lupex.io.atomic import atomic_write_path, clean_stale_temp_files_once
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ def _crc(arrays: list[NDArray[np.generic]]) -> int:
 
 def write_cache_entry(folder: str | os.PathLike[str], key: str, arrays: dict[str, NDArray[np.generic]]) -> Path:
     """Store named arrays under ``key`` atomically; returns the entry's path."""
+    clean_stale_temp_files_once(folder)
     target = Path(folder) / f"{key}.lhz"
     items = [(name, np.ascontiguousarray(array)) for name, array in arrays.items()]
     meta = {
@@ -91,6 +94,7 @@ def write_cache_entry(folder: str | os.PathLike[str], key: str, arrays: dict[str
 
 def read_cache_entry(folder: str | os.PathLike[str], key: str) -> dict[str, NDArray[np.generic]] | None:
     """Load the arrays stored under ``key``; None if absent. A corrupt entry is logged, deleted, and None."""
+    clean_stale_temp_files_once(folder)
     path = Path(folder) / f"{key}.lhz"
     if not path.exists():
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import pickle
 import tomllib
@@ -13,6 +14,8 @@ from typing import Any
 
 from lupex.errors import DataNotFoundError, InputError
 from lupex.io.atomic import atomic_write_path
+
+log = logging.getLogger(__name__)
 
 
 def write_csv(records: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
@@ -75,12 +78,28 @@ def write_pickle(obj: Any, path: str | os.PathLike[str]) -> Path:
 
 
 def read_pickle(path: str | os.PathLike[str]) -> Any | None:
-    """Load a pickled stage result; None when missing or unreadable (the caller recomputes)."""
+    """Load a pickled stage result; None when missing or unusable (the caller recomputes).
+
+    A missing file is the ordinary cache miss and returns None silently. A file that cannot be unpickled
+    (truncated, corrupt, or made by code whose classes have since moved) is logged at WARNING, deleted, and
+    None is returned; one that exists but cannot be opened (permissions) is logged and kept.
+    """
+    target = Path(path)
     try:
-        with open(path, "rb") as handle:
+        with open(target, "rb") as handle:
             return pickle.load(handle)  # a local cache written by write_pickle
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+    except (FileNotFoundError, NotADirectoryError):
         return None
+    except OSError as err:
+        log.warning("stage cache entry %s cannot be read (%s); recomputing", target, err.strerror or err)
+        return None
+    except Exception as err:  # unpickling garbage can raise almost anything (EOFError, KeyError, ...)
+        log.warning("stage cache entry %s is truncated or corrupt (%r); recomputing", target, err)
+    try:
+        target.unlink()
+    except OSError:  # gone already (another process) or not removable: the next write replaces it
+        pass
+    return None
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -94,3 +113,8 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
 def is_file(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is an existing regular file."""
     return Path(path).is_file()
+
+
+def is_dir(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an existing directory."""
+    return Path(path).is_dir()

@@ -9,6 +9,7 @@ returns the replayed battery is never below the planner's.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from lupex.traverse.rover import Rover
 __all__ = ["PlanCheck", "check_plan"]
 
 _TOL_WH = 1e-6
+_DECIMAL = re.compile(r"-?\d+\.\d+")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,22 @@ class PlanCheck:
     battery_Wh: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
+def _drill_violations(
+    plan: TraversePlan, env: TraverseEnvironment, stage: int, cell: tuple[int, int], seconds: float, when: str
+) -> list[str]:
+    """What is wrong with drilling for ``seconds`` at ``cell`` when ``stage`` stations are done (goal: no dwell)."""
+    if stage + 1 >= len(plan.waypoints):
+        return [f"drilling after the goal was reached {when}"]
+    target = plan.waypoints[stage + 1]
+    out = []
+    if env.cell_of(target["lat_deg"], target["lon_deg"]) != cell:
+        out.append(f"drilling away from {target['name']} {when}")
+    is_goal = stage + 1 == len(plan.waypoints) - 1
+    if not is_goal and seconds < float(target["dwell_h"]) * 3600.0 - 1e-6:
+        out.append(f"dwell at {target['name']} shorter than {target['dwell_h']} h {when}")
+    return out
+
+
 def check_plan(plan: TraversePlan, env: TraverseEnvironment, rover: Rover | None = None) -> PlanCheck:
     """Replay ``plan`` quantum by quantum and check every constraint of the rover.
 
@@ -59,7 +77,8 @@ def check_plan(plan: TraversePlan, env: TraverseEnvironment, rover: Rover | None
     cells' slopes; no cell touched is steeper than ``slope_max_deg``; the battery never falls below the reserve
     (solar input of the worse of the two cells during a move, hotel + drive + heater in shadow + drill); the time
     without Earth in view and the time in shadow never exceed the limits; the stations are reached in order
-    and drilled for their dwell; the route ends at the goal within the period.
+    and drilled for their dwell (the stage is replayed from the drill actions, not taken from the plan); the
+    route ends at the goal within the period.
 
     Parameters
     ----------
@@ -85,7 +104,7 @@ def check_plan(plan: TraversePlan, env: TraverseEnvironment, rover: Rover | None
     blackout = shadow = 0.0
     worst_blackout = worst_shadow = 0.0
     max_slope = float(env.slope_deg[rows[0], cols[0]])
-    stations = plan.waypoints[1:]
+    stage = 0  # stations drilled so far, replayed from the drill actions (the plan's stage column is checked)
     for idx in range(1, rows.size):
         a, b = (int(rows[idx - 1]), int(cols[idx - 1])), (int(rows[idx]), int(cols[idx]))
         k0, k1 = int(ks[idx - 1]), int(ks[idx])
@@ -113,16 +132,15 @@ def check_plan(plan: TraversePlan, env: TraverseEnvironment, rover: Rover | None
             if a != b:
                 violations.append(f"the rover moves while waiting or drilling {when}")
             if act == ACTION_DRILL:
-                st = int(stages[idx - 1])
-                target = plan.waypoints[st + 1]
-                cell = env.cell_of(target["lat_deg"], target["lon_deg"])
-                if cell != a:
-                    violations.append(f"drilling away from {target['name']} {when}")
-                if st < len(stations) - 1 and (k1 - k0) * q < float(target["dwell_h"]) * 3600.0 - 1e-6:
-                    violations.append(f"dwell at {target['name']} shorter than {target['dwell_h']} h {when}")
+                violations += _drill_violations(plan, env, stage, a, (k1 - k0) * q, when)
+                stage += 1
                 extra_W = rover.drill_W
         else:
             violations.append(f"unknown action code {act} {when}")
+        if int(stages[idx]) != stage:
+            violations.append(
+                f"the plan's stage disagrees with its drills (plan {int(stages[idx])}, replay {stage}) {when}"
+            )
         for kk in range(k0, k1):
             s = min(kk // n_sub, nt - 1)
             if kk >= nt * n_sub:
@@ -152,13 +170,14 @@ def check_plan(plan: TraversePlan, env: TraverseEnvironment, rover: Rover | None
         goal = plan.waypoints[-1]
         if env.cell_of(goal["lat_deg"], goal["lon_deg"]) != (int(rows[-1]), int(cols[-1])):
             violations.append("the route does not end at the goal")
-        if int(stages[-1]) != len(plan.waypoints) - 1:
+        if stage != len(plan.waypoints) - 1:
             violations.append("the route skips a station")
-    # one message per kind is enough to read; keep the first of each
+    # one message per kind is enough to read; keep the first of each (the kind leaves out measured values, so
+    # a battery below the reserve for 50 quanta is one line, not 50)
     seen: set[str] = set()
     unique = []
     for text in violations:
-        kind = text.split(" at quantum")[0].split(" (")[0][:40]
+        kind = _DECIMAL.sub("#", text.split(" at quantum")[0].split(" (")[0])[:40]
         if kind not in seen:
             seen.add(kind)
             unique.append(text)
