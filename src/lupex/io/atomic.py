@@ -1,8 +1,10 @@
 """Atomic file output: write to a temporary file in the target folder, then rename over the target.
 
-Temporary files are named ``.lupex-tmp.<name>.<8 random characters>.tmp`` (``<name>`` is the target's file
-name, shortened to 80 characters). A process killed while writing (``kill -9``, power loss) cannot remove its
-temporary file; :func:`clean_stale_temp_files` removes such leftovers, and only files of exactly this form.
+Temporary files are named ``.lupex-tmp.<host>-<pid>.<name>.<8 random characters>.tmp`` (``<host>`` 4 hex
+digits of the host name's hash, ``<pid>`` the writing process, ``<name>`` the target's file name shortened to
+80 characters). A process killed while writing (``kill -9``, power loss) cannot remove its temporary file;
+:func:`clean_stale_temp_files` removes such leftovers (at once when their writer, on this host, is no longer
+running; otherwise once they are old), and only files of exactly this form.
 """
 
 from __future__ import annotations
@@ -37,12 +39,36 @@ TEMP_PREFIX = ".lupex-tmp."
 STALE_TEMP_AGE_S = 3600.0
 _NAME_CHARS = 80
 # tempfile.mkstemp inserts 8 characters of this alphabet between prefix and suffix
-_TEMP_NAME = re.compile(r"\.lupex-tmp\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+_TEMP_NAME = re.compile(r"\.lupex-tmp\.(?:(?P<host>[0-9a-f]{4})-(?P<pid>\d{1,10})\.)?(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 # earlier versions named them ".<name>.<8>.tmp"; of those only the names of content-keyed cache entries
 # (horizon ".lhz", stage ".pkl": 64 hex digits in the name) are recognised, which no user file looks like
 _LEGACY_CACHE_TEMP_NAME = re.compile(r"\.[A-Za-z0-9_-]*[0-9a-f]{64}\.(?:lhz|pkl)\.[a-z0-9_]{8}\.tmp")
 _cleaned_folders: set[str] = set()
 _cleaned_lock = threading.Lock()
+
+
+def _host_tag() -> str:
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:4]
+
+
+def _writer_gone(name: str) -> bool:
+    """Whether the temp file's writing process (named in the file name) has ended, as far as this host can tell."""
+    match = _TEMP_NAME.fullmatch(name)
+    if match is None or match.group("pid") is None or match.group("host") != _host_tag():
+        return False
+    pid = int(match.group("pid"))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but belongs to someone else
+        return False
+    return False
 
 
 def is_lupex_temp_name(name: str) -> bool:
@@ -67,7 +93,8 @@ def atomic_write_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f"{TEMP_PREFIX}{target.name[:_NAME_CHARS]}.", suffix=".tmp", dir=target.parent
+            prefix=f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}.{target.name[:_NAME_CHARS]}.", suffix=".tmp",
+            dir=target.parent,
         )
     except OSError as err:
         raise CacheError(
@@ -92,8 +119,9 @@ def clean_stale_temp_files(folder: str | os.PathLike[str], *, older_than_s: floa
 
     Only regular files directly in ``folder`` whose name is exactly of the form ``atomic_write_path`` gives
     (``.lupex-tmp.<name>.<8 characters>.tmp``, and the older ``.<key>.lhz|pkl.<8>.tmp`` of cache entries)
-    are removed; any other file is left alone. A file modified less than ``older_than_s`` ago may belong to a
-    writer still at work (another process) and is kept. Removals are logged at WARNING with their total size.
+    are removed; any other file is left alone. A file whose writer (a process of this host named in the file
+    name) has ended is removed at once; otherwise a file modified less than ``older_than_s`` ago may belong to a
+    writer still at work and is kept. Removals are logged at WARNING with their total size.
     Files that vanish meanwhile (a concurrent cleaner or writer) are skipped; nothing here raises ``OSError``.
 
     Parameters
@@ -129,7 +157,7 @@ def clean_stale_temp_files(folder: str | os.PathLike[str], *, older_than_s: floa
             if not entry.is_file(follow_symlinks=False):
                 continue
             info = entry.stat(follow_symlinks=False)
-            if older_than_s > 0 and now - info.st_mtime < older_than_s:
+            if older_than_s > 0 and now - info.st_mtime < older_than_s and not _writer_gone(entry.name):
                 continue
             os.unlink(entry.path)
         except FileNotFoundError:  # finished (renamed) or removed by another process meanwhile
