@@ -194,6 +194,25 @@ DEFAULTS: dict[str, Default] = {
         "blackout, NASA VIPER lunar operations; LUPEX value not published)",
         "placeholder",
     ),
+    # --- drill stations of the mission's traverse stage (issue #11; lupex.traverse.stations)
+    "drill_station_max_slope_deg": Default(
+        12.0, "deg", "Steepest ground a drill station may sit on (drilling on a tilted rover; our estimate)", "estimate"
+    ),
+    "drill_station_min_distance_m": Default(
+        50.0, "m", "Nearest a drill station may be to the landing site (clear of the lander's plume zone)", "estimate"
+    ),
+    "drill_station_spacing_m": Default(
+        100.0, "m", "Least distance between two drill stations (distinct samples of the shadow's edge)", "estimate"
+    ),
+    "drill_station_candidates": Default(
+        4, "", "Drill-station candidates kept for the planner (bounds the station sets tried)", "estimate"
+    ),
+    "traverse_labels_per_try": Default(
+        3_000_000,
+        "",
+        "Search budget of each drill-station set the traverse stage tries (about 10 s and 250 MB on 2 cores)",
+        "estimate",
+    ),
 }
 
 

@@ -11,7 +11,7 @@ from lupex.cli.main import main
 from lupex.mission import preset_text
 
 
-def _small(text: str, battery_wh: float) -> str:
+def _small(text: str, battery_wh: float | str) -> str:
     """The chandrayaan5 preset over a shorter period and a smaller region (same terrain, same stages)."""
     subs = {
         "illumination_days = { value = 365.0": "illumination_days = { value = 30.0",
@@ -19,7 +19,7 @@ def _small(text: str, battery_wh: float) -> str:
         "thermal_step_h = { value = 3.0": "thermal_step_h = { value = 6.0",
         "radius_km = { value = 6.0": "radius_km = { value = 4.0",
         "days = { value = 14.0": "days = { value = 4.0",
-        "battery_Wh = { value = 3000.0": f"battery_Wh = {{ value = {battery_wh}",
+        'battery_Wh = { value = 3000.0, unit = "Wh"': f"battery_Wh = {{ value = {battery_wh}",
     }
     for old, new in subs.items():
         assert old in text, old
@@ -33,7 +33,9 @@ def runs(tmp_path_factory, small_run_cache):
     mp = pytest.MonkeyPatch()
     mp.setenv("LUPEX_CACHE_DIR", str(small_run_cache))
     out = {}
-    for label, battery in (("first", 3000.0), ("again", 3000.0), ("rover_changed", 2500.0)):
+    # the same battery written in kWh is the same scenario value, so the same cache key
+    cases = (("first", '3000.0, unit = "Wh"'), ("again", '3, unit = "kWh"'), ("rover_changed", '2500.0, unit = "Wh"'))
+    for label, battery in cases:
         scenario = root / f"{label}.toml"
         scenario.write_text(_small(preset_text("chandrayaan5"), battery))
         code = main(["run", str(scenario), "--out", str(root / label)])
@@ -47,20 +49,49 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
     folder, summary = runs["first"]
     html = (folder / "report.html").read_text()
     assert "<script" not in html and not re.search(r'src="(?!data:)', html)  # no network, no scripts
-    for anchor in ("overview", "scenario", "illumination", "ice", "sites", "traverse", "validation"):
+    for anchor in ("overview", "scenario", "illumination", "ice", "sites", "traverse", "validation", "run"):
         assert f'id="{anchor}"' in html
     assert "placeholder" in html and "H3-24L" in html
     for name in ("candidates.csv", "steps.csv", "route.geojson", "route.czml", "maps/ice_stability_depth_m.tif",
-                 "maps/mean_illumination.tif", "figures/route.png", "figures/sites.png"):  # fmt: skip
+                 "maps/mean_illumination.tif", "figures/route.png", "figures/sites.png", "web/layers.json",
+                 "web/traverse_sun.png", "web/hillshade.png"):  # fmt: skip
         assert (folder / name).stat().st_size > 0, name
-    numbers = summary["key_numbers"]
-    assert numbers["candidates"] >= 1
-    assert numbers["traverse"]["replay_ok"] is True
+    stages = summary["stages"]
+    assert list(stages) == ["sites", "traverse"]
+    assert stages["sites"]["n_candidates"] == len(stages["sites"]["candidates"]) == 8  # 10 asked, 8 feasible
+    assert stages["traverse"]["replay_ok"] is True
+    assert stages["traverse"]["feasible"] is True
     assert summary["placeholders"]["scenario"]  # placeholders flow into the outputs
+    assert "rover.battery_Wh" in summary["placeholders"]["traverse"]
+    manifest = json.loads((folder / "web" / "layers.json").read_text())
+    assert [layer["name"] for layer in manifest["layers"]] == ["hillshade", "illumination", "psr", "earth", "ice",
+                                                                 "traverse_sun"]  # fmt: skip
+    assert manifest["route"]["available"] and len(manifest["candidates"]) == 8
 
 
 def test_rerun_uses_the_cache_and_a_rover_change_recomputes_only_the_traverse(runs):
-    assert runs["first"][1]["stage_cached"] == {"sites": False, "traverse": False}
-    assert runs["again"][1]["stage_cached"] == {"sites": True, "traverse": True}
-    assert runs["rover_changed"][1]["stage_cached"] == {"sites": True, "traverse": False}
-    assert runs["rover_changed"][1]["key_numbers"]["traverse"]["reserve_Wh"] == pytest.approx(0.2 * 2500.0)
+    first, again, changed = (runs[k][1] for k in ("first", "again", "rover_changed"))
+    assert again["stage_cached"] == {"sites": True, "traverse": True}
+    assert again["stage_keys"] == first["stage_keys"]
+    assert changed["stage_cached"] == {"sites": True, "traverse": False}
+    assert changed["stage_keys"]["sites"] == first["stage_keys"]["sites"]
+    assert changed["stage_keys"]["traverse"] != first["stage_keys"]["traverse"]
+    assert changed["stages"]["traverse"]["reserve_Wh"] == pytest.approx(0.2 * 2500.0)
+    # the same route, from the cache or not
+    assert again["stages"]["traverse"]["duration_h"] == first["stages"]["traverse"]["duration_h"]
+
+
+def test_only_the_stages_asked_for_run(runs, tmp_path, small_run_cache, monkeypatch, capsys):
+    monkeypatch.setenv("LUPEX_CACHE_DIR", str(small_run_cache))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(_small(preset_text("chandrayaan5"), '3000.0, unit = "Wh"'))
+    assert main(["run", str(scenario), "--until", "sites", "--out", str(tmp_path / "o")]) == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert list(summary["stages"]) == ["sites"] and summary["stage_cached"] == {"sites": True}
+    assert not (tmp_path / "o" / "steps.csv").exists()
+    assert 'id="traverse"' not in (tmp_path / "o" / "report.html").read_text()
+    capsys.readouterr()
+    assert main(["run", str(scenario), "--stages", "sitez", "--out", str(tmp_path / "p")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--stages" in err and "no stage 'sitez'; stages: sites, traverse" in err
+    assert not (tmp_path / "p").exists()

@@ -11,18 +11,30 @@ from lupex.traverse.planner import (
 )
 from lupex.traverse.rover import PANEL_MODES, Rover
 from lupex.traverse.simulate import PlanCheck, check_plan
+from lupex.traverse.stations import (
+    DrillStation,
+    StationAttempt,
+    StationTrip,
+    drill_station_candidates,
+    plan_station_round_trip,
+)
 
 __all__ = [
     "OBJECTIVES",
+    "DrillStation",
     "PANEL_MODES",
     "PlanCheck",
+    "StationAttempt",
+    "StationTrip",
     "Rover",
     "TraverseEnvironment",
     "TraversePlan",
     "TraverseSearchError",
     "Waypoint",
     "check_plan",
+    "drill_station_candidates",
     "plan_inputs",
+    "plan_station_round_trip",
     "plan_traverse",
     "traverse_environment",
     "window_around",

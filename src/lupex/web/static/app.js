@@ -37,10 +37,10 @@ async function loadRun(name) {
   const overlays = {};
   let base = null;
   for (const layer of m.layers) {
-    const img = L.imageOverlay(`/api/runs/${name}/layers/${layer.name}.png?t=${Date.now()}`, bounds,
-      { opacity: layer.name === "hillshade" ? 1.0 : 0.8, className: `layer-${layer.name}` });
+    const img = L.imageOverlay(`/api/runs/${name}/layers/${layer.name}.png?t=${Date.now()}`,
+      L.latLngBounds(layer.bounds || m.bounds), { opacity: layer.opaque ? 1.0 : 0.8, className: `layer-${layer.name}` });
     groups.push(img);
-    if (layer.name === "hillshade") { base = img; img.addTo(map); } else { overlays[layer.title] = img; }
+    if (layer.opaque && !base) { base = img; img.addTo(map); } else { overlays[layer.title] = img; }
     if (layer.name === "illumination") { img.addTo(map); }
   }
   const cand = L.layerGroup(m.candidates.map((c) => L.circleMarker(xy(c.x_m, c.y_m),
@@ -57,7 +57,7 @@ async function loadRun(name) {
     traverse.addTo(map); groups.push(traverse);
     overlays["Traverse"] = traverse;
   }
-  control = L.control.layers({ Hillshade: base }, overlays, { collapsed: false }).addTo(map);
+  control = L.control.layers(base ? { Hillshade: base } : {}, overlays, { collapsed: false }).addTo(map);
   map.fitBounds(bounds);
   const slider = document.getElementById("slider");
   slider.max = route ? route.hours.length - 1 : 0;
