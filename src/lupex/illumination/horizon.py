@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -103,6 +104,145 @@ def _dem_grid(dem: xr.DataArray) -> tuple[np.ndarray, float, float, float]:
     return np.ascontiguousarray(dem.values, dtype=np.float64), x0, y0, res
 
 
+def _validated_reach(
+    n_azimuth: int, observer_height_m: float, body_radius_m: float, max_distance_m: float | None
+) -> float:
+    """Check the numeric arguments of :func:`horizon_map` and return the ray reach [m]."""
+    if isinstance(n_azimuth, bool) or not isinstance(n_azimuth, (int, np.integer)) or not 4 <= n_azimuth <= 7200:
+        raise InputError(f"n_azimuth {n_azimuth!r} must be an integer from 4 to 7200")
+    if not (math.isfinite(observer_height_m) and 0.0 <= observer_height_m <= 10_000.0):
+        raise InputError(f"observer_height_m {observer_height_m!r} must be in [0, 10000] metres above the terrain")
+    if not (math.isfinite(body_radius_m) and body_radius_m > 1000.0):
+        raise InputError(f"body_radius_m {body_radius_m!r} must be a radius in metres, e.g. 1737400")
+    reach = default("horizon_max_distance_m") if max_distance_m is None else float(max_distance_m)
+    if not (math.isfinite(reach) and reach > 0):
+        raise InputError(f"max_distance_m {max_distance_m!r} must be a positive distance in metres")
+    return reach
+
+
+@dataclass(frozen=True)
+class _HorizonJob:
+    """The validated inputs of one horizon map: grids, azimuths, geometry and the cache key."""
+
+    z: np.ndarray
+    x0: float
+    y0: float
+    res: float
+    far: list[tuple[np.ndarray, float, float, float]]
+    n_azimuth: int
+    azimuths_deg: np.ndarray
+    observer_height_m: float
+    body_radius_m: float
+    reach: float
+    key: str
+
+
+def _horizon_job(
+    dem: xr.DataArray,
+    fields: list[xr.DataArray],
+    n_azimuth: int,
+    observer_height_m: float,
+    body_radius_m: float,
+    reach: float,
+) -> _HorizonJob:
+    """Grids of ``dem`` and its far fields, the azimuths and the content key of the result."""
+    z, x0, y0, res = _dem_grid(dem)
+    far = [_dem_grid(f) for f in fields]
+    azimuths_deg = np.arange(n_azimuth) * (360.0 / n_azimuth)
+    key = content_key(
+        ALGORITHM_VERSION,
+        z,
+        x0,
+        y0,
+        res,
+        *[p for f in far for p in f],
+        int(n_azimuth),
+        float(observer_height_m),
+        float(body_radius_m),
+        reach,
+    )
+    return _HorizonJob(z, x0, y0, res, far, n_azimuth, azimuths_deg, observer_height_m, body_radius_m, reach, key)
+
+
+def _cached_or_computed(
+    job: _HorizonJob, cache: bool, cache_dir: str | Path | None, progress: Any
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Horizon [rad] and ``edge_limited`` from the cache, else computed (and stored); True when from the cache."""
+    n_azimuth = job.n_azimuth
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "horizon"
+    stored = read_cache_entry(folder, job.key) if cache else None
+    if progress is not None:
+        progress.total = n_azimuth
+    if stored is not None:
+        horizon_rad = stored["horizon_rad"]
+        edge = stored["edge_limited"].astype(bool)
+        log.info("horizon map %s loaded from cache", job.key[:12])
+        if progress is not None:
+            progress.update(n_azimuth)
+        return horizon_rad, edge, True
+    horizon_rad, edge = _compute(
+        job.z,
+        job.x0,
+        job.y0,
+        job.res,
+        np.radians(job.azimuths_deg),
+        job.observer_height_m,
+        job.body_radius_m,
+        job.reach,
+        job.far,
+        progress,
+    )
+    if cache:
+        try:
+            write_cache_entry(folder, job.key, {"horizon_rad": horizon_rad, "edge_limited": edge.astype(np.uint8)})
+        except LupexError as err:
+            log.warning("horizon cache not written: %s", err)
+    return horizon_rad, edge, False
+
+
+def _warn_edge_limited(edge: np.ndarray, reach: float) -> None:
+    """Log a warning when some cells' rays leave the terrain data before ``reach`` [m]."""
+    n_edge = int(edge.sum())
+    if n_edge:
+        log.warning(
+            "%d of %d cells have rays that leave the terrain data before %.0f km (edge_limited); add a far "
+            "field to cover them",
+            n_edge,
+            edge.size,
+            reach / 1000.0,
+        )
+
+
+def _horizon_array(
+    dem: xr.DataArray,
+    job: _HorizonJob,
+    horizon_deg: np.ndarray,
+    edge: np.ndarray,
+    fields: list[xr.DataArray],
+    backend: str,
+) -> xr.DataArray:
+    """Wrap the horizon [deg] as the ``horizon_deg`` DataArray of :func:`horizon_map`."""
+    return xr.DataArray(
+        horizon_deg,
+        dims=("azimuth", "y", "x"),
+        coords={"azimuth": job.azimuths_deg, "y": dem["y"], "x": dem["x"], "edge_limited": (("y", "x"), edge)},
+        name="horizon_deg",
+        attrs={
+            "units": "deg",
+            "azimuth_reference": "grid north (+y), clockwise; local azimuth = grid azimuth - longitude",
+            "observer_height_m": float(job.observer_height_m),
+            "body_radius_m": float(job.body_radius_m),
+            "max_distance_m": job.reach,
+            "far_field": [str(f.attrs.get("source", "")) for f in fields],
+            "crs": dem.attrs.get("crs"),
+            "res_m": job.res,
+            "algorithm": ALGORITHM_VERSION,
+            "backend": backend,
+            "cache_key": job.key,
+        },
+    )
+
+
 def horizon_map(
     dem: xr.DataArray,
     n_azimuth: int = 360,
@@ -156,82 +296,16 @@ def horizon_map(
         coordinate ``edge_limited (y, x)``. Local (north-referenced) azimuth = grid azimuth - longitude.
     """
     check_dem(dem)
-    if isinstance(n_azimuth, bool) or not isinstance(n_azimuth, (int, np.integer)) or not 4 <= n_azimuth <= 7200:
-        raise InputError(f"n_azimuth {n_azimuth!r} must be an integer from 4 to 7200")
-    if not (math.isfinite(observer_height_m) and 0.0 <= observer_height_m <= 10_000.0):
-        raise InputError(f"observer_height_m {observer_height_m!r} must be in [0, 10000] metres above the terrain")
-    if not (math.isfinite(body_radius_m) and body_radius_m > 1000.0):
-        raise InputError(f"body_radius_m {body_radius_m!r} must be a radius in metres, e.g. 1737400")
-    reach = default("horizon_max_distance_m") if max_distance_m is None else float(max_distance_m)
-    if not (math.isfinite(reach) and reach > 0):
-        raise InputError(f"max_distance_m {max_distance_m!r} must be a positive distance in metres")
+    reach = _validated_reach(n_azimuth, observer_height_m, body_radius_m, max_distance_m)
     chosen = _resolve_backend(backend)  # "cpu": the only horizon kernel
     fields = far_field_for(dem) if isinstance(far_field, str) and far_field == "auto" else list(far_field or [])
     for field in fields:
         check_dem(field)
-    z, x0, y0, res = _dem_grid(dem)
-    far = [_dem_grid(f) for f in fields]
-    azimuths_deg = np.arange(n_azimuth) * (360.0 / n_azimuth)
-    key = content_key(
-        ALGORITHM_VERSION,
-        z,
-        x0,
-        y0,
-        res,
-        *[p for f in far for p in f],
-        int(n_azimuth),
-        float(observer_height_m),
-        float(body_radius_m),
-        reach,
-    )
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "horizon"
-    stored = read_cache_entry(folder, key) if cache else None
-    if progress is not None:
-        progress.total = n_azimuth
-    if stored is not None:
-        horizon_rad = stored["horizon_rad"]
-        edge = stored["edge_limited"].astype(bool)
-        log.info("horizon map %s loaded from cache", key[:12])
-        if progress is not None:
-            progress.update(n_azimuth)
-    else:
-        horizon_rad, edge = _compute(
-            z, x0, y0, res, np.radians(azimuths_deg), observer_height_m, body_radius_m, reach, far, progress
-        )
-        if cache:
-            try:
-                write_cache_entry(folder, key, {"horizon_rad": horizon_rad, "edge_limited": edge.astype(np.uint8)})
-            except LupexError as err:
-                log.warning("horizon cache not written: %s", err)
-    n_edge = int(edge.sum())
-    if n_edge:
-        log.warning(
-            "%d of %d cells have rays that leave the terrain data before %.0f km (edge_limited); add a far "
-            "field to cover them",
-            n_edge,
-            edge.size,
-            reach / 1000.0,
-        )
-    horizon_deg = np.degrees(horizon_rad, out=horizon_rad if stored is None else None).astype(np.float32, copy=False)
-    return xr.DataArray(
-        horizon_deg,
-        dims=("azimuth", "y", "x"),
-        coords={"azimuth": azimuths_deg, "y": dem["y"], "x": dem["x"], "edge_limited": (("y", "x"), edge)},
-        name="horizon_deg",
-        attrs={
-            "units": "deg",
-            "azimuth_reference": "grid north (+y), clockwise; local azimuth = grid azimuth - longitude",
-            "observer_height_m": float(observer_height_m),
-            "body_radius_m": float(body_radius_m),
-            "max_distance_m": reach,
-            "far_field": [str(f.attrs.get("source", "")) for f in fields],
-            "crs": dem.attrs.get("crs"),
-            "res_m": res,
-            "algorithm": ALGORITHM_VERSION,
-            "backend": chosen,
-            "cache_key": key,
-        },
-    )
+    job = _horizon_job(dem, fields, n_azimuth, observer_height_m, body_radius_m, reach)
+    horizon_rad, edge, from_cache = _cached_or_computed(job, cache, cache_dir, progress)
+    _warn_edge_limited(edge, reach)
+    horizon_deg = np.degrees(horizon_rad, out=None if from_cache else horizon_rad).astype(np.float32, copy=False)
+    return _horizon_array(dem, job, horizon_deg, edge, fields, chosen)
 
 
 def _compute(

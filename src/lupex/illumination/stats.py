@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,6 +94,262 @@ def _check_horizon(horizon: xr.DataArray, dem: xr.DataArray) -> None:
         raise InputError("horizon azimuths must be evenly spaced from 0 (as horizon_map makes them)")
 
 
+def _stats_kernel(backend: str) -> Callable[..., Any]:
+    """The statistics kernel ``backend`` selects (CUDA where asked for or, with ``auto``, usable)."""
+    if backend not in ("auto", "cpu", "cuda"):
+        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
+    if backend == "cuda" and not cuda_available():
+        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
+    on_gpu = backend == "cuda" or (backend == "auto" and cuda_available())
+    return illumination_stats_cuda if on_gpu else illumination_stats_kernel
+
+
+def _period(start: Any, end: Any, step: Any, psr_years: float | None) -> tuple[np.ndarray, float]:
+    """The period's time steps and step [s], after checking its length and ``psr_years``."""
+    times = time_range(start, end, step)
+    step_s = parse_duration_s(step)
+    if times.size > 2_000_000:
+        raise InputError(f"the period has {times.size} steps; use a larger step (at most 2,000,000 steps)")
+    if psr_years is not None and not (math.isfinite(psr_years) and 0 < psr_years <= 100):
+        raise InputError(f"psr_years {psr_years!r} must be a positive number of years (18.6 for a full cycle)")
+    return times, step_s
+
+
+def _horizon_for(
+    dem: xr.DataArray,
+    horizon: xr.DataArray | None,
+    n_azimuth: int,
+    observer_height_m: float,
+    far_field: Sequence[xr.DataArray] | Literal["auto"] | None,
+    body_radius_m: float,
+    backend: Literal["auto", "cpu", "cuda"],
+    cache: bool,
+    cache_dir: str | Path | None,
+) -> xr.DataArray:
+    """``horizon`` checked against ``dem`` and the observer height, or a new :func:`horizon_map` of ``dem``."""
+    if horizon is None:
+        return horizon_map(
+            dem,
+            n_azimuth,
+            observer_height_m,
+            far_field,
+            body_radius_m=body_radius_m,
+            backend="auto" if backend == "cuda" else backend,  # no CUDA horizon kernel: "auto" takes the CPU
+            cache=cache,
+            cache_dir=cache_dir,
+        )
+    _check_horizon(horizon, dem)
+    if not math.isclose(float(horizon.attrs.get("observer_height_m", observer_height_m)), observer_height_m):
+        raise InputError(
+            f"horizon was computed for observer_height_m = {horizon.attrs.get('observer_height_m')}, not "
+            f"{observer_height_m}; pass the matching height or recompute the horizon map"
+        )
+    return horizon
+
+
+@dataclass(frozen=True)
+class _Sky:
+    """The Sun and Earth over the period as the kernel takes them, the PSR envelope (if any) and its period."""
+
+    sun_dir: np.ndarray
+    sun_inv: np.ndarray
+    sun_radius: np.ndarray
+    earth_m: np.ndarray
+    time_args: tuple[Any, ...]
+    envelope: tuple[Any, ...] | None
+    psr_period: str
+
+
+def _sky(times: np.ndarray, max_r: float, psr_years: float | None) -> _Sky:
+    """Sun and Earth arrays and block tables for ``times``, and the Sun's envelope over ``psr_years`` [yr]."""
+    vectors = moon_centred_vectors(times)
+    sun_dir, sun_inv, sun_radius = vectors.sun_kernel_arrays()
+    earth_m = vectors.earth_me_km * 1000.0
+    sun_block = _block_length(sun_dir)
+    # Earth moves slowly in the lunar sky; 4 Sun blocks (~1.5 days hourly) measured fastest on real terrain
+    time_args = kernel_time_args(sun_dir, sun_inv, earth_m, max_r, sun_block, earth_block=4 * sun_block)
+    envelope = None
+    psr_period = f"{format_utc(times[0])} .. {format_utc(times[-1])}"
+    if psr_years is not None:
+        env_dirs, env_radius, env_first, env_last = psr_envelope_directions(times[0], psr_years)
+        # parallax at the Sun's closest (1 / 1.47e11 m) lowers every envelope direction by the most it can
+        env_inv = np.full(env_dirs.shape[0], 1.0 / 1.47e11)
+        env_args = kernel_time_args(env_dirs, env_inv, np.array([[3.8e8, 0.0, 0.0], [3.8e8, 0.0, 0.0]]), max_r, 8)
+        envelope = (env_dirs, env_inv, np.full(env_dirs.shape[0], env_radius), *env_args[:4])
+        psr_period = f"{env_first} .. {env_last}"
+    return _Sky(sun_dir, sun_inv, sun_radius, earth_m, time_args, envelope, psr_period)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The DEM cells as the kernel takes them: heights, coordinates, horizon and observer geometry."""
+
+    z: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    horizon_values: np.ndarray
+    observer_height_m: float
+    body_radius_m: float
+    max_radius_m: float
+
+
+def _cells(dem: xr.DataArray, horizon: xr.DataArray, observer_height_m: float, body_radius_m: float) -> _Cells:
+    """The cells of ``dem`` with their ``horizon``; ``max_radius_m``: the highest eye's distance from the centre [m]."""
+    return _Cells(
+        z=np.asarray(dem.values, dtype=np.float64),
+        x=np.asarray(dem["x"].values, dtype=np.float64),
+        y=np.asarray(dem["y"].values, dtype=np.float64),
+        horizon_values=horizon.values,
+        observer_height_m=observer_height_m,
+        body_radius_m=body_radius_m,
+        max_radius_m=body_radius_m + float(np.nanmax(dem.values)) + observer_height_m,
+    )
+
+
+@dataclass(frozen=True)
+class _StatsMaps:
+    """Statistics per cell: scaled maps by short name, first / last sunlit step index (-1: never) and PSR flag."""
+
+    out: dict[str, np.ndarray]
+    first: np.ndarray
+    last: np.ndarray
+    psr: np.ndarray
+
+
+def _fill_maps(
+    kernel: Callable[..., Any], cells: _Cells, sky: _Sky, earth: bool, nt: int, step_s: float, progress: Any
+) -> _StatsMaps:
+    """Run ``kernel`` over the rows in chunks (bounded memory) and collect the statistics maps."""
+    z, x, y = cells.z, cells.x, cells.y
+    ny, nx = z.shape
+    out = {name: np.zeros((ny, nx), dtype=np.float32) for name in ("mean", "sunlit", "dark", "earth", "outage")}
+    first = np.full((ny, nx), -1, dtype=np.int32)
+    last = np.full((ny, nx), -1, dtype=np.int32)
+    psr = np.zeros((ny, nx), dtype=np.uint8)
+    dummy_earth = np.array([[3.8e8, 0.0, 0.0]])
+    dummy_starts = np.array([0, 1], dtype=np.int64)
+    dummy_dev = np.zeros(1)
+    rows_per_chunk = max(1, min(ny, 2_000_000 // max(1, nx * 8)))
+    if progress is not None:
+        progress.total = ny
+    for r0 in range(0, ny, rows_per_chunk):
+        r1 = min(ny, r0 + rows_per_chunk)
+        h_rad = np.radians(cells.horizon_values[:, r0:r1, :]).astype(np.float32)
+        geometry = (h_rad, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
+        sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(
+            *geometry,
+            sky.sun_dir,
+            sky.sun_inv,
+            sky.sun_radius,
+            *sky.time_args[:4],
+            sky.earth_m,
+            *sky.time_args[4:],
+            earth,
+        )
+        out["mean"][r0:r1] = sums / nt
+        out["sunlit"][r0:r1] = lit_steps / nt
+        out["dark"][r0:r1] = dark * step_s / 3600.0
+        out["earth"][r0:r1] = seen / nt
+        out["outage"][r0:r1] = outage * step_s / 3600.0
+        first[r0:r1] = lit0
+        last[r0:r1] = lit1
+        if sky.envelope is None:
+            psr[r0:r1] = lit0 < 0
+        else:
+            env_sums = kernel(*geometry, *sky.envelope, dummy_earth, dummy_starts, dummy_dev, False)[0]
+            psr[r0:r1] = env_sums <= 0.0
+        if progress is not None:
+            progress.update(r1 - r0)
+    return _StatsMaps(out, first, last, psr)
+
+
+def _blank_invalid(maps: _StatsMaps, cells: _Cells) -> None:
+    """Clear the statistics of voids (no height or no horizon): NaN maps, no sunlit steps, not PSR."""
+    invalid = ~np.isfinite(cells.z) | ~np.isfinite(cells.horizon_values).all(axis=0)
+    if invalid.any():  # voids kept as NaN: no statistics there
+        for name in ("mean", "sunlit", "dark", "earth", "outage"):
+            maps.out[name][invalid] = np.nan
+        maps.first[invalid] = -1
+        maps.last[invalid] = -1
+        maps.psr[invalid] = 0
+
+
+def _stats_variables(maps: _StatsMaps, times: np.ndarray, step_s: float, psr_period: str) -> dict[str, tuple[Any, ...]]:
+    """The data variables of the :func:`illumination_stats` Dataset (dims, values, attrs)."""
+    out = maps.out
+    step_ns = np.timedelta64(round(step_s * 1e9), "ns")
+    first_time = np.where(maps.first >= 0, times[0] + maps.first.astype(np.int64) * step_ns, np.datetime64("NaT"))
+    last_time = np.where(maps.last >= 0, times[0] + maps.last.astype(np.int64) * step_ns, np.datetime64("NaT"))
+    dims = ("y", "x")
+    return {
+        "mean_illumination": (
+            dims,
+            out["mean"],
+            {"units": "1", "long_name": "time-averaged visible fraction of the solar disk"},
+        ),
+        "sunlit_fraction": (
+            dims,
+            out["sunlit"],
+            {"units": "1", "long_name": "fraction of time with any part of the solar disk visible"},
+        ),
+        "psr": (
+            dims,
+            maps.psr,
+            {"units": "1", "long_name": f"permanently shadowed (no part of the Sun) over {psr_period}"},
+        ),
+        "longest_darkness_h": (
+            dims,
+            out["dark"],
+            {"units": "h", "long_name": "longest continuous time with no part of the Sun visible"},
+        ),
+        "earth_visibility": (
+            dims,
+            out["earth"],
+            {"units": "1", "long_name": "fraction of time the Earth's centre is above the horizon"},
+        ),
+        "longest_earth_outage_h": (
+            dims,
+            out["outage"],
+            {"units": "h", "long_name": "longest continuous time with the Earth's centre below the horizon"},
+        ),
+        "first_sunlit_utc": (dims, first_time.astype("datetime64[ns]")),
+        "last_sunlit_utc": (dims, last_time.astype("datetime64[ns]")),
+    }
+
+
+def _stats_dataset(
+    dem: xr.DataArray,
+    horizon: xr.DataArray,
+    times: np.ndarray,
+    step_s: float,
+    maps: _StatsMaps,
+    psr_period: str,
+    observer_height_m: float,
+    earth: bool,
+) -> xr.Dataset:
+    """The statistics maps as the Dataset :func:`illumination_stats` returns (Earth maps dropped unless ``earth``)."""
+    ds = xr.Dataset(
+        _stats_variables(maps, times, step_s, psr_period),
+        coords={"y": dem["y"], "x": dem["x"], "edge_limited": (("y", "x"), horizon["edge_limited"].values)},
+        attrs={
+            "start_utc": format_utc(times[0]),
+            "end_utc": format_utc(times[-1]),
+            "step_s": step_s,
+            "n_times": int(times.size),
+            "observer_height_m": float(observer_height_m),
+            "psr_period_utc": psr_period,
+            "crs": dem.attrs.get("crs"),
+            "res_m": float(dem.attrs["res_m"]),
+            "source": str(dem.attrs.get("source", "")),
+            "far_field": list(horizon.attrs.get("far_field", [])),
+            "runs_note": "darkness/outage runs touching the period's ends are truncated by the period",
+        },
+    )
+    if not earth:
+        ds = ds.drop_vars(["earth_visibility", "longest_earth_outage_h"])
+    return ds
+
+
 def illumination_stats(
     dem: xr.DataArray,
     start: Any,
@@ -157,175 +414,13 @@ def illumination_stats(
         coordinate ``edge_limited``; attrs describe the period and definitions.
     """
     check_dem(dem)
-    if backend not in ("auto", "cpu", "cuda"):
-        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
-    if backend == "cuda" and not cuda_available():
-        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
-    on_gpu = backend == "cuda" or (backend == "auto" and cuda_available())
-    kernel = illumination_stats_cuda if on_gpu else illumination_stats_kernel
-    times = time_range(start, end, step)
-    step_s = parse_duration_s(step)
-    if times.size > 2_000_000:
-        raise InputError(f"the period has {times.size} steps; use a larger step (at most 2,000,000 steps)")
-    if psr_years is not None and not (math.isfinite(psr_years) and 0 < psr_years <= 100):
-        raise InputError(f"psr_years {psr_years!r} must be a positive number of years (18.6 for a full cycle)")
-    if horizon is None:
-        horizon = horizon_map(
-            dem,
-            n_azimuth,
-            observer_height_m,
-            far_field,
-            body_radius_m=body_radius_m,
-            backend="auto" if backend == "cuda" else backend,  # no CUDA horizon kernel: "auto" takes the CPU
-            cache=cache,
-            cache_dir=cache_dir,
-        )
-    else:
-        _check_horizon(horizon, dem)
-        if not math.isclose(float(horizon.attrs.get("observer_height_m", observer_height_m)), observer_height_m):
-            raise InputError(
-                f"horizon was computed for observer_height_m = {horizon.attrs.get('observer_height_m')}, not "
-                f"{observer_height_m}; pass the matching height or recompute the horizon map"
-            )
-    vectors = moon_centred_vectors(times)
-    sun_dir, sun_inv, sun_radius = vectors.sun_kernel_arrays()
-    earth_m = vectors.earth_me_km * 1000.0
-    max_r = body_radius_m + float(np.nanmax(dem.values)) + observer_height_m
-    sun_block = _block_length(sun_dir)
-    # Earth moves slowly in the lunar sky; 4 Sun blocks (~1.5 days hourly) measured fastest on real terrain
-    time_args = kernel_time_args(sun_dir, sun_inv, earth_m, max_r, sun_block, earth_block=4 * sun_block)
-    envelope = None
-    if psr_years is not None:
-        env_dirs, env_radius, env_first, env_last = psr_envelope_directions(times[0], psr_years)
-        # parallax at the Sun's closest (1 / 1.47e11 m) lowers every envelope direction by the most it can
-        env_inv = np.full(env_dirs.shape[0], 1.0 / 1.47e11)
-        env_args = kernel_time_args(env_dirs, env_inv, np.array([[3.8e8, 0.0, 0.0], [3.8e8, 0.0, 0.0]]), max_r, 8)
-        envelope = (env_dirs, env_inv, np.full(env_dirs.shape[0], env_radius), *env_args[:4])
-    z = np.asarray(dem.values, dtype=np.float64)
-    x = np.asarray(dem["x"].values, dtype=np.float64)
-    y = np.asarray(dem["y"].values, dtype=np.float64)
-    ny, nx = z.shape
-    nt = times.size
-    out = {name: np.zeros((ny, nx), dtype=np.float32) for name in ("mean", "sunlit", "dark", "earth", "outage")}
-    first = np.full((ny, nx), -1, dtype=np.int32)
-    last = np.full((ny, nx), -1, dtype=np.int32)
-    psr = np.zeros((ny, nx), dtype=np.uint8)
-    dummy_earth = np.array([[3.8e8, 0.0, 0.0]])
-    dummy_starts = np.array([0, 1], dtype=np.int64)
-    dummy_dev = np.zeros(1)
-    rows_per_chunk = max(1, min(ny, 2_000_000 // max(1, nx * 8)))
-    if progress is not None:
-        progress.total = ny
-    horizon_values = horizon.values
-    for r0 in range(0, ny, rows_per_chunk):
-        r1 = min(ny, r0 + rows_per_chunk)
-        h_rad = np.radians(horizon_values[:, r0:r1, :]).astype(np.float32)
-        sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(
-            h_rad,
-            z[r0:r1],
-            x,
-            y[r0:r1],
-            observer_height_m,
-            body_radius_m,
-            sun_dir,
-            sun_inv,
-            sun_radius,
-            *time_args[:4],
-            earth_m,
-            *time_args[4:],
-            earth,
-        )
-        out["mean"][r0:r1] = sums / nt
-        out["sunlit"][r0:r1] = lit_steps / nt
-        out["dark"][r0:r1] = dark * step_s / 3600.0
-        out["earth"][r0:r1] = seen / nt
-        out["outage"][r0:r1] = outage * step_s / 3600.0
-        first[r0:r1] = lit0
-        last[r0:r1] = lit1
-        if envelope is None:
-            psr[r0:r1] = lit0 < 0
-        else:
-            env_sums = kernel(
-                h_rad,
-                z[r0:r1],
-                x,
-                y[r0:r1],
-                observer_height_m,
-                body_radius_m,
-                *envelope,
-                dummy_earth,
-                dummy_starts,
-                dummy_dev,
-                False,
-            )[0]
-            psr[r0:r1] = env_sums <= 0.0
-        if progress is not None:
-            progress.update(r1 - r0)
-    invalid = ~np.isfinite(z) | ~np.isfinite(horizon_values).all(axis=0)
-    if invalid.any():  # voids kept as NaN: no statistics there
-        for name in ("mean", "sunlit", "dark", "earth", "outage"):
-            out[name][invalid] = np.nan
-        first[invalid] = -1
-        last[invalid] = -1
-        psr[invalid] = 0
-    step_ns = np.timedelta64(round(step_s * 1e9), "ns")
-    first_time = np.where(first >= 0, times[0] + first.astype(np.int64) * step_ns, np.datetime64("NaT"))
-    last_time = np.where(last >= 0, times[0] + last.astype(np.int64) * step_ns, np.datetime64("NaT"))
-    coords = {"y": dem["y"], "x": dem["x"], "edge_limited": (("y", "x"), horizon["edge_limited"].values)}
-    dims = ("y", "x")
-    psr_period = (
-        f"{env_first} .. {env_last}" if envelope is not None else f"{format_utc(times[0])} .. {format_utc(times[-1])}"
+    kernel = _stats_kernel(backend)
+    times, step_s = _period(start, end, step, psr_years)
+    horizon = _horizon_for(
+        dem, horizon, n_azimuth, observer_height_m, far_field, body_radius_m, backend, cache, cache_dir
     )
-    ds = xr.Dataset(
-        {
-            "mean_illumination": (
-                dims,
-                out["mean"],
-                {"units": "1", "long_name": "time-averaged visible fraction of the solar disk"},
-            ),
-            "sunlit_fraction": (
-                dims,
-                out["sunlit"],
-                {"units": "1", "long_name": "fraction of time with any part of the solar disk visible"},
-            ),
-            "psr": (
-                dims,
-                psr,
-                {"units": "1", "long_name": f"permanently shadowed (no part of the Sun) over {psr_period}"},
-            ),
-            "longest_darkness_h": (
-                dims,
-                out["dark"],
-                {"units": "h", "long_name": "longest continuous time with no part of the Sun visible"},
-            ),
-            "earth_visibility": (
-                dims,
-                out["earth"],
-                {"units": "1", "long_name": "fraction of time the Earth's centre is above the horizon"},
-            ),
-            "longest_earth_outage_h": (
-                dims,
-                out["outage"],
-                {"units": "h", "long_name": "longest continuous time with the Earth's centre below the horizon"},
-            ),
-            "first_sunlit_utc": (dims, first_time.astype("datetime64[ns]")),
-            "last_sunlit_utc": (dims, last_time.astype("datetime64[ns]")),
-        },
-        coords=coords,
-        attrs={
-            "start_utc": format_utc(times[0]),
-            "end_utc": format_utc(times[-1]),
-            "step_s": step_s,
-            "n_times": int(nt),
-            "observer_height_m": float(observer_height_m),
-            "psr_period_utc": psr_period,
-            "crs": dem.attrs.get("crs"),
-            "res_m": float(dem.attrs["res_m"]),
-            "source": str(dem.attrs.get("source", "")),
-            "far_field": list(horizon.attrs.get("far_field", [])),
-            "runs_note": "darkness/outage runs touching the period's ends are truncated by the period",
-        },
-    )
-    if not earth:
-        ds = ds.drop_vars(["earth_visibility", "longest_earth_outage_h"])
-    return ds
+    cells = _cells(dem, horizon, observer_height_m, body_radius_m)
+    sky = _sky(times, cells.max_radius_m, psr_years)
+    maps = _fill_maps(kernel, cells, sky, earth, times.size, step_s, progress)
+    _blank_invalid(maps, cells)
+    return _stats_dataset(dem, horizon, times, step_s, maps, sky.psr_period, observer_height_m, earth)

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from lupex.errors import InputError
+from lupex.io.files import file_fingerprint
 from lupex.io.tables import is_file, read_text, read_toml_text
 from lupex.mission.quantity import Parameter, SectionModel, choice, instant, number, text
 from lupex.traverse import PANEL_MODES, Rover
@@ -223,6 +224,11 @@ class Scenario:
         if spec.startswith("builtin:") or Path(spec).is_absolute() or not self.base_dir:
             return spec
         return str(Path(self.base_dir) / spec)
+
+    def dem_key(self, role: str) -> tuple[Any, ...]:
+        """What identifies the DEM for ``role`` in a cache key: its builtin name, or a file's path, size, mtime."""
+        spec = self.dem(role)
+        return (spec,) if spec.startswith("builtin:") else file_fingerprint(spec)
 
     def rover(self) -> Rover:
         """The rover of this scenario (``launch.rover_mass_kg`` and the ``[rover]`` section)."""

@@ -11,7 +11,6 @@ import numpy as np
 import xarray as xr
 
 from lupex.ephemeris import parse_time
-from lupex.io.files import file_fingerprint
 from lupex.mission.scenario import Scenario
 from lupex.mission.stage import MapLayer, OutputContext, Stage, StageContext, StageReport, Validation
 from lupex.reporting import hillshade, map_quicklook_png, sites_map_png
@@ -89,8 +88,7 @@ class SitesStage(Stage):
     )  # fmt: skip
 
     def cache_inputs(self, scenario: Scenario) -> tuple[Any, ...]:
-        spec = scenario.dem("sites")
-        return (spec,) if spec.startswith("builtin:") else file_fingerprint(spec)
+        return scenario.dem_key("sites")
 
     def run(self, ctx: StageContext) -> SitesResult:
         sc = ctx.scenario

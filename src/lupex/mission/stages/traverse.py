@@ -11,7 +11,6 @@ import numpy as np
 import xarray as xr
 
 from lupex.ephemeris import parse_time
-from lupex.io.files import file_fingerprint
 from lupex.mission.scenario import Scenario
 from lupex.mission.stage import MapLayer, OutputContext, Stage, StageContext, StageReport, Validation
 from lupex.mission.stages.sites import SitesResult
@@ -102,8 +101,7 @@ class TraverseStage(Stage):
     )  # fmt: skip
 
     def cache_inputs(self, scenario: Scenario) -> tuple[Any, ...]:
-        spec = scenario.dem("traverse")
-        return (spec,) if spec.startswith("builtin:") else file_fingerprint(spec)
+        return scenario.dem_key("traverse")
 
     def run(self, ctx: StageContext) -> TraverseResult:
         sc, sites = ctx.scenario, ctx.result("sites")
