@@ -127,6 +127,7 @@ def test_verbose_shows_traceback(capsys):
 def test_usage_errors_exit_2(capsys, args):
     code, out, err = run(capsys, *args)
     assert code == 2 and out == "" and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("lupex: usage error: ") and "--help'" in err
 
 
 def test_demo_runs(capsys):

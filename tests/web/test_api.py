@@ -12,7 +12,8 @@ from lupex.web import create_app
 
 @pytest.fixture()
 def client(tmp_path, small_scenario, isolated_cache):
-    app = create_app(tmp_path / "runs", scenarios={"small": str(small_scenario)})
+    # TestClient sends ``Host: testserver``; the app answers only to loopback names and the hosts allowed here
+    app = create_app(tmp_path / "runs", scenarios={"small": str(small_scenario)}, allowed_hosts=["testserver"])
     with TestClient(app) as c:
         yield c
 
@@ -35,6 +36,8 @@ def test_page_and_vendored_leaflet_are_served(client):
         ("get", "/api/runs/small/layers.json", None, 404),  # not run yet
         ("get", "/api/runs/..%2F..%2Fetc/layers.json", None, 404),
         ("get", "/api/runs/bad name/report", None, 422),
+        ("get", "/api/runs/small%0A/report", None, 422),  # a trailing newline is not part of a name
+        ("get", "/api/runs/small%0A/events", None, 404),
         ("get", "/api/runs/nosuch/events", None, 404),
     ],
 )
@@ -58,7 +61,8 @@ def test_run_from_the_api_streams_progress_refuses_a_second_and_serves_results(c
     assert kinds[-1] == "done", events[-3:]
     assert {"sites", "traverse", "report"} <= {str(e.get("stage")).split(" ")[0] for e in events}
     manifest = client.get("/api/runs/small/layers.json").json()
-    assert {layer["name"] for layer in manifest["layers"]} == {"hillshade", "illumination", "psr", "earth", "ice"}
+    assert {layer["name"] for layer in manifest["layers"]} == {"hillshade", "illumination", "psr", "earth", "ice",
+                                                                "traverse_sun"}
     assert manifest["route"]["available"] and len(manifest["route"]["hours"]) > 2
     png = client.get("/api/runs/small/layers/ice.png")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"

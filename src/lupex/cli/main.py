@@ -110,20 +110,24 @@ def sun(
     ] = False,
 ) -> None:
     """Sun and Earth elevation, azimuth, distance and angular radius seen from a lunar site."""
-    from lupex.ephemeris import sky_positions, time_range
+    from lupex.ephemeris import Site, parse_times, sky_positions, time_range
 
     if time and (start or end or step):
         raise typer.BadParameter("give either --time (repeatable) or --start/--end/--step, not both")
     if time:
-        times: Any = time
+        times = parse_times(time, "--time")
     elif start and end and step:
-        times = time_range(start, end, step)
+        # counted before anything is allocated: at most 1,000,000 table rows
+        times = time_range(start, end, step, max_count=1_000_000, names=("--start", "--end", "--step"))
     elif start or end or step:
         raise typer.BadParameter("a table needs all three of --start, --end and --step")
     else:
         raise typer.BadParameter("give --time or --start/--end/--step")
-    if isinstance(times, np.ndarray) and times.size > 1_000_000:
-        raise InputError(f"the table would have {times.size} rows; use a larger --step (at most 1,000,000 rows)")
+    for flag, site_args in (("--lat", (lat, 0.0)), ("--lon", (0.0, lon)), ("--height-m", (0.0, 0.0, height_m))):
+        try:
+            Site(*site_args)
+        except InputError as err:
+            raise InputError(f"{flag}: {err}") from None
     result = sky_positions(lat, lon, times, height_m)
     records = result.records()
     if as_json:
@@ -211,6 +215,64 @@ def demo() -> None:
     console.print(table)
 
 
+def _command_path(exc: Exception, args: list[str]) -> str:
+    """``lupex sub command`` the user was typing, from the parser's context or else from ``args``."""
+    ctx: Any = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.command_path:
+        return str(ctx.command_path)
+    path = ["lupex"]
+    group: Any = typer.main.get_command(app)
+    for token in args:
+        if token.startswith("-"):
+            continue  # -v / -q before the command
+        commands = getattr(group, "commands", None)
+        if not commands or token not in commands:
+            break
+        path.append(token)
+        group = commands[token]
+    return " ".join(path)
+
+
+def _typed_value(args: list[str], opts: list[str]) -> str | None:
+    """The value the user gave to one of the option names ``opts`` (last occurrence), if any."""
+    value = None
+    for i, token in enumerate(args):
+        name, sep, inline = token.partition("=")
+        if name in opts:
+            value = inline if sep else (args[i + 1] if i + 1 < len(args) else None)
+    return value
+
+
+def _usage_line(exc: Exception, args: list[str]) -> str:
+    """One line for a command-line usage error: what was wrong, with the flag, and where the help is.
+
+    Parameters
+    ----------
+    exc : typer.TyperException
+        The parser's error (unknown option or command, missing or malformed value, or a
+        ``typer.BadParameter`` raised by a command).
+    args : list of str
+        The command line, without the program name.
+
+    Returns
+    -------
+    str
+        ``lupex: usage error: MESSAGE; see 'lupex COMMAND --help'`` (no newline).
+    """
+    format_message = getattr(exc, "format_message", None)
+    message = str(format_message() if callable(format_message) else exc)
+    message = " ".join(message.split()).rstrip(".")  # one line, whatever the parser wrapped
+    param = getattr(exc, "param", None)
+    opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
+    if param is None and message.startswith("Invalid value: "):
+        message = message[len("Invalid value: ") :]  # a command's own BadParameter already names its flag
+    elif opts and message.startswith("Invalid value for "):
+        value = _typed_value(args, opts)
+        detail = message.partition(": ")[2] or message
+        message = f"{opts[0]} {value!r}: {detail}" if value is not None else f"{opts[0]}: {detail}"
+    return f"lupex: usage error: {message}; see '{_command_path(exc, args)} --help'"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lupex`` console script; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -232,10 +294,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.TyperException as exc:  # usage errors from the command-line parser: exit 2
         show = getattr(exc, "show", None)
-        if callable(show):
-            show(file=sys.stderr)
+        if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+            show(file=sys.stderr)  # `lupex dem` alone: the command's help, as asked
         else:
-            sys.stderr.write(f"lupex: usage error: {exc}\n")
+            sys.stderr.write(_usage_line(exc, args) + "\n")
         return int(getattr(exc, "exit_code", 2))
     except LupexError as exc:
         if _STATE["verbosity"] > 0:

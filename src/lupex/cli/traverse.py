@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,24 @@ class NoTraverseError(LupexError, RuntimeError):
     """No route meets the constraints (the partial route was written)."""
 
 
+_ORDERS = ("given", "best")
+#: Widest map margin ``--margin-m`` takes [m] (the window is also clipped to the DEM).
+_MAX_MARGIN_M = 100_000.0
+
+
 def _parse_point(text: str, option: str) -> tuple[float, ...]:
+    """``LAT,LON`` (``--from``, ``--to``) or ``LAT,LON[:DWELL_H]`` (``--via``), checked for range.
+
+    Raises
+    ------
+    typer.BadParameter
+        Not of that form (usage error, exit 2).
+    InputError
+        A latitude outside [-90, 0), a longitude or dwell that is not finite, or a dwell over 720 h.
+    """
+    from lupex.errors import InputError
+
+    example = "-89.45,222.5:4" if option == "--via" else "-89.45,222.5"
     point, sep, dwell = text.partition(":")
     parts = point.split(",")
     try:
@@ -30,27 +48,137 @@ def _parse_point(text: str, option: str) -> tuple[float, ...]:
         if sep:
             values.append(float(dwell))
     except ValueError:
-        example = "-89.45,222.5:4" if option == "--via" else "-89.45,222.5"
         hint = "LAT,LON[:DWELL_H]" if option == "--via" else "LAT,LON"
         raise typer.BadParameter(f"{option} {text!r} must be {hint}, e.g. {example}") from None
+    lat, lon = values[0], values[1]
+    if not (math.isfinite(lat) and -90.0 <= lat < 0.0):
+        raise InputError(
+            f"{option} {text!r}: latitude must be in [-90, 0) degrees (the maps are south polar), e.g. {example}"
+        )
+    if not (math.isfinite(lon) and abs(lon) <= 360.0):
+        raise InputError(f"{option} {text!r}: longitude must be in [-360, 360] degrees east, e.g. {example}")
+    if len(values) == 3 and not (math.isfinite(values[2]) and 0.0 <= values[2] <= 720.0):
+        raise InputError(f"{option} {text!r}: the dwell after ':' must be in [0, 720] hours, e.g. {example}")
     return tuple(values)
 
 
-def _parse_rover(items: list[str] | None) -> dict[str, Any]:
+def _parse_points(from_: str, to: str, via: list[str] | None) -> dict[str, tuple[str, tuple[float, ...]]]:
+    """The planner's point names (``start``, ``station 1`` ..., ``goal``) -> (flag as typed, parsed point)."""
+    named = {"start": (f"--from {from_!r}", _parse_point(from_, "--from"))}
+    named.update({f"station {i + 1}": (f"--via {v!r}", _parse_point(v, "--via")) for i, v in enumerate(via or [])})
+    named["goal"] = (f"--to {to!r}", _parse_point(to, "--to"))
+    return named
+
+
+def _parse_rover(items: list[str] | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """``--rover NAME=VALUE`` items -> (overrides, NAME -> the item as typed)."""
+    from lupex.errors import InputError
+
     out: dict[str, Any] = {}
+    typed: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"--rover {item!r} must be NAME=VALUE, e.g. battery_Wh=2000")
         key = key.strip()
+        if not sep or not key:
+            raise typer.BadParameter(f"--rover {item!r} must be NAME=VALUE, e.g. battery_Wh=2000")
+        typed[key] = item
         if key == "panel":
             out[key] = value.strip()
             continue
         try:
-            out[key] = float(value)
+            number = float(value)
         except ValueError:
             raise typer.BadParameter(f"--rover {item!r} must be NAME=NUMBER, e.g. battery_Wh=2000") from None
-    return out
+        if not math.isfinite(number):
+            raise InputError(f"--rover {item}: the value must be a finite number, e.g. battery_Wh=2000")
+        out[key] = number
+    return out, typed
+
+
+def _as_flags(err: LupexError, typed: dict[str, str], points: dict[str, str]) -> LupexError:
+    """Re-word a library error about a rover parameter or a point with the command-line flag the user typed.
+
+    Parameters
+    ----------
+    err : LupexError
+        The library's error.
+    typed : dict
+        ``--rover`` parameter name -> the item as typed (``battery_Wh=1``).
+    points : dict
+        Library point name (``start``, ``goal``, ``station 1``) -> the flag and value typed (``--from '...'``).
+
+    Returns
+    -------
+    LupexError
+        An :class:`~lupex.errors.InputError` naming the flag, or ``err`` itself when it names none of them.
+    """
+    from lupex.errors import InputError
+
+    message = str(err).splitlines()[0] if str(err) else type(err).__name__
+    for name, flag in points.items():
+        if message.startswith(name + " "):
+            return InputError(f"{flag}: {message[len(name) + 1 :]}")
+    named = [text for key, text in typed.items() if re.search(rf"\b{re.escape(key)}\b", message)]
+    if named or (typed and message.startswith("rover ")):
+        detail = message.removeprefix("rover ")
+        return InputError(f"--rover {' '.join(named or list(typed.values()))}: {detail}")
+    return err
+
+
+def _prefixed(err: LupexError, flag: str) -> LupexError:
+    """``err`` (same class where it can be rebuilt from a message) with ``flag: `` before its first line."""
+    message = f"{flag}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+    try:
+        return type(err)(message)
+    except TypeError:  # an error class with more constructor arguments
+        from lupex.errors import InputError
+
+        return InputError(message)
+
+
+def _check_options(days: float, step: str, objective: str, order: str, margin_m: float, n_azimuth: int) -> None:
+    """Refuse out-of-range values of the plain options of ``lupex traverse``, naming the flag."""
+    from lupex.ephemeris.time import parse_duration_s
+    from lupex.errors import InputError
+    from lupex.traverse.planner import OBJECTIVES
+
+    if not (math.isfinite(days) and 0 < days <= 60):
+        raise InputError(f"--days {days!r} must be a number of days in (0, 60], e.g. 14")
+    try:
+        step_s = parse_duration_s(step, "--step")
+    except InputError:
+        step_s = math.nan
+    if not 60.0 <= step_s <= 6 * 3600.0:
+        raise InputError(f"--step {step!r} must be a duration from 1min to 6h, e.g. 1h or 30min")
+    if objective not in OBJECTIVES:
+        raise InputError(f"--objective {objective!r} must be one of {', '.join(OBJECTIVES)}")
+    if order not in _ORDERS:
+        raise InputError(f"--order {order!r} must be one of {', '.join(_ORDERS)}")
+    if not (math.isfinite(margin_m) and 0 <= margin_m <= _MAX_MARGIN_M):
+        raise InputError(f"--margin-m {margin_m!r} must be metres in [0, {_MAX_MARGIN_M:g}], e.g. 1000")
+    if not 4 <= n_azimuth <= 7200:
+        raise InputError(f"--n-azimuth {n_azimuth!r} must be an integer from 4 to 7200, e.g. 180")
+
+
+def _check_on_dem(terrain: Any, points: dict[str, tuple[str, tuple[float, ...]]], margin_m: float) -> None:
+    """Refuse a point outside the DEM, or a margin under one cell, naming the flag.
+
+    ``points``: the planner's point name -> (flag as typed, point).
+    """
+    from lupex.errors import InputError
+    from lupex.traverse import window_around
+
+    res = float(terrain.attrs.get("res_m", 0.0))
+    if margin_m < res:
+        raise InputError(
+            f"--margin-m {margin_m!r} is under one cell of this DEM; give metres in [{res:g}, {_MAX_MARGIN_M:g}], "
+            "e.g. 1000"
+        )
+    for flag, p in points.values():
+        try:
+            window_around(terrain, [(p[0], p[1])], res)
+        except InputError as err:
+            raise InputError(f"{flag}: {str(err).splitlines()[0]}") from None
 
 
 def traverse(
@@ -84,27 +212,37 @@ def traverse(
     from lupex.traverse.export import route_czml, route_geojson, steps_records
 
     began = time.perf_counter()
-    p_from = _parse_point(from_, "--from")
-    p_to = _parse_point(to, "--to")
-    p_via = [_parse_point(v, "--via") for v in via or []]
-    if not (math.isfinite(days) and 0 < days <= 60):
-        raise InputError(f"--days {days!r} must be in (0, 60]")
+    named = _parse_points(from_, to, via)
+    p_from, *p_via, p_to = (p for _, p in named.values())
+    flags = {name: flag for name, (flag, _) in named.items()}
+    _check_options(days, step, objective, order, margin_m, n_azimuth)
     t0 = parse_time(start, "--start")
     t1 = t0 + np.timedelta64(int(round(days * 86400)), "s")
     moon_centred_vectors(np.array([t0, t1]))  # refuse a period outside the ephemeris before any long work
-    the_rover = Rover.with_overrides(**_parse_rover(rover))
-    terrain = read_dem(dem)
+    overrides, typed = _parse_rover(rover)
+    try:
+        the_rover = Rover.with_overrides(**overrides)
+    except InputError as err:
+        raise _as_flags(err, typed, flags) from None
+    try:
+        terrain = read_dem(dem)
+    except LupexError as err:
+        raise _prefixed(err, f"--dem {dem!r}") from None
+    _check_on_dem(terrain, named, margin_m)
     window = window_around(terrain, [(p[0], p[1]) for p in (p_from, p_to, *p_via)], margin_m)
-    with RichProgress("sky along the period") as bar:
-        env = traverse_environment(
-            terrain, t0, t1, step, window=window, mast_height_m=the_rover.mast_height_m, n_azimuth=n_azimuth,
-            cache=cache, progress=bar,
-        )  # fmt: skip
-    with RichProgress("planning") as bar:
-        plan = plan_traverse(
-            env, p_from, p_to, via=p_via, rover=the_rover, objective=objective,  # type: ignore[arg-type]
-            order=order, exact=exact, progress=bar,  # type: ignore[arg-type]
-        )  # fmt: skip
+    try:
+        with RichProgress("sky along the period") as bar:
+            env = traverse_environment(
+                terrain, t0, t1, step, window=window, mast_height_m=the_rover.mast_height_m, n_azimuth=n_azimuth,
+                cache=cache, progress=bar,
+            )  # fmt: skip
+        with RichProgress("planning") as bar:
+            plan = plan_traverse(
+                env, p_from, p_to, via=p_via, rover=the_rover, objective=objective,  # type: ignore[arg-type]
+                order=order, exact=exact, progress=bar,  # type: ignore[arg-type]
+            )  # fmt: skip
+    except InputError as err:
+        raise _as_flags(err, typed, flags) from None
     check = check_plan(plan, env)
     files = [
         str(write_csv(steps_records(plan), out / "steps.csv")),

@@ -53,6 +53,8 @@ OBJECTIVES = ("time", "energy", "weighted")
 ACTION_NAMES = {ACTION_START: "start", ACTION_WAIT: "wait", ACTION_MOVE: "drive", ACTION_DRILL: "drill"}
 DEFAULT_MAX_LABELS = 12_000_000
 _MAX_STATIONS_TO_ORDER = 8
+#: Smallest battery the search can represent [Wh] (a hundred bookkeeping units).
+_MIN_BATTERY_WH = 100 * ENERGY_UNIT_WH
 
 
 class TraverseSearchError(LupexError, RuntimeError):
@@ -450,9 +452,18 @@ def plan_traverse(
         raise InputError(f"order='best' handles up to {_MAX_STATIONS_TO_ORDER} stations; got {len(stations)}")
     # sky-independent parts (slowness, drive energy, quantum) from one sample; the sky is discretised per horizon
     inputs = plan_inputs(env, rover, objective=objective, weights=weights, quantum_s=quantum_s, n_steps=1)
-    bucket_wh = 0.005 * rover.battery_Wh if battery_bucket_Wh is None else float(battery_bucket_Wh)
+    if rover.battery_Wh < _MIN_BATTERY_WH:
+        raise InputError(
+            f"rover battery_Wh {rover.battery_Wh!r} is below the {_MIN_BATTERY_WH:g} Wh the planner can count "
+            f"(in steps of {ENERGY_UNIT_WH} Wh); give a battery of at least {_MIN_BATTERY_WH:g} Wh"
+        )
+    # default: 0.5 % of the capacity, but never finer than the bookkeeping unit (a tiny battery still plans)
+    bucket_wh = max(ENERGY_UNIT_WH, 0.005 * rover.battery_Wh) if battery_bucket_Wh is None else float(battery_bucket_Wh)
     if not (math.isfinite(bucket_wh) and ENERGY_UNIT_WH <= bucket_wh <= rover.battery_Wh):
-        raise InputError(f"battery_bucket_Wh {battery_bucket_Wh!r} must be in [{ENERGY_UNIT_WH}, battery_Wh]")
+        raise InputError(
+            f"battery_bucket_Wh {battery_bucket_Wh!r} must be in [{ENERGY_UNIT_WH}, {rover.battery_Wh!r}] Wh "
+            "(the rover's battery_Wh), or None for 0.5 % of it"
+        )
     bucket = max(1, int(round(bucket_wh / ENERGY_UNIT_WH)))
     clock_s = env.step_s if clock_bucket_s is None else float(clock_bucket_s)
     if not (math.isfinite(clock_s) and clock_s > 0):

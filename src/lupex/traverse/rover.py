@@ -41,6 +41,22 @@ _FIELD_DEFAULTS = {
     "mast_height_m": "rover_mast_height_m",
 }
 
+# Largest accepted values: far beyond any rover, small enough for the planner's integer bookkeeping (energy in
+# 0.01 Wh units, time in quanta of a few seconds) and for its time quantum (set by the speed).
+_AT_MOST = {
+    "mass_kg": 1e6,
+    "speed_m_s": 10.0,
+    "panel_area_m2": 1000.0,
+    "battery_Wh": 1e7,
+    "drill_dwell_h": 720.0,
+    "max_blackout_h": 1e5,
+    "hotel_W": 1e6,
+    "drive_W": 1e6,
+    "heater_W": 1e6,
+    "drill_W": 1e6,
+    "mast_height_m": 100.0,
+}
+
 
 def _d(name: str) -> Any:
     return field(default_factory=lambda: default(_FIELD_DEFAULTS[name]))
@@ -81,7 +97,7 @@ class Rover:
         Longest allowed time without direct-to-Earth contact [h].
     max_shadow_h : float or None
         Longest allowed time in shadow per excursion [h]; ``None`` derives it from the battery and heaters:
-        ``battery_Wh (1 - min_state_of_charge) / (hotel_W + heater_W)``.
+        ``battery_Wh (1 - min_state_of_charge) / (hotel_W + heater_W)``, at most 1e5 h.
     mast_height_m : float
         Height of the solar array and antenna above the ground (sets horizons) [m].
     """
@@ -118,14 +134,15 @@ class Rover:
             "max_blackout_h": self.max_blackout_h,
         }
         for name, value in positive.items():
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= _AT_MOST[name]):
                 raise InputError(
-                    f"rover {name} {value!r} must be a positive number (e.g. {default(_FIELD_DEFAULTS[name])})"
+                    f"rover {name} {value!r} must be a positive number up to {_AT_MOST[name]:g} "
+                    f"(e.g. {default(_FIELD_DEFAULTS[name])})"
                 )
         for name in ("hotel_W", "drive_W", "heater_W", "drill_W", "mast_height_m"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise InputError(f"rover {name} {value!r} must be a number >= 0")
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value <= _AT_MOST[name]):
+                raise InputError(f"rover {name} {value!r} must be a number in [0, {_AT_MOST[name]:g}]")
         for name in ("panel_efficiency", "drivetrain_efficiency", "steep_speed_factor"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 < value <= 1):
@@ -142,8 +159,11 @@ class Rover:
             )
         if self.panel not in PANEL_MODES:
             raise InputError(f"rover panel {self.panel!r} is not one of {', '.join(PANEL_MODES)}")
-        if self.max_shadow_h is not None and not (math.isfinite(self.max_shadow_h) and self.max_shadow_h > 0):
-            raise InputError(f"rover max_shadow_h {self.max_shadow_h!r} must be positive hours, or None to derive it")
+        limit = _AT_MOST["max_blackout_h"]
+        if self.max_shadow_h is not None and not (math.isfinite(self.max_shadow_h) and 0 < self.max_shadow_h <= limit):
+            raise InputError(
+                f"rover max_shadow_h {self.max_shadow_h!r} must be hours in (0, {limit:g}], or None to derive it"
+            )
 
     @classmethod
     def with_overrides(cls, **overrides: Any) -> Rover:
@@ -164,7 +184,8 @@ class Rover:
         """Longest allowed time in shadow per excursion [h] (``max_shadow_h`` or derived, see the class)."""
         if self.max_shadow_h is not None:
             return float(self.max_shadow_h)
-        return self.usable_Wh / max(self.hotel_W + self.heater_W, 1e-9)
+        # capped (at 11 years, beyond any plan) so that a rover without shadow loads keeps a finite count
+        return min(self.usable_Wh / max(self.hotel_W + self.heater_W, 1e-9), _AT_MOST["max_blackout_h"])
 
     def speed_on_slope_m_s(self, slope_deg: ArrayLike) -> NDArray[np.float64]:
         """Drive speed on ground of the given slope [m/s]; 0 beyond ``slope_max_deg`` (or no data)."""

@@ -2,35 +2,46 @@
 
 The API never takes a file path from the client: runs are addressed by scenario preset name (letters, digits,
 ``-``), layers by a fixed list of names, and every other input is validated with a clear 4xx. One run at a time
-per scenario (409 while one is running); progress streams as server-sent events.
+per scenario (409 while one is running); progress streams as server-sent events (async: an open stream holds no
+worker thread). Requests must name an allowed host (``Host`` header; against DNS rebinding) and carry a small
+body (413 above ``max_body_bytes``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lupex.errors import LupexError
 from lupex.io.tables import is_file, read_bytes, read_text
 from lupex.mission import PRESETS, load_scenario, run_mission
-from lupex.mission.outputs import WEB_LAYERS, write_run_outputs
+from lupex.mission.outputs import run_layer_names, write_run_outputs
 
 __all__ = ["RunRequest", "create_app"]
 
 log = logging.getLogger(__name__)
-_NAME = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")  # always with fullmatch (``$`` would let a trailing newline through)
+#: Host names every dashboard answers to (with any port); ``create_app(allowed_hosts=...)`` adds more.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+#: Largest request body accepted [bytes] (a run request is a few dozen).
+MAX_BODY_BYTES = 64 * 1024
+#: How often an open progress stream looks for new events [s].
+_POLL_S = 0.2
 
 
 class RunRequest(BaseModel):
@@ -71,8 +82,132 @@ class _Run:
             self.cond.notify_all()
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """``repr`` of client-supplied text, cut to ``limit`` characters (errors never echo a whole input)."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+
+
+def _host_name(header: str) -> str:
+    """The host part of a ``Host`` header, lower case, without the port (IPv6 literals keep their brackets)."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[: end + 1] if end > 0 else value
+    name, sep, port = value.rpartition(":")
+    return name if sep and port.isdigit() else value
+
+
+def _host_entry(host: str) -> str:
+    """An ``allowed_hosts`` entry as :func:`_host_name` returns it (lower case, IPv6 in brackets)."""
+    host = host.strip().lower()
+    return f"[{host.strip('[]')}]" if ":" in host else host
+
+
+class _TooLarge(HTTPException):
+    """A request body over the limit (raised while the body is read; FastAPI answers it as a 413)."""
+
+
+class _Guard:
+    """ASGI middleware: refuses requests for a host not served here (400) and bodies over a limit (413).
+
+    The body limit uses ``Content-Length`` when given, and counts the bytes as they arrive otherwise.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: frozenset[str], max_body_bytes: int) -> None:
+        self.app, self.allowed_hosts, self.max_body_bytes = app, allowed_hosts, max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        host = _host_name(headers.get(b"host", b"").decode("latin-1"))
+        if host not in self.allowed_hosts:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            detail = (
+                f"Host {_shown(host)} is not served here (DNS rebinding guard); open the dashboard as "
+                f"{' or '.join(sorted(self.allowed_hosts))}, or start lupex serve with --host {_shown(host)}"
+            )
+            await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = headers.get(b"content-length")
+        if length is not None and not (length.isdigit() and int(length) <= self.max_body_bytes):
+            size = f"{int(length)} bytes" if length.isdigit() else f"Content-Length {_shown(length.decode('latin-1'))}"
+            await JSONResponse({"detail": self._too_large(size)}, status_code=413)(scope, receive, send)
+            return
+        await self.app(scope, self._limited(receive), send)
+
+    def _too_large(self, size: str = "") -> str:
+        return (
+            f"request body{' of ' + size if size else ''} is over the {self.max_body_bytes} byte limit; "
+            'POST /api/runs takes {"scenario": NAME}'
+        )
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _TooLarge(413, self._too_large())
+            return message
+
+        return limited
+
+
+async def _validation_failed(request: Request, exc: Exception) -> JSONResponse:
+    """422 with a short message (field and problem) instead of FastAPI's echo of the whole input."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    parts = []
+    for err in errors[:3]:
+        where = ".".join(str(x)[:40] for x in err.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{where}: {str(err.get('msg', 'invalid'))[:120]}")
+    detail = "; ".join(parts) or "invalid request"
+    if request.url.path == "/api/runs":
+        detail += '; POST /api/runs takes JSON {"scenario": NAME}'
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _event_stream(run: _Run, max_s: float = 3600.0, keep_alive_s: float = 15.0) -> AsyncIterator[str]:
+    """A run's events as server-sent events, polled on the event loop (no thread waits on a stream).
+
+    Ends after the run's ``done`` or ``failed`` event, after ``max_s``, or when the client goes away (the
+    response cancels this generator at its sleep).
+    """
+    sent = 0
+    began = last = time.monotonic()
+    while time.monotonic() - began < max_s:
+        batch = run.events[sent:]  # appended to by the run's thread; a slice is one atomic read
+        sent += len(batch)
+        for event in batch:
+            yield f"data: {json.dumps(event)}\n\n"
+            if event.get("event") in ("done", "failed"):
+                return
+        now = time.monotonic()
+        if batch:
+            last = now
+        elif run.status != "running" and now - last > 1.0:
+            return  # finished without a final event
+        elif now - last >= keep_alive_s:
+            yield ": keep-alive\n\n"
+            last = now
+        await asyncio.sleep(_POLL_S)
+
+
 def create_app(
-    runs_dir: str | Path = "runs", cache: bool = True, scenarios: Mapping[str, str] | None = None
+    runs_dir: str | Path = "runs",
+    cache: bool = True,
+    scenarios: Mapping[str, str] | None = None,
+    allowed_hosts: Iterable[str] = (),
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The dashboard app; runs live in ``runs_dir/<scenario>/`` (existing ones are listed too).
 
@@ -85,21 +220,30 @@ def create_app(
     scenarios : mapping of name -> preset name or .toml path, optional
         The scenarios the page may start, set by whoever starts the server (never by the client); default the
         built-in presets.
+    allowed_hosts : iterable of str
+        Host names or addresses (no port; IPv6 with or without brackets) the app answers to besides
+        :data:`LOOPBACK_HOSTS`, e.g. the address the server is bound to. Requests whose ``Host`` header names
+        another host get 400 (so a DNS-rebinding page cannot read runs).
+    max_body_bytes : int
+        Largest request body [bytes]; larger ones get 413.
     """
     root = Path(runs_dir)
     catalogue = dict(scenarios) if scenarios is not None else {n: n for n in PRESETS}
     for key in catalogue:
-        if not _NAME.match(key):
+        if not _NAME.fullmatch(key):
             raise LupexError(f"scenario name {key!r} must be 1-40 letters, digits or '-'")
+    hosts = frozenset([*LOOPBACK_HOSTS, *(_host_entry(h) for h in allowed_hosts)])
     app = FastAPI(title="lupex dashboard", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.add_middleware(_Guard, allowed_hosts=hosts, max_body_bytes=int(max_body_bytes))
+    app.add_exception_handler(RequestValidationError, _validation_failed)
     runs: dict[str, _Run] = {}
     lock = threading.Lock()
     static = resources.files("lupex.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     def folder(name: str) -> Path:
-        if not _NAME.match(name):
-            raise HTTPException(422, f"run name {name!r} must be 1-40 letters, digits or '-'")
+        if not _NAME.fullmatch(name):
+            raise HTTPException(422, f"run name {_shown(name)} must be 1-40 letters, digits or '-'")
         path = root / name
         if not is_file(path / "web" / "layers.json"):
             raise HTTPException(404, f"no finished run named {name!r}; start one with POST /api/runs")
@@ -160,28 +304,11 @@ def create_app(
         return {"name": req.scenario, "status": "running", "events": f"/api/runs/{req.scenario}/events"}
 
     @app.get("/api/runs/{name}/events")
-    def events(name: str) -> StreamingResponse:
-        if not _NAME.match(name) or name not in runs:
-            raise HTTPException(404, f"no run {name!r} started in this session")
-        run = runs[name]
-
-        def stream() -> Any:
-            sent = 0
-            deadline = time.time() + 3600
-            while time.time() < deadline:
-                with run.cond:
-                    if sent >= len(run.events) and run.status == "running":
-                        run.cond.wait(timeout=15)
-                    batch = run.events[sent:]
-                sent += len(batch)
-                for event in batch:
-                    yield f"data: {json.dumps(event)}\n\n"
-                if not batch:
-                    yield ": keep-alive\n\n"
-                if run.status != "running" and sent >= len(run.events):
-                    return
-
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    async def events(name: str) -> StreamingResponse:
+        if not _NAME.fullmatch(name) or name not in runs:
+            raise HTTPException(404, f"no run {_shown(name)} started in this session")
+        stream = _event_stream(runs[name])
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/runs/{name}/layers.json")
     def manifest(name: str) -> JSONResponse:
@@ -189,9 +316,11 @@ def create_app(
 
     @app.get("/api/runs/{name}/layers/{layer}.png")
     def layer_png(name: str, layer: str) -> Response:
-        if layer not in WEB_LAYERS:
-            raise HTTPException(404, f"unknown layer {layer!r}; layers: {', '.join(WEB_LAYERS)}")
-        return Response(read_bytes(folder(name) / "web" / f"{layer}.png"), media_type="image/png")
+        path = folder(name)
+        known = run_layer_names(json.loads(read_text(path / "web" / "layers.json")))
+        if layer not in known:
+            raise HTTPException(404, f"unknown layer {_shown(layer)}; layers of this run: {', '.join(known)}")
+        return Response(read_bytes(path / "web" / f"{layer}.png"), media_type="image/png")
 
     @app.get("/api/runs/{name}/report", response_class=HTMLResponse)
     def report(name: str) -> Response:
