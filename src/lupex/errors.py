@@ -17,6 +17,7 @@ __all__ = [
     "LupexError",
     "LupexWarning",
     "TimeError",
+    "TimeOutsideEphemerisError",
 ]
 
 
@@ -57,6 +58,11 @@ class EphemerisRangeError(LupexError, ValueError):
         super().__init__(message)
         self.start_utc = start_utc
         self.end_utc = end_utc
+
+
+class TimeOutsideEphemerisError(TimeError, EphemerisRangeError):
+    """A time outside the ephemeris range: a :class:`TimeError` (a bad argument) that is also an
+    :class:`EphemerisRangeError` (``start_utc`` / ``end_utc`` carry the valid range)."""
 
 
 class LupexWarning(UserWarning):

@@ -35,7 +35,7 @@ def registry() -> pint.UnitRegistry:
 
 def _unit(text: str) -> pint.Unit:
     if not isinstance(text, str):
-        raise UnitError(f"unit {text!r} is not a string; write it as text, e.g. \"Wh\" or \"m/s\"")
+        raise UnitError(f'unit {text!r} is not a string; write it as text, e.g. "Wh" or "m/s"')
     cleaned = text.strip()
     if cleaned in ("", "1", "-"):
         return registry().dimensionless
@@ -81,6 +81,6 @@ def canonical_value(value: Any, unit: str, canonical: str) -> float:
     src, dst = _unit(given), _unit(canonical)
     angle_src, angle_dst = is_angle_unit(given), is_angle_unit(canonical)
     if angle_src != angle_dst or src.dimensionality != dst.dimensionality:
-        want = format_unit(canonical) or "a dimensionless fraction (unit \"1\")"
+        want = format_unit(canonical) or 'a dimensionless fraction (unit "1")'
         raise UnitError(f"unit {unit!r} has the wrong dimension; give a unit convertible to {want}")
     return float(registry().Quantity(float(value), src).to(dst).magnitude)

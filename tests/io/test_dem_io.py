@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 import rasterio
@@ -211,3 +214,66 @@ def test_check_dem_rejects_plain_arrays_and_wrong_dims(dem240):
         check_dem(np.zeros((3, 3)))
     with pytest.raises(DemError, match="dims"):
         check_dem(dem240.transpose("x", "y"))
+
+
+def _lola_label(**fields):
+    """LOLA_LABEL for an 8 x 8 product with some keywords replaced by raw text (e.g. MAP_SCALE="ten")."""
+    text = LOLA_LABEL.format(record_bytes=16, lines=8, samples=8, offset=3.5)
+    for key, value in fields.items():
+        text = re.sub(rf"(?m)^(\s*{key}\s*=\s*).*$", lambda m, v=value: m.group(1) + v, text)
+    return text
+
+
+def _write_lola(tmp_path, **fields):
+    (tmp_path / "TEST.IMG").write_bytes(np.zeros(64, dtype="<i2").tobytes())
+    (tmp_path / "TEST.LBL").write_text(_lola_label(**fields))
+    return tmp_path / "TEST.LBL"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("LINES", "eight"),
+        ("LINES", "8.5"),
+        ("LINE_SAMPLES", "-8"),
+        ("SAMPLE_BITS", "sixteen"),
+        ("SCALING_FACTOR", "half"),
+        ("OFFSET", "N/A"),
+        ("A_AXIS_RADIUS", "moon <KM>"),
+        ("MAP_SCALE", "ten <METERS/PIXEL>"),
+        ("MAP_SCALE", "NaN <METERS/PIXEL>"),
+        ("CENTER_LATITUDE", "south"),
+        ("LINE_PROJECTION_OFFSET", "3.5.1 <PIXEL>"),
+    ],
+)
+def test_pds3_label_with_a_non_numeric_field_names_it(tmp_path, field, value):
+    with pytest.raises(DemError, match=rf"PDS3 label .*TEST\.LBL'?: {field} = .* (number|whole number)"):
+        read_dem(_write_lola(tmp_path, **{field: value}))
+
+
+def test_pds3_declared_size_is_checked_before_reading(tmp_path):
+    label = _write_lola(tmp_path, LINES="60000", LINE_SAMPLES="60000")
+    with pytest.raises(DemError, match=r"declares 60000 x 60000 = 3,600,000,000 cells, more than the 100,000,000"):
+        read_dem(label)
+    with pytest.raises(DemError, match=r"declares 8 x 8 = 64 cells, more than the 10 "):
+        read_dem(_write_lola(tmp_path), max_cells=10)
+
+
+def test_geotiff_declared_size_is_checked_before_reading(tmp_path):
+    path = write_tif(tmp_path / "small.tif", np.zeros((4, 5)))
+    with pytest.raises(DemError, match=r"declares 5 x 4 = 20 cells, more than the 19 lupex reads; crop or resample"):
+        read_dem(path, max_cells=19)
+    assert read_dem(path, max_cells=20).shape == (4, 5)
+
+
+def test_raster_without_georeferencing_says_so_with_gdal_warning(tmp_path):
+    path = tmp_path / "plain.tif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rasterio warns that the file it writes is not georeferenced
+        with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32") as dst:
+            dst.write(np.ones((4, 4), dtype="float32"), 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(DemError, match=r"has no georeferencing .*\(GDAL warned: Dataset has no geotransform"):
+            read_dem(path)
+    assert not caught  # the warning is part of the message, not emitted as well

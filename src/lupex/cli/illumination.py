@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from lupex.cli.options import check_number, check_out_dir, check_out_file, psr_years_option
 from lupex.cli.progress import RichProgress
 
 illumination_app = typer.Typer(help="Sunlight, permanent shadow and Earth visibility.", no_args_is_help=True)
@@ -63,6 +64,26 @@ def _summary(ds: Any, files: list[str], seconds: float) -> dict[str, Any]:
     return out
 
 
+def _check_map_options(
+    start: str, end: str, step: str, height_m: float, n_azimuth: int, psr_years: float, out: Path
+) -> float | None:
+    """Refuse bad ``illumination map`` options before any long work; returns the PSR period (None = the map's)."""
+    from lupex.ephemeris import time_range
+
+    time_range(start, end, step, names=("--start", "--end", "--step"))  # counted before it is built
+    check_number(
+        "--height-m",
+        height_m,
+        0.0,
+        10_000.0,
+        hint="give the observer height above the terrain in metres",
+        api="observer_height_m",
+    )
+    check_number("--n-azimuth", n_azimuth, 4, 7200, hint="give the number of horizon azimuths, e.g. 360")
+    check_out_dir("--out", out)
+    return psr_years_option(psr_years, "the map period")
+
+
 @illumination_app.command("map")
 def illumination_map(
     dem: Annotated[str, typer.Option("--dem", help="DEM: GeoTIFF, PDS3 IMG/LBL or builtin:NAME.")],
@@ -81,17 +102,16 @@ def illumination_map(
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps ($LUPEX_CACHE_DIR).")] = True,
 ) -> None:
     """Maps of mean illumination, PSRs, longest darkness, Earth visibility and longest Earth outage (COGs + PNGs)."""
-    from lupex.ephemeris import moon_centred_vectors, time_range
     from lupex.illumination import horizon_map, illumination_stats
     from lupex.io import read_dem, write_geotiff
     from lupex.io.tables import write_bytes, write_json
     from lupex.reporting import map_quicklook_png
 
     began = time.perf_counter()
-    moon_centred_vectors(time_range(start, end, step)[[0, -1]])  # refuse bad periods before long work
-    terrain = read_dem(dem)
     if backend not in ("auto", "cpu", "cuda"):
         raise typer.BadParameter(f"--backend {backend!r}: use auto, cpu or cuda")
+    psr_period = _check_map_options(start, end, step, height_m, n_azimuth, psr_years, out)
+    terrain = read_dem(dem)
     with RichProgress("horizon map") as bar:
         horizon = horizon_map(
             terrain,
@@ -110,7 +130,7 @@ def illumination_map(
             step,
             observer_height_m=height_m,
             horizon=horizon,
-            psr_years=psr_years if psr_years > 0 else None,
+            psr_years=psr_period,
             progress=bar,
         )
     files = []
@@ -134,6 +154,37 @@ def illumination_map(
     write_json(summary, out / "summary.json")
     summary["files"].append(str(out / "summary.json"))
     sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+
+
+def _check_site_options(
+    lat: float, lon: float, start: str, end: str, step: str, height_m: float, out: Path | None, plot: Path | None
+) -> None:
+    """Refuse bad ``illumination site`` options, naming the flags, before the horizon is computed."""
+    from lupex.ephemeris import time_range
+
+    check_number(
+        "--lat",
+        lat,
+        -90.0,
+        -60.0,
+        high_open=True,
+        hint="lupex maps the south polar region (south of 60 S); give a latitude in degrees",
+        api="lat_deg",
+    )
+    check_number("--lon", lon, hint="give an east longitude in degrees", api="lon_deg")
+    check_number(
+        "--height-m",
+        height_m,
+        0.0,
+        10_000.0,
+        hint="give the observer height above the terrain in metres",
+        api="observer_height_m",
+    )
+    time_range(start, end, step, max_count=1_000_000, names=("--start", "--end", "--step"))
+    if out is not None:
+        check_out_file("--out", out, "series" + out.suffix)
+    if plot is not None:
+        check_out_file("--plot", plot, "horizon.png")
 
 
 @illumination_app.command("site")
@@ -161,6 +212,7 @@ def illumination_site(
         raise typer.BadParameter(f"--out {str(out)!r} must end in .csv or .json")
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter(f"--plot {str(plot)!r} must end in .png")
+    _check_site_options(lat, lon, start, end, step, height_m, out, plot)
     terrain = read_dem(dem) if dem else None
     result = site_illumination(lat, lon, start, end, step, observer_height_m=height_m, dem=terrain)
     records = result.records()

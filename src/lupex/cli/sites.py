@@ -12,7 +12,9 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from lupex.cli.options import check_number, check_out_dir, psr_years_option
 from lupex.cli.progress import RichProgress
+from lupex.errors import InputError
 
 #: Metric maps written as COGs: name in the metrics dataset -> file stem.
 SITE_LAYERS = {
@@ -37,6 +39,13 @@ def _parse_region(text: str | None) -> tuple[float, float, float] | None:
         lat, lon, radius = (float(p) for p in parts)
     except ValueError:
         raise typer.BadParameter(f"--region {text!r} must be LAT,LON,RADIUS_KM, e.g. -89.45,222.5,15") from None
+    if not (math.isfinite(lat) and -90.0 <= lat <= -60.0 and math.isfinite(lon)):
+        raise InputError(
+            f"--region {text!r}: LAT must be in [-90, -60] (the south polar region) and LON finite; "
+            "give LAT,LON,RADIUS_KM, e.g. -89.45,222.5,15"
+        )
+    if not (math.isfinite(radius) and radius > 0.0):
+        raise InputError(f"--region {text!r}: RADIUS_KM must be > 0; give LAT,LON,RADIUS_KM, e.g. -89.45,222.5,15")
     return lat, lon, radius
 
 
@@ -52,7 +61,62 @@ def _parse_pairs(items: list[str] | None, what: str) -> dict[str, float] | None:
             raise typer.BadParameter(f"--{what} {item!r} must be NAME=NUMBER, e.g. mean_illumination=0.4") from None
         if not sep:
             raise typer.BadParameter(f"--{what} {item!r} must be NAME=NUMBER")
+        if not math.isfinite(out[key.strip()]):
+            raise InputError(f"--{what} {item!r}: the number is not finite; give NAME=NUMBER, e.g. max_slope_deg=10")
     return out
+
+
+def _parse_selection(
+    constraint: list[str] | None, weight: list[str] | None
+) -> tuple[dict[str, Any] | None, dict[str, float] | None]:
+    """``--constraint`` and ``--weight`` values, refused (naming the flag) when unknown or impossible, before the
+    long metrics stage."""
+    from lupex.sites.selection import _constraints, _weights
+
+    constraints: dict[str, Any] | None = _parse_pairs(constraint, "constraint")
+    if constraints and "require_rover_access" in constraints:
+        constraints["require_rover_access"] = bool(constraints["require_rover_access"])
+    weights = _parse_pairs(weight, "weight")
+    try:
+        _constraints(constraints)
+    except InputError as err:
+        raise InputError(f"--constraint: {err}") from None
+    try:
+        _weights(weights)
+    except InputError as err:
+        raise InputError(f"--weight: {err}") from None
+    return constraints, weights
+
+
+def _check_options(
+    start: str, end: str, step: str, thermal_step: str, top: int, ellipse_m: float | None, n_azimuth: int, out: Path
+) -> None:
+    """Refuse bad ``lupex sites`` options, naming the flags, before any long work."""
+    from lupex.ephemeris import parse_duration_s, time_range
+
+    time_range(start, end, step, names=("--start", "--end", "--step"))  # counted before it is built
+    if parse_duration_s(thermal_step, "--thermal-step") > 6 * 3600.0:
+        raise InputError(
+            f"--thermal-step {thermal_step!r} is too coarse for the surface temperature; use at most 6h (1h is typical)"
+        )
+    time_range(start, end, thermal_step, names=("--start", "--end", "--thermal-step"))
+    check_number("--top", top, 1, 10_000, hint="give the number of candidates, e.g. 20")
+    if ellipse_m is not None:
+        check_number("--ellipse-m", ellipse_m, 0.0, hint="give the 3-sigma landing ellipse radius in metres")
+    check_number("--n-azimuth", n_azimuth, 4, 7200, hint="give the number of horizon azimuths, e.g. 360")
+    check_out_dir("--out", out)
+
+
+def _check_ellipse(ellipse_m: float | None, terrain: Any) -> None:
+    """``--ellipse-m`` must be smaller than half the DEM (checked once the DEM is read, before the metrics)."""
+    if ellipse_m is None:
+        return
+    half = min(terrain.shape) * float(terrain.attrs["res_m"]) / 2.0
+    if ellipse_m >= half:
+        raise InputError(
+            f"--ellipse-m {ellipse_m:g} must be smaller than half the DEM ({half:.0f} m); "
+            "use a smaller landing ellipse or a larger DEM"
+        )
 
 
 def _geojson(candidates: list[dict[str, Any]]) -> dict[str, Any]:
@@ -96,7 +160,6 @@ def sites(
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps.")] = True,
 ) -> None:
     """Rank landing sites: hard constraints, landing-ellipse worst case, TOPSIS and Pareto set."""
-    from lupex.ephemeris import moon_centred_vectors, time_range
     from lupex.io import read_dem, write_geotiff
     from lupex.io.tables import write_bytes, write_csv, write_json
     from lupex.reporting import sites_map_png
@@ -104,12 +167,11 @@ def sites(
 
     began = time.perf_counter()
     reg = _parse_region(region)
-    constraints = _parse_pairs(constraint, "constraint")
-    if constraints and "require_rover_access" in constraints:
-        constraints["require_rover_access"] = bool(constraints["require_rover_access"])  # type: ignore[assignment]
-    weights = _parse_pairs(weight, "weight")
-    moon_centred_vectors(time_range(start, end, step)[[0, -1]])  # refuse bad periods before long work
+    constraints, weights = _parse_selection(constraint, weight)
+    _check_options(start, end, step, thermal_step, top, ellipse_m, n_azimuth, out)
+    psr_period = psr_years_option(psr_years, "the period itself")
     terrain = read_dem(dem)
+    _check_ellipse(ellipse_m, terrain)
     with RichProgress("thermal model") as bar:
         metrics = site_metrics(
             terrain,
@@ -118,7 +180,7 @@ def sites(
             step,
             region=reg,
             n_azimuth=n_azimuth,
-            psr_years=psr_years if psr_years > 0 else None,
+            psr_years=psr_period,
             thermal_step=thermal_step,
             cache=cache,
             progress=bar,

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lupex.cli.options import check_number
 from lupex.cli.progress import RichProgress
 
 thermal_app = typer.Typer(help="Surface and subsurface regolith temperatures.", no_args_is_help=True)
@@ -43,6 +44,35 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+def _check_point_options(
+    lat: float,
+    lon: float,
+    start: str,
+    end: str,
+    step: str,
+    slope_deg: float,
+    aspect_deg: float,
+    albedo: float | None,
+    h_param: float | None,
+) -> None:
+    """Refuse bad ``thermal point`` options, naming the flags, before the spin-up."""
+    from lupex.ephemeris import time_range
+
+    check_number("--lat", lat, -90.0, 90.0, hint="give a planetocentric latitude in degrees", api="lat_deg")
+    check_number("--lon", lon, hint="give an east longitude in degrees", api="lon_deg")
+    check_number(
+        "--slope-deg", slope_deg, 0.0, 90.0, high_open=True, hint="give the surface tilt in degrees", api="slope_deg"
+    )
+    check_number("--aspect-deg", aspect_deg, hint="give degrees clockwise from local north", api="aspect_deg")
+    if albedo is not None:
+        check_number("--albedo", albedo, 0.0, 1.0, high_open=True, hint="give the normal-incidence albedo, e.g. 0.12")
+    if h_param is not None:
+        check_number(
+            "--h-param", h_param, 0.0, low_open=True, hint="give the H-parameter in metres, e.g. 0.06", api="h_param_m"
+        )
+    time_range(start, end, step, names=("--start", "--end", "--step"))  # counted before it is built
+
+
 @thermal_app.command("point")
 def thermal_point(
     lat: Annotated[float, typer.Option("--lat", help="Site latitude [deg], -90..90.")],
@@ -65,10 +95,9 @@ def thermal_point(
     ] = False,
 ) -> None:
     """Surface temperature series and depth profile at a site (1-D regolith model; the Sun without terrain)."""
-    from lupex.ephemeris import time_range
     from lupex.thermal import point_temperature
 
-    time_range(start, end, step)  # refuse bad times before the spin-up
+    _check_point_options(lat, lon, start, end, step, slope_deg, aspect_deg, albedo, h_param)
     with RichProgress("thermal model") as bar:
         result = point_temperature(
             lat,

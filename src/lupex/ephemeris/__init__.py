@@ -11,13 +11,23 @@ from lupex.ephemeris.sky import (
     sun_position,
     valid_time_range,
 )
-from lupex.ephemeris.time import format_utc, parse_duration_s, parse_time, parse_times, time_range
+from lupex.ephemeris.time import (
+    MAX_TIME_STEPS,
+    TimeOutsideEphemerisError,
+    format_utc,
+    parse_duration_s,
+    parse_time,
+    parse_times,
+    time_range,
+)
 
 __all__ = [
+    "MAX_TIME_STEPS",
     "BodyPosition",
     "MoonCentredVectors",
     "Site",
     "SkyPositions",
+    "TimeOutsideEphemerisError",
     "earth_position",
     "format_utc",
     "moon_centred_vectors",

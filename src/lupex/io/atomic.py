@@ -93,7 +93,8 @@ def atomic_write_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}.{target.name[:_NAME_CHARS]}.", suffix=".tmp",
+            prefix=f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}.{target.name[:_NAME_CHARS]}.",
+            suffix=".tmp",
             dir=target.parent,
         )
     except OSError as err:

@@ -10,8 +10,11 @@ NaN or nodata in the file), ``voids_filled`` (bool), ``source`` (path or ``built
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import warnings
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from lupex.constants import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC_CRS, SOUTH_
 from lupex.core.fill import fill_voids
 from lupex.errors import DataNotFoundError, DemError, InputError
 from lupex.io.atomic import atomic_write_path
-from lupex.io.pds3 import read_pds3
+from lupex.io.pds3 import MAX_DEM_CELLS, read_pds3
 
 log = logging.getLogger(__name__)
 
@@ -131,20 +134,83 @@ def _build_dataarray(
     )
 
 
-def _read_geotiff(path: Path) -> tuple[np.ndarray, float, float, float, CRS | None]:
+class _GdalNotes(logging.Handler):
+    """Collects the warnings GDAL and rasterio emit, as logging records (rasterio's GDAL error handler) and as
+    Python warnings (e.g. ``NotGeoreferencedWarning``); quieter records go on to the root logger's handlers."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.logged: list[str] = []
+        self.caught: list[warnings.WarningMessage] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.logged.append(record.getMessage())
+        elif logging.getLogger().isEnabledFor(record.levelno):
+            logging.getLogger().handle(record)
+
+    def text(self) -> str:
+        """The collected warnings, one line, without repeats ("" when none)."""
+        notes = [" ".join(str(n).split()) for n in [*self.logged, *(w.message for w in self.caught)]]
+        return "; ".join(dict.fromkeys(n for n in notes if n))
+
+
+@contextlib.contextmanager
+def _gdal_notes() -> Iterator[_GdalNotes]:
+    """Capture GDAL/rasterio warnings instead of letting them print extra lines on stderr.
+
+    :func:`read_dem` appends them to its one-line error, or logs them at debug level when it accepts the DEM.
+    """
+    logger = logging.getLogger("rasterio")
+    notes = _GdalNotes()
+    propagate = logger.propagate
+    logger.addHandler(notes)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            notes.caught = caught
+            yield notes
+    finally:
+        logger.removeHandler(notes)
+        logger.propagate = propagate
+
+
+def _rasterio_reason(err: Exception) -> str:
+    """rasterio's message, or GDAL's (the cause) when rasterio only says "see previous exception"."""
+    text = str(err)
+    if "previous exception" in text and err.__cause__ is not None:
+        text = str(err.__cause__)
+    return " ".join(text.split()).rstrip(".")
+
+
+def _read_geotiff(path: Path, max_cells: int) -> tuple[np.ndarray, float, float, float, CRS | None]:
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import RasterioError
 
     try:
         with rasterio.open(path) as src:
+            if src.width * src.height > max_cells:
+                raise DemError(
+                    f"DEM {str(path)!r} declares {src.width} x {src.height} = {src.width * src.height:,} cells, "
+                    f"more than the {max_cells:,} lupex reads; crop or resample it first, "
+                    "e.g. gdal_translate -srcwin or gdalwarp -tr RES RES"
+                )
+            if src.transform.is_identity and src.crs is None:
+                raise DemError(
+                    f"DEM {str(path)!r} has no georeferencing (no geotransform and no CRS); "
+                    f"assign them, e.g. gdal_translate -a_srs {SOUTH_POLAR_STEREOGRAPHIC_CRS} -a_ullr ULX ULY LRX LRY"
+                )
             band = src.read(1, masked=True)
             transform = src.transform
             crs = CRS.from_wkt(src.crs.to_wkt()) if src.crs else None
             scale = src.scales[0] if src.scales else 1.0
             offset = src.offsets[0] if src.offsets else 0.0
             units = (src.units[0] or "") if src.units else ""
-    except RasterioIOError as err:
-        raise DataNotFoundError(f"cannot read DEM {str(path)!r}: {err}; check the path and format") from err
+    except RasterioError as err:
+        raise DataNotFoundError(
+            f"cannot read DEM {str(path)!r}: {_rasterio_reason(err)}; check the path and format"
+        ) from err
     if units and units.lower() not in {"m", "metre", "meter", "metres", "meters"}:
         raise DemError(f"DEM {str(path)!r} declares height unit {units!r}; lupex needs metres: rescale it")
     if transform.b != 0 or transform.d != 0:
@@ -160,7 +226,30 @@ def _read_geotiff(path: Path) -> tuple[np.ndarray, float, float, float, CRS | No
     return data, transform.c, transform.f, transform.a, crs
 
 
-def read_dem(path: str | os.PathLike[str], *, fill_voids: bool = True, dtype: Any = np.float64) -> xr.DataArray:
+def _read_pds3_dem(file_path: Path, text: str, fill: bool, dtype: Any, max_cells: int) -> xr.DataArray:
+    img = file_path.with_suffix(".IMG") if file_path.suffix.lower() == ".lbl" else file_path
+    if not img.exists():
+        img = file_path.with_suffix(".img")
+    pds = read_pds3(img, max_cells=max_cells)
+    if pds.unit.upper() not in {"METER", "METERS", "METRE", "M"}:
+        raise DemError(f"PDS3 DEM {text!r} has UNIT {pds.unit!r}; lupex needs heights in metres")
+    if "STEREOGRAPHIC" not in pds.projection_type.upper() or pds.center_lat_deg != -90.0:
+        raise DemError(
+            f"PDS3 DEM {text!r} uses projection {pds.projection_type!r} centred at latitude "
+            f"{pds.center_lat_deg}; lupex needs the south polar stereographic grid (reproject it)"
+        )
+    if abs(pds.radius_m - MOON_RADIUS_M) > 1.0 or pds.center_lon_deg != 0.0:
+        raise DemError(
+            f"PDS3 DEM {text!r} has radius {pds.radius_m} m and centre longitude {pds.center_lon_deg}; "
+            f"lupex needs R = {MOON_RADIUS_M:.0f} m and lon_0 = 0 (reproject it)"
+        )
+    crs = CRS.from_proj4(SOUTH_POLAR_STEREOGRAPHIC_PROJ)
+    return _build_dataarray(pds.height_m, pds.x0_m, pds.y0_m, pds.res_m, crs, text, fill, dtype)
+
+
+def read_dem(
+    path: str | os.PathLike[str], *, fill_voids: bool = True, dtype: Any = np.float64, max_cells: int = MAX_DEM_CELLS
+) -> xr.DataArray:
     """Read a DEM file into a lupex DEM :class:`xarray.DataArray`.
 
     Parameters
@@ -174,6 +263,8 @@ def read_dem(path: str | os.PathLike[str], *, fill_voids: bool = True, dtype: An
         ``attrs["void_count"]`` either way.
     dtype : numpy dtype, default float64
         Height dtype (float32 halves the memory).
+    max_cells : int, default :data:`MAX_DEM_CELLS`
+        Largest raster accepted; the size the file declares is checked before anything is read.
 
     Returns
     -------
@@ -185,7 +276,8 @@ def read_dem(path: str | os.PathLike[str], *, fill_voids: bool = True, dtype: An
     DataNotFoundError
         Missing or unreadable file, unknown builtin name.
     DemError
-        Geographic or missing CRS, non-metre units, non-square pixels, all-NaN data.
+        Geographic or missing CRS, non-metre units, non-square pixels, all-NaN data, more than ``max_cells``
+        cells, or a malformed PDS3 label. Warnings GDAL emitted while reading are part of the message.
     """
     text = os.fspath(path)
     if text.startswith("builtin:"):
@@ -198,26 +290,17 @@ def read_dem(path: str | os.PathLike[str], *, fill_voids: bool = True, dtype: An
         if not file_path.exists():
             raise DataNotFoundError(f"DEM file {text!r} does not exist; give a GeoTIFF, a PDS3 IMG/LBL or builtin:NAME")
     if file_path.suffix.lower() in {".img", ".lbl"}:
-        img = file_path.with_suffix(".IMG") if file_path.suffix.lower() == ".lbl" else file_path
-        if not img.exists():
-            img = file_path.with_suffix(".img")
-        pds = read_pds3(img)
-        if pds.unit.upper() not in {"METER", "METERS", "METRE", "M"}:
-            raise DemError(f"PDS3 DEM {text!r} has UNIT {pds.unit!r}; lupex needs heights in metres")
-        if "STEREOGRAPHIC" not in pds.projection_type.upper() or pds.center_lat_deg != -90.0:
-            raise DemError(
-                f"PDS3 DEM {text!r} uses projection {pds.projection_type!r} centred at latitude "
-                f"{pds.center_lat_deg}; lupex needs the south polar stereographic grid (reproject it)"
-            )
-        if abs(pds.radius_m - MOON_RADIUS_M) > 1.0 or pds.center_lon_deg != 0.0:
-            raise DemError(
-                f"PDS3 DEM {text!r} has radius {pds.radius_m} m and centre longitude {pds.center_lon_deg}; "
-                f"lupex needs R = {MOON_RADIUS_M:.0f} m and lon_0 = 0 (reproject it)"
-            )
-        crs = CRS.from_proj4(SOUTH_POLAR_STEREOGRAPHIC_PROJ)
-        return _build_dataarray(pds.height_m, pds.x0_m, pds.y0_m, pds.res_m, crs, source, fill_voids, dtype)
-    data, x0, y0, res, file_crs = _read_geotiff(file_path)
-    check_grid_crs(file_crs, f"DEM {text!r}")
+        return _read_pds3_dem(file_path, source, fill_voids, dtype, max_cells)
+    with _gdal_notes() as notes:
+        try:
+            data, x0, y0, res, file_crs = _read_geotiff(file_path, max_cells)
+            check_grid_crs(file_crs, f"DEM {text!r}")
+        except (DemError, DataNotFoundError) as err:
+            if not notes.text():
+                raise
+            raise type(err)(f"{err} (GDAL warned: {notes.text()})") from err
+    if notes.text():
+        log.debug("DEM %s: GDAL warned: %s", text, notes.text())
     if file_crs is None:  # for type checkers; check_grid_crs raised already
         raise DemError(f"DEM {text!r} has no CRS")
     return _build_dataarray(data, x0, y0, res, file_crs, source, fill_voids, dtype)

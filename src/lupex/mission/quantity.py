@@ -58,7 +58,7 @@ class Parameter(BaseModel):
     @classmethod
     def _only_documented_keys(cls, data: Any) -> Any:
         if not isinstance(data, dict):
-            raise _fail("", "must be a table { value = ..., unit = \"...\", source = \"...\", confidence = \"...\" }")
+            raise _fail("", 'must be a table { value = ..., unit = "...", source = "...", confidence = "..." }')
         extra = sorted(set(data) - set(_KEYS))
         if extra:
             raise _fail(str(extra[0]), "unknown key; use value, unit, source, confidence")

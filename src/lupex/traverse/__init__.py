@@ -21,12 +21,12 @@ from lupex.traverse.stations import (
 
 __all__ = [
     "OBJECTIVES",
-    "DrillStation",
     "PANEL_MODES",
+    "DrillStation",
     "PlanCheck",
+    "Rover",
     "StationAttempt",
     "StationTrip",
-    "Rover",
     "TraverseEnvironment",
     "TraversePlan",
     "TraverseSearchError",

@@ -175,7 +175,6 @@ class SitesStage(Stage):
         return files + write_candidate_files(result.selection.candidates, out)
 
 
-
 def _figures(result: SitesResult, scenario_name: str) -> dict[str, bytes]:
     m, dem = result.region_crop(pad=4)
     q = map_quicklook_png
