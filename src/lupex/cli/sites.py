@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 from lupex.cli.options import check_number, check_out_dir, psr_years_option
@@ -119,23 +118,6 @@ def _check_ellipse(ellipse_m: float | None, terrain: Any) -> None:
         )
 
 
-def _geojson(candidates: list[dict[str, Any]]) -> dict[str, Any]:
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [c["lon_deg"], c["lat_deg"]]},
-            "properties": c,
-        }
-        for c in candidates
-    ]
-    return {
-        "type": "FeatureCollection",
-        "name": "lupex landing-site candidates",
-        "crs_note": "coordinates are planetocentric lon/lat in degrees on the Moon (IAU 2015 sphere), not WGS84",
-        "features": features,
-    }
-
-
 def sites(
     dem: Annotated[str, typer.Option("--dem", help="DEM file or builtin:NAME.")] = "builtin:south_pole_240m",
     start: Annotated[str, typer.Option("--start", help="Period start, UTC.")] = "2028-01-01",
@@ -160,9 +142,10 @@ def sites(
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps.")] = True,
 ) -> None:
     """Rank landing sites: hard constraints, landing-ellipse worst case, TOPSIS and Pareto set."""
-    from lupex.io import read_dem, write_geotiff
-    from lupex.io.tables import write_bytes, write_csv, write_json
+    from lupex.io import read_dem
+    from lupex.io.tables import write_bytes, write_json
     from lupex.reporting import sites_map_png
+    from lupex.reporting.writers import write_candidate_files, write_geotiff_layers
     from lupex.sites import select_sites, site_metrics
 
     began = time.perf_counter()
@@ -186,15 +169,8 @@ def sites(
             progress=bar,
         )
     selection = select_sites(metrics, top=top, constraints=constraints, weights=weights, ellipse_radius_m=ellipse_m)
-    files: list[str] = []
-    files.append(str(write_csv(selection.candidates, out / "candidates.csv")))
-    files.append(str(write_json(_geojson(selection.candidates), out / "candidates.geojson")))
-    for name, stem in SITE_LAYERS.items():
-        layer = metrics[name].astype(np.float32)
-        if name == "rover_path_to_ice_m":
-            layer = layer.where(np.isfinite(layer))
-        layer.attrs["crs"] = metrics.attrs["crs"]
-        files.append(str(write_geotiff(layer, out / f"{stem}.tif")))
+    files = write_candidate_files(selection.candidates, out)
+    files += write_geotiff_layers(metrics, SITE_LAYERS, out)
     title = f"lupex sites: {metrics.attrs['source']} {metrics.attrs['start_utc']} .. {metrics.attrs['end_utc']}"
     files.append(str(write_bytes(sites_map_png(terrain, metrics, selection.candidates, title), out / "sites.png")))
     summary = {

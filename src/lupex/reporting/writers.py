@@ -49,9 +49,7 @@ def candidates_geojson(candidates: Sequence[Mapping[str, Any]]) -> dict[str, Any
 
 
 def write_candidate_files(candidates: Sequence[dict[str, Any]], folder: Path, geojson: bool = True) -> list[str]:
-    """``candidates.csv`` (and ``candidates.geojson``) in ``folder``; nothing for an empty list."""
-    if not candidates:
-        return []
+    """``candidates.csv`` (and ``candidates.geojson``) in ``folder`` (an empty list gives empty tables)."""
     files = [str(write_csv(list(candidates), folder / "candidates.csv"))]
     if geojson:
         files.append(str(write_json(candidates_geojson(candidates), folder / "candidates.geojson")))

@@ -172,7 +172,9 @@ class SitesStage(Stage):
 
     def write_files(self, result: SitesResult, ctx: OutputContext, out: Path) -> list[str]:
         files = write_geotiff_layers(result.metrics, {n: n for n in RUN_MAPS}, out / "maps")
-        return files + write_candidate_files(result.selection.candidates, out)
+        if result.selection.candidates:
+            files += write_candidate_files(result.selection.candidates, out)
+        return files
 
 
 def _figures(result: SitesResult, scenario_name: str) -> dict[str, bytes]:
