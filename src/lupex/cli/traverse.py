@@ -7,14 +7,20 @@ import math
 import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 
 from lupex.cli.progress import RichProgress
 from lupex.errors import LupexError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from lupex.traverse import Rover, TraverseEnvironment, TraversePlan
 
 
 class NoTraverseError(LupexError, RuntimeError):
@@ -203,76 +209,130 @@ def traverse(
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps.")] = True,
 ) -> None:
     """Plan a traverse: earliest (or least-energy) route that keeps the battery, Earth contact and slope limits."""
-    from lupex.ephemeris import format_utc, moon_centred_vectors, parse_time
-    from lupex.errors import InputError
-    from lupex.io import read_dem
-    from lupex.io.tables import write_bytes, write_csv, write_json
-    from lupex.reporting import route_map_png, timeline_png
-    from lupex.traverse import Rover, check_plan, plan_traverse, traverse_environment, window_around
-    from lupex.traverse.export import route_czml, route_geojson, steps_records
+    from lupex.traverse import window_around
 
     began = time.perf_counter()
     named = _parse_points(from_, to, via)
     p_from, *p_via, p_to = (p for _, p in named.values())
     flags = {name: flag for name, (flag, _) in named.items()}
     _check_options(days, step, objective, order, margin_m, n_azimuth)
+    t0, t1 = _period(start, days)
+    the_rover, typed = _make_rover(rover, flags)
+    terrain = _read_terrain(dem)
+    _check_on_dem(terrain, named, margin_m)
+    window = window_around(terrain, [(p[0], p[1]) for p in (p_from, p_to, *p_via)], margin_m)
+    setup = _Setup(named, flags, t0, t1, the_rover, typed, terrain, window)
+    env, plan = _plan(setup, step, n_azimuth, cache, objective, order, exact)
+    summary = _write_outputs(setup, env, plan, dem, out, began)
+    text = json.dumps(summary, indent=2, allow_nan=False, default=lambda v: None if not math.isfinite(v) else v)
+    sys.stdout.write(text + "\n")
+    if not plan.feasible:
+        raise NoTraverseError(f"no traverse: {plan.reason} (partial route written to {out})")
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """The checked inputs of one ``lupex traverse``: points, period, rover, DEM and map window.
+
+    ``points``: the planner's point name -> (flag as typed, point); ``flags``: point name -> flag as typed;
+    ``typed``: ``--rover`` parameter name -> the item as typed.
+    """
+
+    points: dict[str, tuple[str, tuple[float, ...]]]
+    flags: dict[str, str]
+    t0: np.datetime64
+    t1: np.datetime64
+    rover: Rover
+    typed: dict[str, str]
+    terrain: xr.DataArray
+    window: xr.DataArray
+
+
+def _period(start: str, days: float) -> tuple[np.datetime64, np.datetime64]:
+    """Departure and end of the planning period, refused when outside the ephemeris (before any long work)."""
+    from lupex.ephemeris import moon_centred_vectors, parse_time
+
     t0 = parse_time(start, "--start")
     t1 = t0 + np.timedelta64(int(round(days * 86400)), "s")
     moon_centred_vectors(np.array([t0, t1]))  # refuse a period outside the ephemeris before any long work
-    overrides, typed = _parse_rover(rover)
+    return t0, t1
+
+
+def _make_rover(items: list[str] | None, flags: dict[str, str]) -> tuple[Rover, dict[str, str]]:
+    """The rover of the ``--rover`` items, and NAME -> the item as typed; errors name the flag."""
+    from lupex.errors import InputError
+    from lupex.traverse import Rover
+
+    overrides, typed = _parse_rover(items)
     try:
-        the_rover = Rover.with_overrides(**overrides)
+        return Rover.with_overrides(**overrides), typed
     except InputError as err:
         raise _as_flags(err, typed, flags) from None
+
+
+def _read_terrain(dem: str) -> xr.DataArray:
+    """The DEM of ``--dem``; errors name the flag."""
+    from lupex.io import read_dem
+
     try:
-        terrain = read_dem(dem)
+        return read_dem(dem)
     except LupexError as err:
         raise _prefixed(err, f"--dem {dem!r}") from None
-    _check_on_dem(terrain, named, margin_m)
-    window = window_around(terrain, [(p[0], p[1]) for p in (p_from, p_to, *p_via)], margin_m)
+
+
+def _plan(
+    setup: _Setup, step: str, n_azimuth: int, cache: bool, objective: str, order: str, exact: bool
+) -> tuple[TraverseEnvironment, TraversePlan]:
+    """The sky along the period over the window, and the plan; errors about points or the rover name the flag."""
+    from lupex.errors import InputError
+    from lupex.traverse import plan_traverse, traverse_environment
+
+    p_from, *p_via, p_to = (p for _, p in setup.points.values())
     try:
         with RichProgress("sky along the period") as bar:
             env = traverse_environment(
-                terrain, t0, t1, step, window=window, mast_height_m=the_rover.mast_height_m, n_azimuth=n_azimuth,
-                cache=cache, progress=bar,
+                setup.terrain, setup.t0, setup.t1, step, window=setup.window, mast_height_m=setup.rover.mast_height_m,
+                n_azimuth=n_azimuth, cache=cache, progress=bar,
             )  # fmt: skip
         with RichProgress("planning") as bar:
             plan = plan_traverse(
-                env, p_from, p_to, via=p_via, rover=the_rover, objective=objective,  # type: ignore[arg-type]
+                env, p_from, p_to, via=p_via, rover=setup.rover, objective=objective,  # type: ignore[arg-type]
                 order=order, exact=exact, progress=bar,  # type: ignore[arg-type]
             )  # fmt: skip
     except InputError as err:
-        raise _as_flags(err, typed, flags) from None
+        raise _as_flags(err, setup.typed, setup.flags) from None
+    return env, plan
+
+
+def _write_outputs(
+    setup: _Setup, env: TraverseEnvironment, plan: TraversePlan, dem: str, out: Path, began: float
+) -> dict[str, Any]:
+    """Replay-check ``plan``, write the route files, figures and ``summary.json`` to ``out``; the summary.
+
+    The summary's ``files`` lists ``summary.json`` too (the copy in ``summary.json`` does not).
+    """
+    from lupex.ephemeris import format_utc
+    from lupex.io.tables import write_bytes, write_json
+    from lupex.reporting.writers import route_figures, write_route_files
+    from lupex.traverse import check_plan
+
     check = check_plan(plan, env)
-    files = [
-        str(write_csv(steps_records(plan), out / "steps.csv")),
-        str(write_json(route_geojson(plan), out / "route.geojson")),
-        str(write_json(route_czml(plan), out / "route.czml")),
-    ]
-    title = f"lupex traverse: {terrain.attrs.get('source', dem)} from {format_utc(env.time_utc[0])}"
-    sun_mean = env.sun_fraction.mean(axis=0)
-    png = route_map_png(window, sun_mean, plan.steps["x_m"], plan.steps["y_m"], plan.waypoints, title)
-    files.append(str(write_bytes(png, out / "route.png")))
-    s = plan.steps
-    png = timeline_png(
-        s["time_utc"], s["battery_Wh"], the_rover.battery_Wh * the_rover.min_state_of_charge, s["sun_fraction"],
-        s["earth_visible"], s["action"], title,
-    )  # fmt: skip
-    files.append(str(write_bytes(png, out / "timeline.png")))
+    files = write_route_files(plan, out)
+    source = setup.terrain.attrs.get("source", dem)
+    title = f"lupex traverse: {source} from {format_utc(env.time_utc[0])}"
+    figures = route_figures(plan, setup.window, env.sun_fraction.mean(axis=0), title)
+    files += [str(write_bytes(png, out / name)) for name, png in figures.items()]
     summary = plan.summary()
     summary.update(
         {
-            "dem": terrain.attrs.get("source", dem),
+            "dem": source,
             "window_cells": list(env.shape),
             "replay_check": {"ok": check.ok, "violations": check.violations,
                              "min_battery_Wh": round(check.min_battery_Wh, 2)},
-            "rover": the_rover.parameters(),
+            "rover": setup.rover.parameters(),
             "files": files,
             "elapsed_s": round(time.perf_counter() - began, 2),
         }
     )  # fmt: skip
     files.append(str(write_json(summary, out / "summary.json")))
-    text = json.dumps(summary, indent=2, allow_nan=False, default=lambda v: None if not math.isfinite(v) else v)
-    sys.stdout.write(text + "\n")
-    if not plan.feasible:
-        raise NoTraverseError(f"no traverse: {plan.reason} (partial route written to {out})")
+    return summary

@@ -152,14 +152,7 @@ def plan_inputs(
         raise InputError(f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
     step = float(env.step_s)
     res = env.res_m
-    if quantum_s is None:
-        n_sub = max(1, math.ceil(2.0 * step * rover.speed_m_s / res - 1e-9))
-    else:
-        if not (math.isfinite(quantum_s) and quantum_s > 0):
-            raise InputError(f"quantum_s {quantum_s!r} must be positive seconds")
-        n_sub = int(round(step / quantum_s))
-        if n_sub < 1 or abs(n_sub * quantum_s - step) > 1e-6 * step:
-            raise InputError(f"quantum_s {quantum_s!r} must divide the environment step {step:g} s")
+    n_sub = _quanta_per_step(step, res, rover, quantum_s)
     q = step / n_sub
     ny, nx = env.shape
     nt = env.time_utc.size if n_steps is None else int(min(max(n_steps, 1), env.time_utc.size))
@@ -171,32 +164,9 @@ def plan_inputs(
     drive = np.ceil(rover.drive_power_W(slope) * per_unit - 1e-9).astype(np.int64)
     k_end = nt * n_sub
     step_of = np.minimum(np.arange(k_end + 1, dtype=np.int64) // n_sub, nt - 1)
-    if objective == "time":
-        a, b = q / 3600.0, 0.0
-    elif objective == "energy":
-        a, b = 0.0, ENERGY_UNIT_WH
-    else:
-        w_h, w_wh = (float(w) for w in weights)
-        if not (w_h >= 0 and w_wh >= 0 and w_h + w_wh > 0 and math.isfinite(w_h + w_wh)):
-            raise InputError(f"weights {weights!r} must be two numbers >= 0 (per hour, per Wh), not both 0")
-        a, b = w_h * q / 3600.0, w_wh * ENERGY_UNIT_WH
+    a, b = _objective_costs(objective, weights, q)
     hotel = math.ceil(rover.hotel_W * per_unit - 1e-9)
-    earth = np.ascontiguousarray(env.earth_visible[:nt].reshape(nt, -1))
-    passable = np.isfinite(inv_speed)
-    energy_in, lit, calm = discretise_sky(
-        np.ascontiguousarray(env.sun_fraction[:nt].reshape(nt, -1)),
-        np.ascontiguousarray(env.sun_elevation_deg[:nt].reshape(nt, -1)),
-        earth,
-        1.0 / env.sun_distance_au[:nt] ** 2,
-        PANEL_MODES.index(rover.panel),
-        float(rover.solar_power_W(1.0, 0.0 if rover.panel != "horizontal" else 90.0)),
-        per_unit,
-        hotel,
-        drive,
-        passable,
-        ny,
-        nx,
-    )
+    energy_in, lit, earth, calm = _discretised_sky(env, rover, nt, per_unit, hotel, drive, np.isfinite(inv_speed))
     return PlanInputs(
         ny=ny,
         nx=nx,
@@ -221,6 +191,58 @@ def plan_inputs(
         cost_per_quantum=a,
         cost_per_energy=b,
     )
+
+
+def _quanta_per_step(step: float, res: float, rover: Rover, quantum_s: float | None) -> int:
+    """Time quanta per environment step: from ``quantum_s`` (checked) or the default of :func:`plan_inputs`."""
+    if quantum_s is None:
+        return max(1, math.ceil(2.0 * step * rover.speed_m_s / res - 1e-9))
+    if not (math.isfinite(quantum_s) and quantum_s > 0):
+        raise InputError(f"quantum_s {quantum_s!r} must be positive seconds")
+    n_sub = int(round(step / quantum_s))
+    if n_sub < 1 or abs(n_sub * quantum_s - step) > 1e-6 * step:
+        raise InputError(f"quantum_s {quantum_s!r} must divide the environment step {step:g} s")
+    return n_sub
+
+
+def _objective_costs(objective: str, weights: tuple[float, float], q: float) -> tuple[float, float]:
+    """The objective as (cost per time quantum, cost per energy unit) for a quantum of ``q`` seconds."""
+    if objective == "time":
+        return q / 3600.0, 0.0
+    if objective == "energy":
+        return 0.0, ENERGY_UNIT_WH
+    w_h, w_wh = (float(w) for w in weights)
+    if not (w_h >= 0 and w_wh >= 0 and w_h + w_wh > 0 and math.isfinite(w_h + w_wh)):
+        raise InputError(f"weights {weights!r} must be two numbers >= 0 (per hour, per Wh), not both 0")
+    return w_h * q / 3600.0, w_wh * ENERGY_UNIT_WH
+
+
+def _discretised_sky(
+    env: TraverseEnvironment,
+    rover: Rover,
+    nt: int,
+    per_unit: float,
+    hotel: int,
+    drive: NDArray[np.int64],
+    passable: NDArray[np.bool_],
+) -> tuple[NDArray[np.int32], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """``energy_in``, ``lit``, ``earth`` and ``calm`` over the first ``nt`` sky samples (cells flattened)."""
+    earth = np.ascontiguousarray(env.earth_visible[:nt].reshape(nt, -1))
+    energy_in, lit, calm = discretise_sky(
+        np.ascontiguousarray(env.sun_fraction[:nt].reshape(nt, -1)),
+        np.ascontiguousarray(env.sun_elevation_deg[:nt].reshape(nt, -1)),
+        earth,
+        1.0 / env.sun_distance_au[:nt] ** 2,
+        PANEL_MODES.index(rover.panel),
+        float(rover.solar_power_W(1.0, 0.0 if rover.panel != "horizontal" else 90.0)),
+        per_unit,
+        hotel,
+        drive,
+        passable,
+        env.shape[0],
+        env.shape[1],
+    )
+    return energy_in, lit, earth, calm
 
 
 @dataclass(frozen=True)
@@ -441,6 +463,52 @@ def plan_traverse(
         The label budget ran out before the search ended.
     """
     rover = Rover() if rover is None else rover
+    points = _waypoints(start, goal, via, rover, order, max_labels)
+    inputs = plan_inputs(env, rover, objective=objective, weights=weights, quantum_s=quantum_s, n_steps=1)
+    buckets = _buckets(env, rover, inputs, battery_bucket_Wh, clock_bucket_s, exact)
+    stops = _stops(env, rover, inputs, points)
+    problem = _Problem(env, rover, inputs, objective, weights, quantum_s, max_labels, stops, buckets)
+    return _best_plan(problem, _station_orders(problem, order, n_orders), progress)
+
+
+@dataclass(frozen=True)
+class _Stops:
+    """Flat cells, dwell quanta and waypoints of the stops in visiting order (start first, goal last)."""
+
+    cells: list[int]
+    dwell: list[int]
+    points: list[Waypoint]
+
+    def ordered(self, perm: tuple[int, ...]) -> _Stops:
+        """These stops with the stations visited in the order ``perm`` (indices of the stations)."""
+        return _Stops(
+            [self.cells[0], *[self.cells[1 + p] for p in perm], self.cells[-1]],
+            [self.dwell[p] for p in perm] + [0],
+            [self.points[0], *[self.points[1 + p] for p in perm], self.points[-1]],
+        )
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """A checked :func:`plan_traverse` problem: what every station order and horizon is planned with.
+
+    ``inputs`` holds the sky-independent parts (slowness, drive energy, quantum), discretised from one sky
+    sample (the sky is discretised per horizon); ``buckets`` are the battery, clock and time buckets of the search.
+    """
+
+    env: TraverseEnvironment
+    rover: Rover
+    inputs: PlanInputs
+    objective: str
+    weights: tuple[float, float]
+    quantum_s: float | None
+    max_labels: int
+    stops: _Stops
+    buckets: tuple[int, int, int]
+
+
+def _waypoints(start: Any, goal: Any, via: Sequence[Any], rover: Rover, order: str, max_labels: int) -> list[Waypoint]:
+    """Start, stations and goal as waypoints, once ``max_labels`` and ``order`` are checked."""
     if not 1000 <= int(max_labels) <= 2_000_000_000:
         raise InputError(f"max_labels {max_labels!r} must be an integer in [1000, 2e9]")
     if order not in ("given", "best"):
@@ -450,8 +518,18 @@ def plan_traverse(
     stations = [_as_waypoint(v, f"station {i + 1}", rover.drill_dwell_h) for i, v in enumerate(via)]
     if order == "best" and len(stations) > _MAX_STATIONS_TO_ORDER:
         raise InputError(f"order='best' handles up to {_MAX_STATIONS_TO_ORDER} stations; got {len(stations)}")
-    # sky-independent parts (slowness, drive energy, quantum) from one sample; the sky is discretised per horizon
-    inputs = plan_inputs(env, rover, objective=objective, weights=weights, quantum_s=quantum_s, n_steps=1)
+    return [p_start, *stations, p_goal]
+
+
+def _buckets(
+    env: TraverseEnvironment,
+    rover: Rover,
+    inputs: PlanInputs,
+    battery_bucket_Wh: float | None,
+    clock_bucket_s: float | None,
+    exact: bool,
+) -> tuple[int, int, int]:
+    """Battery, clock and time buckets of the search (all 1 when ``exact``), once the battery is checked."""
     if rover.battery_Wh < _MIN_BATTERY_WH:
         raise InputError(
             f"rover battery_Wh {rover.battery_Wh!r} is below the {_MIN_BATTERY_WH:g} Wh the planner can count "
@@ -472,7 +550,11 @@ def plan_traverse(
     slot = inputs.quanta_per_step
     if exact:
         bucket = clock = slot = 1
-    points = [p_start, *stations, p_goal]
+    return bucket, clock, slot
+
+
+def _stops(env: TraverseEnvironment, rover: Rover, inputs: PlanInputs, points: list[Waypoint]) -> _Stops:
+    """Cells and dwell quanta of the points, refusing a point on ground too steep (or without data) to stand on."""
     cells = []
     for p in points:
         i, j = env.cell_of(p.lat_deg, p.lon_deg, p.name)
@@ -482,45 +564,63 @@ def plan_traverse(
                 f"{rover.slope_max_deg:g} deg limit (slope {env.slope_deg[i, j]:.1f} deg) or without data; move it"
             )
         cells.append(i * env.shape[1] + j)
-    dwell = [int(math.ceil(s.dwell_h * 3600.0 / inputs.quantum_s - 1e-9)) for s in stations] + [0]
-    orders: list[tuple[int, ...]] = [tuple(range(len(stations)))]
-    if order == "best" and len(stations) > 1:
-        orders = _best_orders(inputs, cells, dwell, n_orders)
+    dwell = [int(math.ceil(s.dwell_h * 3600.0 / inputs.quantum_s - 1e-9)) for s in points[1:-1]] + [0]
+    return _Stops(cells, dwell, points)
+
+
+def _station_orders(problem: _Problem, order: str, n_orders: int) -> list[tuple[int, ...]]:
+    """The station orders to plan in full: the given one, or the best by static cost (``order="best"``)."""
+    stops = problem.stops
+    orders: list[tuple[int, ...]] = [tuple(range(len(stops.points) - 2))]
+    if order == "best" and len(stops.points) - 2 > 1:
+        orders = _best_orders(problem.inputs, stops.cells, stops.dwell, n_orders)
+    return orders
+
+
+def _best_plan(problem: _Problem, orders: list[tuple[int, ...]], progress: Any) -> TraversePlan:
+    """Plan every station order and keep the best (a feasible plan of least cost, else the first)."""
     if progress is not None:
         progress.total = len(orders)
     best: TraversePlan | None = None
-    nt = env.time_utc.size
     for perm in orders:
-        o_cells = [cells[0], *[cells[1 + p] for p in perm], cells[-1]]
-        o_dwell = [dwell[p] for p in perm] + [0]
-        o_points = [points[0], *[points[1 + p] for p in perm], points[-1]]
-        # the heuristic depends on slope and rover only, not on the sky: once per order, for every horizon
-        h = _heuristics(inputs, o_cells, o_dwell)
-        n_steps = nt
-        if objective == "time":
-            # earliest arrival: plan over a horizon of twice the static lower bound plus a day, doubled until a
-            # route is found or the period is used up; an arrival found within a horizon is the earliest overall
-            lower_h = float(h[0][o_cells[0]])
-            if math.isfinite(lower_h):
-                n_steps = min(nt, max(2, math.ceil((2.0 * lower_h + 24.0) * 3600.0 / env.step_s)))
-        while True:
-            step_inputs = plan_inputs(
-                env, rover, objective=objective, weights=weights, quantum_s=quantum_s, n_steps=n_steps
-            )
-            plan = _plan_one(
-                env, rover, step_inputs, h, o_cells, o_dwell, o_points, objective, max_labels, bucket, clock, slot
-            )
-            if plan.feasible or n_steps >= nt or plan.search["rejected"]["time_horizon"] == 0:
-                break
-            n_steps = min(nt, 2 * n_steps)
-        plan.search["horizon_steps"] = n_steps
-        plan.search["order"] = [o_points[1 + i].name for i in range(len(perm))]
+        plan = _plan_order(problem, problem.stops.ordered(perm))
         if progress is not None:
             progress.update(1)
         if best is None or (plan.feasible and (not best.feasible or plan.cost < best.cost)):
             best = plan
     assert best is not None  # orders is never empty
     return best
+
+
+def _plan_order(problem: _Problem, stops: _Stops) -> TraversePlan:
+    """Plan one station order, over horizons doubled until a route is found or the period is used up."""
+    env, objective = problem.env, problem.objective
+    # the heuristic depends on slope and rover only, not on the sky: once per order, for every horizon
+    h = _heuristics(problem.inputs, stops.cells, stops.dwell)
+    nt = env.time_utc.size
+    n_steps = nt
+    if objective == "time":
+        # earliest arrival: plan over a horizon of twice the static lower bound plus a day, doubled until a
+        # route is found or the period is used up; an arrival found within a horizon is the earliest overall
+        lower_h = float(h[0][stops.cells[0]])
+        if math.isfinite(lower_h):
+            n_steps = min(nt, max(2, math.ceil((2.0 * lower_h + 24.0) * 3600.0 / env.step_s)))
+    while True:
+        step_inputs = plan_inputs(
+            env,
+            problem.rover,
+            objective=objective,
+            weights=problem.weights,
+            quantum_s=problem.quantum_s,
+            n_steps=n_steps,
+        )
+        plan = _plan_one(problem, step_inputs, h, stops)
+        if plan.feasible or n_steps >= nt or plan.search["rejected"]["time_horizon"] == 0:
+            break
+        n_steps = min(nt, 2 * n_steps)
+    plan.search["horizon_steps"] = n_steps
+    plan.search["order"] = [p.name for p in stops.points[1:-1]]
+    return plan
 
 
 def _best_orders(inputs: PlanInputs, cells: list[int], dwell: list[int], n_orders: int) -> list[tuple[int, ...]]:
@@ -541,21 +641,10 @@ def _best_orders(inputs: PlanInputs, cells: list[int], dwell: list[int], n_order
     return [p for _, p in tours[: max(1, int(n_orders))]]
 
 
-def _plan_one(
-    env: TraverseEnvironment,
-    rover: Rover,
-    inputs: PlanInputs,
-    h: NDArray[np.float64],
-    cells: list[int],
-    dwell: list[int],
-    points: list[Waypoint],
-    objective: str,
-    max_labels: int,
-    battery_bucket: int,
-    clock_bucket: int,
-    time_bucket: int,
-) -> TraversePlan:
-    result = _search(inputs, cells, dwell, max_labels, battery_bucket, clock_bucket, time_bucket, h)
+def _plan_one(problem: _Problem, inputs: PlanInputs, h: NDArray[np.float64], stops: _Stops) -> TraversePlan:
+    """Search one station order over the horizon of ``inputs`` and turn the result into a plan."""
+    env, rover, max_labels = problem.env, problem.rover, problem.max_labels
+    result = _search(inputs, stops.cells, stops.dwell, max_labels, *problem.buckets, h)
     goal, best, n_lab, rejected, closest, l_cell, l_k, l_stage = result[:8]
     l_parent, l_action, l_cost, expanded = result[11:]
     search = {
@@ -571,50 +660,17 @@ def _plan_one(
         )
     feasible = goal >= 0
     end = goal if feasible else best
-    chain = []
-    i = int(end)
-    while i >= 0:
-        chain.append(i)
-        i = int(l_parent[i])
-    chain.reverse()
-    labels = {
-        "cell": l_cell[chain].astype(np.int64),
-        "k": l_k[chain].astype(np.int64),
-        "stage": l_stage[chain].astype(np.int64),
-        "action": l_action[chain].astype(np.int64),
-    }
+    labels = _label_chain(int(end), l_parent, {"cell": l_cell, "k": l_k, "stage": l_stage, "action": l_action})
     steps = _steps_table(env, inputs, labels)
-    arrivals: list[str | None] = [format_utc(env.time_utc[0])]
-    for st in range(len(points) - 1):
-        reached = np.nonzero(labels["stage"] > st)[0]
-        if reached.size:
-            k = int(labels["k"][reached[0]] - dwell[st])
-            arrivals.append(format_utc(env.time_utc[0] + np.timedelta64(int(round(k * inputs.quantum_s)), "s")))
-        else:
-            arrivals.append(None)
-    waypoint_rows = []
-    for p, c, arr in zip(points, cells, arrivals, strict=True):
-        x, y = env.xy_of(c // env.shape[1], c % env.shape[1])
-        waypoint_rows.append(
-            {
-                "name": p.name,
-                "lat_deg": p.lat_deg,
-                "lon_deg": p.lon_deg,
-                "x_m": float(x),
-                "y_m": float(y),
-                "dwell_h": p.dwell_h,
-                "arrival_utc": arr,
-            }
-        )
-    reason = "" if feasible else _reason(env, rover, inputs, cells, h, search, steps, points)
+    reason = "" if feasible else _reason(env, rover, inputs, stops.cells, h, search, steps, stops.points)
     cost = float(l_cost[end]) if feasible else math.inf
     log.info("traverse search: %d labels, %d expanded, feasible=%s", n_lab, expanded[0], feasible)
     return TraversePlan(
         feasible=feasible,
         reason=reason,
-        objective=objective,
+        objective=problem.objective,
         cost=cost,
-        waypoints=waypoint_rows,
+        waypoints=_waypoint_rows(env, inputs, labels, stops),
         steps=steps,
         quantum_s=inputs.quantum_s,
         rover=rover,
@@ -627,6 +683,46 @@ def _plan_one(
             "action": labels["action"],
         },
     )
+
+
+def _label_chain(end: int, parent: NDArray[Any], columns: dict[str, NDArray[Any]]) -> dict[str, NDArray[np.int64]]:
+    """``columns`` (label arrays of the search) along the parent chain from the first label to ``end``."""
+    chain = []
+    i = end
+    while i >= 0:
+        chain.append(i)
+        i = int(parent[i])
+    chain.reverse()
+    return {key: values[chain].astype(np.int64) for key, values in columns.items()}
+
+
+def _waypoint_rows(
+    env: TraverseEnvironment, inputs: PlanInputs, labels: dict[str, NDArray[np.int64]], stops: _Stops
+) -> list[dict[str, Any]]:
+    """The stops as :attr:`TraversePlan.waypoints` rows, with the arrival at each along the label chain."""
+    arrivals: list[str | None] = [format_utc(env.time_utc[0])]
+    for st in range(len(stops.points) - 1):
+        reached = np.nonzero(labels["stage"] > st)[0]
+        if reached.size:
+            k = int(labels["k"][reached[0]] - stops.dwell[st])
+            arrivals.append(format_utc(env.time_utc[0] + np.timedelta64(int(round(k * inputs.quantum_s)), "s")))
+        else:
+            arrivals.append(None)
+    rows = []
+    for p, c, arr in zip(stops.points, stops.cells, arrivals, strict=True):
+        x, y = env.xy_of(c // env.shape[1], c % env.shape[1])
+        rows.append(
+            {
+                "name": p.name,
+                "lat_deg": p.lat_deg,
+                "lon_deg": p.lon_deg,
+                "x_m": float(x),
+                "y_m": float(y),
+                "dwell_h": p.dwell_h,
+                "arrival_utc": arr,
+            }
+        )
+    return rows
 
 
 def _reason(

@@ -16,7 +16,9 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -236,22 +238,42 @@ def create_app(
     app = FastAPI(title="lupex dashboard", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.add_middleware(_Guard, allowed_hosts=hosts, max_body_bytes=int(max_body_bytes))
     app.add_exception_handler(RequestValidationError, _validation_failed)
-    runs: dict[str, _Run] = {}
-    lock = threading.Lock()
-    static = resources.files("lupex.web").joinpath("static")
-    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    state = _AppState(root, catalogue, cache, resources.files("lupex.web").joinpath("static"))
+    app.mount("/static", StaticFiles(directory=str(state.static)), name="static")
+    _add_page_routes(app, state)
+    _add_run_routes(app, state)
+    _add_result_routes(app, state)
+    app.state.runs = state.runs
+    return app
 
-    def folder(name: str) -> Path:
+
+@dataclass
+class _AppState:
+    """What the routes of one dashboard share: the runs folder, the scenarios offered and this session's runs."""
+
+    root: Path
+    catalogue: dict[str, str]
+    cache: bool
+    static: Traversable
+    runs: dict[str, _Run] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def folder(self, name: str) -> Path:
+        """The folder of the finished run ``name`` (422 for a bad name, 404 when there is none)."""
         if not _NAME.fullmatch(name):
             raise HTTPException(422, f"run name {_shown(name)} must be 1-40 letters, digits or '-'")
-        path = root / name
+        path = self.root / name
         if not is_file(path / "web" / "layers.json"):
             raise HTTPException(404, f"no finished run named {name!r}; start one with POST /api/runs")
         return path
 
+
+def _add_page_routes(app: FastAPI, state: _AppState) -> None:
+    """``/`` (the page), ``/favicon.ico`` and ``GET /api/scenarios``."""
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        return static.joinpath("index.html").read_text(encoding="utf-8")
+        return state.static.joinpath("index.html").read_text(encoding="utf-8")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -259,7 +281,12 @@ def create_app(
 
     @app.get("/api/scenarios")
     def list_scenarios() -> list[dict[str, str]]:
-        return [{"name": n, "title": load_scenario(src).title} for n, src in catalogue.items()]
+        return [{"name": n, "title": load_scenario(src).title} for n, src in state.catalogue.items()]
+
+
+def _add_run_routes(app: FastAPI, state: _AppState) -> None:
+    """``GET /api/runs`` (list), ``POST /api/runs`` (start one) and ``/api/runs/{name}/events`` (its progress)."""
+    root, runs = state.root, state.runs
 
     @app.get("/api/runs")
     def list_runs() -> list[dict[str, Any]]:
@@ -274,33 +301,16 @@ def create_app(
 
     @app.post("/api/runs", status_code=202)
     def start_run(req: RunRequest) -> dict[str, str]:
-        if req.scenario not in catalogue:
-            raise HTTPException(422, f"scenario {req.scenario!r} is not offered; choose one of {', '.join(catalogue)}")
-        with lock:
+        if req.scenario not in state.catalogue:
+            offered = ", ".join(state.catalogue)
+            raise HTTPException(422, f"scenario {req.scenario!r} is not offered; choose one of {offered}")
+        with state.lock:
             current = runs.get(req.scenario)
             if current is not None and current.status == "running":
                 raise HTTPException(409, f"a run of {req.scenario} is already in progress; wait for it to finish")
             run = _Run(req.scenario)
             runs[req.scenario] = run
-
-        def work() -> None:
-            began = time.perf_counter()
-            try:
-                sc = load_scenario(catalogue[run.name])
-                result = run_mission(sc, cache=cache, progress=lambda stage: _Progress(run, stage))
-                run.emit({"event": "stage", "stage": "report"})
-                write_run_outputs(result, root / run.name, began)
-                run.status = "done"
-                run.emit({"event": "done", "elapsed_s": round(time.perf_counter() - began, 2)})
-            except LupexError as err:
-                run.status, run.error = "failed", str(err).splitlines()[0]
-                run.emit({"event": "failed", "error": run.error})
-            except Exception as err:  # a bug: report it to the client, keep the server up
-                log.exception("run %s failed", run.name)
-                run.status, run.error = "failed", f"internal error: {type(err).__name__}: {err}"
-                run.emit({"event": "failed", "error": run.error})
-
-        threading.Thread(target=work, name=f"lupex-run-{req.scenario}", daemon=True).start()
+        threading.Thread(target=_work, args=(state, run), name=f"lupex-run-{req.scenario}", daemon=True).start()
         return {"name": req.scenario, "status": "running", "events": f"/api/runs/{req.scenario}/events"}
 
     @app.get("/api/runs/{name}/events")
@@ -309,6 +319,30 @@ def create_app(
             raise HTTPException(404, f"no run {_shown(name)} started in this session")
         stream = _event_stream(runs[name])
         return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+def _work(state: _AppState, run: _Run) -> None:
+    """Run the mission of ``run``'s scenario and write its outputs (the body of a run's thread)."""
+    began = time.perf_counter()
+    try:
+        sc = load_scenario(state.catalogue[run.name])
+        result = run_mission(sc, cache=state.cache, progress=lambda stage: _Progress(run, stage))
+        run.emit({"event": "stage", "stage": "report"})
+        write_run_outputs(result, state.root / run.name, began)
+        run.status = "done"
+        run.emit({"event": "done", "elapsed_s": round(time.perf_counter() - began, 2)})
+    except LupexError as err:
+        run.status, run.error = "failed", str(err).splitlines()[0]
+        run.emit({"event": "failed", "error": run.error})
+    except Exception as err:  # a bug: report it to the client, keep the server up
+        log.exception("run %s failed", run.name)
+        run.status, run.error = "failed", f"internal error: {type(err).__name__}: {err}"
+        run.emit({"event": "failed", "error": run.error})
+
+
+def _add_result_routes(app: FastAPI, state: _AppState) -> None:
+    """A finished run's layer manifest, layer images, report and summary under ``/api/runs/{name}/``."""
+    folder = state.folder
 
     @app.get("/api/runs/{name}/layers.json")
     def manifest(name: str) -> JSONResponse:
@@ -329,6 +363,3 @@ def create_app(
     @app.get("/api/runs/{name}/summary")
     def summary(name: str) -> JSONResponse:
         return JSONResponse(json.loads(read_text(folder(name) / "summary.json")))
-
-    app.state.runs = runs
-    return app
