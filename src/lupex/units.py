@@ -3,7 +3,8 @@
 Units are parsed and converted by pint, never compared as strings: ``3 kWh`` is ``3000 Wh``, ``2 km`` is
 ``2000 m``. Exponents may be written without ``**`` (``m2``, ``kg/m3``) as in lupex's parameter names. Angles
 are dimensionless in pint, so a unit is also checked to be an angle where an angle is expected (``deg``), and
-not an angle where a plain fraction is expected (``1``).
+not an angle where a plain fraction is expected (``1``). Decibel quantities (``dB``, ``dBW``, ``dB/K`` ...) are
+logarithmic: they are accepted only in their own unit.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def is_angle_unit(text: str) -> bool:
 
 def format_unit(text: str) -> str:
     """A unit in pint's compact notation (``kWh``, ``m ** 2`` -> ``m²``); ``""`` for dimensionless."""
+    if text.startswith("dB"):
+        return text
     unit = _unit(text)
     return "" if unit.dimensionless and not is_angle_unit(text) else f"{unit:~P}"
 
@@ -77,10 +80,15 @@ def canonical_value(value: Any, unit: str, canonical: str) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
         raise UnitError(f"{value!r} is not a finite number")
+    if canonical.startswith("dB"):  # logarithmic: not a pint conversion; only the same decibel unit is accepted
+        if isinstance(unit, str) and unit.strip() in ("", canonical):
+            return float(value)
+        raise UnitError(f"unit {unit!r} is not accepted; write this decibel quantity in {canonical}")
     given = canonical if (isinstance(unit, str) and unit.strip() == "") else unit
     src, dst = _unit(given), _unit(canonical)
     angle_src, angle_dst = is_angle_unit(given), is_angle_unit(canonical)
     if angle_src != angle_dst or src.dimensionality != dst.dimensionality:
         want = format_unit(canonical) or 'a dimensionless fraction (unit "1")'
         raise UnitError(f"unit {unit!r} has the wrong dimension; give a unit convertible to {want}")
-    return float(registry().Quantity(float(value), src).to(dst).magnitude)
+    # 12 significant digits: 8.45 GHz is 8.45e9 Hz, not 8449999999.999999
+    return float(f"{registry().Quantity(float(value), src).to(dst).magnitude:.12g}")

@@ -118,3 +118,13 @@ def is_file(path: str | os.PathLike[str]) -> bool:
 def is_dir(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is an existing directory."""
     return Path(path).is_dir()
+
+
+def read_package_data_text(name: str) -> str:
+    """Text of a file bundled in ``lupex/data`` (a missing file raises :class:`DataNotFoundError`)."""
+    from importlib import resources
+
+    try:
+        return resources.files("lupex").joinpath("data", name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataNotFoundError(f"bundled data file {name!r} is missing or unreadable; reinstall lupex") from err
