@@ -213,6 +213,191 @@ DEFAULTS: dict[str, Default] = {
         "Search budget of each drill-station set the traverse stage tries (about 10 s and 250 MB on 2 cores)",
         "estimate",
     ),
+    # --- rover-lander relay link (lupex.comms.relay; docs/models/relay.md). Rover -> lander return link.
+    "relay_uhf_frequency_Hz": Default(
+        401.585625e6,
+        "Hz",
+        "Proximity-1 (CCSDS 211.1-B) UHF return frequency of the Mars rover-to-orbiter relays (forward 437.1 MHz; "
+        "Electra / Electra-Lite, MSL and Mars 2020); Pragyan's rover-lander link was UHF (frequency not published)",
+        "published",
+    ),
+    "relay_uhf_tx_power_W": Default(
+        5.0,
+        "W",
+        "Rover UHF transmitter RF output; Electra-class proximity radios radiate a few watts (LUPEX value not "
+        "published)",
+        "estimate",
+    ),
+    "relay_uhf_tx_gain_dBi": Default(
+        0.0, "dBi", "Rover UHF low-gain antenna (monopole / quadrifilar helix) toward the horizon", "estimate"
+    ),
+    "relay_uhf_rx_gain_dBi": Default(
+        0.0, "dBi", "Lander UHF low-gain antenna (monopole / quadrifilar helix) toward the horizon", "estimate"
+    ),
+    "relay_uhf_system_noise_temperature_K": Default(
+        500.0,
+        "K",
+        "Lander UHF receiver: ~3 dB noise figure (290 K) plus a low-gain antenna seeing half lunar ground "
+        "(~200 K brightness) and half galactic sky at 400 MHz",
+        "estimate",
+    ),
+    "relay_uhf_rate_min_bps": Default(
+        1_000.0,
+        "bps",
+        "Lowest Proximity-1 / Electra standard data rate, 1 kbps (rates double up to 2048 kbps)",
+        "published",
+    ),
+    "relay_uhf_rate_max_bps": Default(
+        2_048_000.0,
+        "bps",
+        "Highest Proximity-1 / Electra standard data rate, 2048 kbps (flown on the Curiosity-MRO UHF relay)",
+        "published",
+    ),
+    "relay_sband_frequency_Hz": Default(
+        2.45e9,
+        "Hz",
+        "Centre of the 2.4-2.5 GHz band of a Wi-Fi-class rover-lander link (JAXA LUPEX page: rover radio "
+        "'X-band, S-band or Wi-Fi'; mission-facts.md 1.4)",
+        "estimate",
+    ),
+    "relay_sband_tx_power_W": Default(1.0, "W", "Rover S-band / Wi-Fi-class transmitter RF output", "estimate"),
+    "relay_sband_tx_gain_dBi": Default(3.0, "dBi", "Rover S-band low-gain (patch) antenna", "estimate"),
+    "relay_sband_rx_gain_dBi": Default(3.0, "dBi", "Lander S-band low-gain (patch) antenna", "estimate"),
+    "relay_sband_system_noise_temperature_K": Default(
+        300.0,
+        "K",
+        "Lander S-band receiver: ~2 dB noise figure (170 K) plus a low-gain antenna seeing half lunar ground",
+        "estimate",
+    ),
+    "relay_sband_rate_min_bps": Default(
+        1_000.0, "bps", "Lowest S-band standard data rate (rates double from 1 kbps)", "estimate"
+    ),
+    "relay_sband_rate_max_bps": Default(
+        8_192_000.0, "bps", "Highest S-band standard data rate (8192 kbps, Wi-Fi-class link)", "estimate"
+    ),
+    "relay_required_ebn0_dB": Default(
+        4.4,
+        "dB",
+        "Eb/N0 for a 1e-5 bit error rate with the CCSDS K=7 r=1/2 convolutional code and soft-decision Viterbi "
+        "decoding (Heller & Jacobs 1971, IEEE Trans. Commun. Technol. 19(5):835), the Proximity-1 code",
+        "published",
+    ),
+    "relay_implementation_loss_dB": Default(
+        2.0, "dB", "Modem, polarisation, pointing and cabling losses of a low-gain surface link", "estimate"
+    ),
+    "relay_required_margin_dB": Default(
+        3.0, "dB", "Link margin required over the required Eb/N0 (JPL design-control-table practice)", "estimate"
+    ),
+    # --- direct-to-Earth link budgets (lupex.comms.budget; docs/models/link_budget.md)
+    "comms_availability_pct": Default(
+        95.0,
+        "%",
+        "Weather availability of the atmospheric loss: DSN link designs use 90-95 % weather (DSN 810-005 module "
+        "105); 95 % keeps ITU-R P.618 rain (0.001-5 % exceedance) in its range",
+        "estimate",
+    ),
+    "comms_moon_brightness_temperature_K": Default(
+        215.0,
+        "K",
+        "Disk-averaged lunar brightness temperature at cm wavelengths, about 210-220 K and nearly independent of "
+        "phase there (Krotikov & Troitsky 1964, Sov. Phys. Usp. 6, 841); added to a station's noise when the "
+        "Moon fills its beam",
+        "estimate",
+    ),
+    "comms_mean_radiating_temperature_K": Default(
+        275.0, "K", "Mean radiating temperature T_m of the atmosphere for sky noise, ITU-R P.618-13 sec. 3", "published"
+    ),
+    "comms_gt_reference_elevation_deg": Default(
+        90.0, "deg", "Elevation at which a station G/T is quoted when none is given (zenith)", "placeholder"
+    ),
+    "comms_itur_min_elevation_deg": Default(
+        5.0,
+        "deg",
+        "Lowest elevation given to itur: ITU-R P.676 Annex 2 slant paths and P.618 scintillation hold from 5 deg "
+        "(itur 0.4 warns below)",
+        "published",
+    ),
+    "comms_itur_max_elevation_deg": Default(
+        89.9,
+        "deg",
+        "Highest elevation given to itur (its P.676 check flags exactly 90 deg; P.618 rain is singular at zenith)",
+        "estimate",
+    ),
+    "comms_itur_elevation_step_deg": Default(
+        0.1,
+        "deg",
+        "Elevation grid step of the cached itur evaluation (linear interpolation error < 0.001 dB at X band, "
+        "< 0.02 dB at Ka band 99.9 %)",
+        "estimate",
+    ),
+    "comms_polarization_tilt_deg": Default(
+        45.0,
+        "deg",
+        "Polarisation tilt for ITU-R P.618 rain: 45 deg for circular polarisation (P.618 sec. 2.2)",
+        "published",
+    ),
+    "comms_antenna_efficiency": Default(
+        0.55, "1", "Aperture efficiency of a parabolic dish (typically 0.5-0.7)", "estimate"
+    ),
+    "comms_tx_line_loss_dB": Default(
+        1.0,
+        "dB",
+        "Cables, diplexer and switches between amplifier and antenna; LUPEX value not published",
+        "placeholder",
+    ),
+    "comms_tx_pointing_loss_dB": Default(
+        0.5, "dB", "Lander/rover antenna mispointing toward the Earth; LUPEX value not published", "placeholder"
+    ),
+    "comms_rx_pointing_loss_dB": Default(
+        0.1, "dB", "Ground-station antenna pointing loss (autotracking large dish)", "estimate"
+    ),
+    "comms_polarization_loss_dB": Default(
+        0.2, "dB", "Polarisation mismatch of two circularly polarised antennas (axial ratios ~1-2 dB)", "estimate"
+    ),
+    "comms_implementation_loss_dB": Default(
+        1.0, "dB", "Demodulation, synchronisation and decoder losses relative to the ideal coding curve", "estimate"
+    ),
+    "comms_required_margin_dB": Default(
+        3.0,
+        "dB",
+        "Telemetry/command link margin over the required Eb/N0 (JPL design-control-table practice)",
+        "estimate",
+    ),
+    "comms_rate_ladder_min_bps": Default(
+        8.0, "bps", "Lowest standard data rate of the direct-to-Earth ladder (powers of two)", "estimate"
+    ),
+    "comms_rate_ladder_max_bps": Default(
+        134_217_728.0, "bps", "Highest standard data rate of the ladder, 2^27 bps (Ka-band class)", "estimate"
+    ),
+    # --- secure link, quantum key distribution (lupex.comms.qkd; docs/models/qkd.md). Preset numbers live in
+    # lupex.comms.qkd.PRESET_TABLE, each with its unit, source and confidence.
+    "qkd_sifting_factor": Default(
+        0.5, "1", "BB84 basis-sifting fraction q = 1/2 (Ma, Qi, Zhao & Lo 2005, PRA 72, 012326)", "published"
+    ),
+    "qkd_earth_moon_distance_km": Default(
+        384_400.0, "km", "Mean Earth-Moon distance (NASA Moon fact sheet)", "published"
+    ),
+    "qkd_earth_moon_wavelength_nm": Default(
+        850.0, "nm", "Si-SPAD band of free-space decoy BB84 (Micius, Liao et al. 2017); research notes 5.2", "estimate"
+    ),
+    "qkd_earth_moon_tx_aperture_m": Default(
+        0.3, "m", "Lunar transmit telescope, Micius-class 300 mm aperture (research notes 5.2)", "estimate"
+    ),
+    "qkd_earth_moon_rx_aperture_m": Default(
+        1.0, "m", "Ground receive telescope, 1 m class of the Micius ground stations (research notes 5.2)", "estimate"
+    ),
+    "qkd_max_curve_points": Default(
+        100_000,
+        "",
+        "Most points a key-rate curve may have (the CLI refuses larger ranges before allocating)",
+        "estimate",
+    ),
+    "qkd_max_loss_search_db": Default(
+        300.0,
+        "dB",
+        "Highest channel loss searched for the key's cutoff (rates there are below 1e-30 per pulse)",
+        "estimate",
+    ),
 }
 
 
