@@ -18,8 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lupex.cli.comms import comms_app
 from lupex.cli.illumination import illumination_app
 from lupex.cli.mission import run, scenario_app
+from lupex.cli.qkd import qkd_app
 from lupex.cli.sites import sites
 from lupex.cli.thermal import thermal_app
 from lupex.cli.traverse import traverse
@@ -41,6 +43,8 @@ app.add_typer(thermal_app, name="thermal")
 app.command("sites")(sites)
 app.command("traverse")(traverse)
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(qkd_app, name="qkd")
+app.add_typer(comms_app, name="comms")
 app.command("run")(run)
 app.command("serve")(serve)
 
