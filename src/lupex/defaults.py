@@ -296,6 +296,34 @@ DEFAULTS: dict[str, Default] = {
         "105); 95 % keeps ITU-R P.618 rain (0.001-5 % exceedance) in its range",
         "estimate",
     ),
+    "comms_rrc_rolloff": Default(
+        0.5, "1", "Root-raised-cosine roll-off of filtered QPSK (CCSDS 401.0-B 2.4.17 allows 0.2-0.5)", "estimate"
+    ),
+    "comms_bandwidth_s_Hz": Default(
+        10e6, "Hz", "S-band deep-space downlink 2290-2300 MHz (ITU-R SA.1014)", "published"
+    ),
+    "comms_bandwidth_x_Hz": Default(
+        50e6, "Hz", "X-band deep-space downlink 8400-8450 MHz (ITU-R SA.1014)", "published"
+    ),
+    "comms_bandwidth_ka_Hz": Default(
+        500e6, "Hz", "Ka-band deep-space downlink 31.8-32.3 GHz (ITU-R SA.1014)", "published"
+    ),
+    "comms_lander_tx_power_W": Default(
+        20.0, "W", "Lander direct-to-Earth RF power (X-band SSPA class); LUPEX value not published", "placeholder"
+    ),
+    "comms_lander_antenna_m": Default(
+        0.5, "m", "Lander high-gain antenna diameter; LUPEX value not published", "placeholder"
+    ),
+    "comms_lander_antenna_height_m": Default(
+        3.0, "m", "Lander antenna height above the terrain (deck and mast); LUPEX value not published", "placeholder"
+    ),
+    "comms_lander_g_over_t_dB_K": Default(
+        -15.0,
+        "dB/K",
+        "Lander receive G/T for commands (a ~25 dBi dish at X band with a ~300 K system looking at the Earth); our "
+        "estimate",
+        "placeholder",
+    ),
     "comms_moon_brightness_temperature_K": Default(
         215.0,
         "K",

@@ -49,15 +49,16 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
     folder, summary = runs["first"]
     html = (folder / "report.html").read_text()
     assert "<script" not in html and not re.search(r'src="(?!data:)', html)  # no network, no scripts
-    for anchor in ("overview", "scenario", "illumination", "ice", "sites", "traverse", "validation", "run"):
+    for anchor in ("overview", "scenario", "illumination", "ice", "sites", "traverse", "comms", "validation", "run"):
         assert f'id="{anchor}"' in html
     assert "placeholder" in html and "H3-24L" in html
     for name in ("candidates.csv", "steps.csv", "route.geojson", "route.czml", "maps/ice_stability_depth_m.tif",
                  "maps/mean_illumination.tif", "figures/route.png", "figures/sites.png", "web/layers.json",
-                 "web/traverse_sun.png", "web/hillshade.png"):  # fmt: skip
+                 "web/traverse_sun.png", "web/hillshade.png", "web/relay.png", "comms/windows.csv",
+                 "comms/volume_per_day.csv", "comms/relay_rate_bps.tif", "figures/comms_windows.png"):  # fmt: skip
         assert (folder / name).stat().st_size > 0, name
     stages = summary["stages"]
-    assert list(stages) == ["sites", "traverse"]
+    assert list(stages) == ["sites", "traverse", "comms"]
     assert stages["sites"]["n_candidates"] == len(stages["sites"]["candidates"]) == 8  # 10 asked, 8 feasible
     assert stages["traverse"]["replay_ok"] is True
     assert stages["traverse"]["feasible"] is True
@@ -65,15 +66,21 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
     assert "rover.battery_Wh" in summary["placeholders"]["traverse"]
     manifest = json.loads((folder / "web" / "layers.json").read_text())
     assert [layer["name"] for layer in manifest["layers"]] == ["hillshade", "illumination", "psr", "earth", "ice",
-                                                                 "traverse_sun"]  # fmt: skip
+                                                                 "traverse_sun", "relay"]  # fmt: skip
+    comms = stages["comms"]
+    assert [s["name"] for s in comms["stations"]][:3] == ["idsn32", "idsn18", "misasa54"]
+    assert 0.3 < comms["network_visible_fraction"] <= comms["earth_visible_fraction"] + 1e-9
+    assert comms["route_steps"]["dte"] + comms["route_steps"]["relay"] + comms["route_steps"]["none"] > 0
+    assert 0.0 < comms["relay_line_of_sight_fraction"] < 0.5
     assert manifest["route"]["available"] and len(manifest["candidates"]) == 8
 
 
 def test_rerun_uses_the_cache_and_a_rover_change_recomputes_only_the_traverse(runs):
     first, again, changed = (runs[k][1] for k in ("first", "again", "rover_changed"))
-    assert again["stage_cached"] == {"sites": True, "traverse": True}
+    assert again["stage_cached"] == {"sites": True, "traverse": True, "comms": True}
     assert again["stage_keys"] == first["stage_keys"]
-    assert changed["stage_cached"] == {"sites": True, "traverse": False}
+    # the comms stage needs the traverse (its route), so it follows it
+    assert changed["stage_cached"] == {"sites": True, "traverse": False, "comms": False}
     assert changed["stage_keys"]["sites"] == first["stage_keys"]["sites"]
     assert changed["stage_keys"]["traverse"] != first["stage_keys"]["traverse"]
     assert changed["stages"]["traverse"]["reserve_Wh"] == pytest.approx(0.2 * 2500.0)
@@ -93,5 +100,5 @@ def test_only_the_stages_asked_for_run(runs, tmp_path, small_run_cache, monkeypa
     capsys.readouterr()
     assert main(["run", str(scenario), "--stages", "sitez", "--out", str(tmp_path / "p")]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--stages" in err and "no stage 'sitez'; stages: sites, traverse" in err
+    assert err.count("\n") == 1 and "--stages" in err and "no stage 'sitez'; stages: sites, traverse, comms" in err
     assert not (tmp_path / "p").exists()

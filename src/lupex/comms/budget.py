@@ -683,6 +683,43 @@ def _rates(rates_bps: ArrayLike | None) -> NDArray[np.float64]:
     return np.unique(_finite_array("rates_bps", r, 1e-3, 1e12, "bps"))
 
 
+def bandwidth_limited_rate_bps(
+    bandwidth_Hz: float, coding: str, bits_per_symbol: float = 2.0, rolloff: float | None = None
+) -> float:
+    """Highest information rate a band's allocation carries [bps]: ``B / (1 + rolloff) * bits * code_rate``.
+
+    A root-raised-cosine spectrum of roll-off ``rolloff`` occupies ``(1 + rolloff)`` times the symbol rate
+    (CCSDS 401.0-B sec. 2.4.17: filtered QPSK/OQPSK, ``bits_per_symbol = 2``); the code rate comes from
+    :data:`CODINGS`. Use it to cut the rate ladder to what the deep-space band allocation (ITU-R SA.1014) holds.
+
+    Parameters
+    ----------
+    bandwidth_Hz : float
+        Allocated bandwidth [Hz] (X band 8400-8450 MHz: 50 MHz).
+    coding : str
+        Key of :data:`CODINGS`.
+    bits_per_symbol : float
+        Modulation order (2 for QPSK).
+    rolloff : float, optional
+        Filter roll-off; default ``comms_rrc_rolloff``.
+    """
+    r = default("comms_rrc_rolloff") if rolloff is None else _finite_in("rolloff", rolloff, 0.0, 1.0, "")
+    b = _finite_in("bandwidth_Hz", bandwidth_Hz, 1.0, 1e10, "Hz")
+    return b / (1.0 + r) * _finite_in("bits_per_symbol", bits_per_symbol, 1.0, 8.0, "") * _coding(coding).code_rate
+
+
+def band_rates_bps(band: str, coding: str) -> NDArray[np.float64]:
+    """The standard rates a deep-space band's allocation carries with ``coding`` (see
+    :func:`bandwidth_limited_rate_bps`; bandwidths ``comms_bandwidth_<band>_Hz``) [bps]."""
+    key = f"comms_bandwidth_{band}_Hz"
+    rates = np.asarray(STANDARD_RATES_BPS, dtype=np.float64)
+    try:
+        cap = bandwidth_limited_rate_bps(default(key), coding)
+    except KeyError:
+        return rates
+    return rates[rates <= cap]
+
+
 def max_rate_bps(
     c_over_n0_dBHz: ArrayLike,
     required_ebn0_dB: float,

@@ -17,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 from lupex.errors import InputError
 from lupex.io.files import file_fingerprint
@@ -65,12 +66,31 @@ class LaunchSection(SectionModel):
 
 
 class GroundStationsSection(SectionModel):
-    """``[ground_stations]``: station positions (informational until the comms stage)."""
+    """``[ground_stations]``: the stations the mission uses (``use``: names from the catalogue, ``lupex comms
+    windows --help``), and stations of the user's own as ``[ground_stations.custom.NAME]`` tables in the form of
+    ``lupex/data/ground_stations.toml``."""
 
-    idsn_lat_deg: Annotated[P, number("deg", -90.0, 90.0)] = None
-    idsn_lon_deg: Annotated[P, number("deg", -180.0, 360.0)] = None
-    misasa_lat_deg: Annotated[P, number("deg", -90.0, 90.0)] = None
-    misasa_lon_deg: Annotated[P, number("deg", -180.0, 360.0)] = None
+    use: Annotated[P, text()] = None
+    custom: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _stations_known(self) -> GroundStationsSection:
+        from lupex.comms.stations import StationError, parse_station, stations_named
+
+        try:
+            extra = {n: parse_station(n, t, f"custom.{n}") for n, t in self.custom.items()}
+            if self.use is not None:
+                stations_named(str(self.use.value), extra)
+        except StationError as err:
+            raise PydanticCustomError("lupex", "{message}", {"part": "", "message": str(err)}) from None
+        return self
+
+    def stations(self) -> list[Any]:
+        """The :class:`lupex.comms.stations.GroundStation` objects in use (default: every catalogue station)."""
+        from lupex.comms.stations import parse_station, stations_named
+
+        extra = {n: parse_station(n, t, f"custom.{n}") for n, t in self.custom.items()}
+        return stations_named(str(self.use.value) if self.use is not None else "all", extra)
 
 
 class PeriodSection(SectionModel):
@@ -125,12 +145,25 @@ class RoverSection(SectionModel):
 
 
 class TraverseSection(SectionModel):
-    """``[traverse]``: the drill-station round trip planned from the landing site."""
+    """``[traverse]``: the drill-station round trip planned from the landing site; ``contact_mode`` ``dte`` needs
+    the Earth above the rover's horizon, ``dte_or_relay`` also accepts a line of sight to the lander while the
+    lander sees the Earth."""
 
     days: Annotated[P, number("d", 0.5, 60.0)] = None
+    contact_mode: Annotated[P, choice("dte", "dte_or_relay")] = None
     drill_dwell_h: Annotated[P, number("h", 0.0, 240.0)] = None
     max_station_distance_m: Annotated[P, number("m", 50.0, 20_000.0)] = None
     n_stations: Annotated[P, number("", 1, 8, integer=True)] = None
+
+
+class RelaySection(SectionModel):
+    """``[relay]``: the rover-lander proximity link (``lupex.comms.relay``)."""
+
+    band: Annotated[P, choice("uhf", "sband")] = None
+    tx_power_W: Annotated[P, number("W", 0.01, 1000.0)] = None
+    lander_antenna_m: Annotated[P, number("m", 0.0, 50.0)] = None
+    rover_antenna_m: Annotated[P, number("m", 0.0, 20.0)] = None
+    radius_m: Annotated[P, number("m", 100.0, 20_000.0)] = None
 
 
 class TerrainSection(SectionModel):
@@ -149,6 +182,7 @@ SECTIONS: dict[str, type[SectionModel]] = {
     "sites": SitesSection,
     "rover": RoverSection,
     "traverse": TraverseSection,
+    "relay": RelaySection,
     "terrain": TerrainSection,
 }
 _BUILTIN_SECTIONS = frozenset(SECTIONS)

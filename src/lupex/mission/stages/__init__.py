@@ -1,15 +1,25 @@
 """The built-in stages of the mission chain, registered here in one list (see docs/architecture.md)."""
 
 from lupex.mission.stage import register_stage
+from lupex.mission.stages.comms import CommsResult, CommsStage
 from lupex.mission.stages.sites import SitesResult, SitesStage
 from lupex.mission.stages.traverse import TraverseResult, TraverseStage
 
-__all__ = ["BUILTIN_STAGES", "SitesResult", "SitesStage", "TraverseResult", "TraverseStage"]
+__all__ = [
+    "BUILTIN_STAGES",
+    "CommsResult",
+    "CommsStage",
+    "SitesResult",
+    "SitesStage",
+    "TraverseResult",
+    "TraverseStage",
+]
 
 #: The chain's built-in stages. Adding a capability = one stage module + one line here.
 BUILTIN_STAGES = (
     SitesStage(),
     TraverseStage(),
+    CommsStage(),
 )
 
 for _stage in BUILTIN_STAGES:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
 
+from lupex.comms.relay import RelayLink, relay_coverage
 from lupex.ephemeris import parse_time
 from lupex.mission.scenario import Scenario
 from lupex.mission.stage import MapLayer, OutputContext, Stage, StageContext, StageReport, Validation
@@ -19,6 +20,7 @@ from lupex.reporting.writers import route_figures, write_route_files
 from lupex.terrain import latlon_to_xy, read_dem
 from lupex.traverse import (
     StationTrip,
+    TraverseEnvironment,
     check_plan,
     drill_station_candidates,
     plan_station_round_trip,
@@ -53,6 +55,13 @@ class TraverseResult:
     replay_ok : bool
         Whether the independent replay (:func:`lupex.traverse.check_plan`) passed.
     replay_violations : list of str
+    site_lat_deg, site_lon_deg : float or None
+        The landing site the round trip starts from [deg] (None: no site inside the DEM).
+    contact_mode : str
+        ``dte`` (the Earth above the rover's horizon) or ``dte_or_relay`` (or a line of sight to the lander while
+        the lander sees the Earth).
+    relay_cells_fraction : float or None
+        With ``dte_or_relay``: the fraction of the window's cells with a usable relay to the lander.
     """
 
     trip: StationTrip
@@ -62,6 +71,10 @@ class TraverseResult:
     sun_fraction_mean: np.ndarray | None = None
     replay_ok: bool = False
     replay_violations: list[str] = field(default_factory=list)
+    site_lat_deg: float | None = None
+    site_lon_deg: float | None = None
+    contact_mode: str = "dte"
+    relay_cells_fraction: float | None = None
 
 
 def _landing_site(sites: SitesResult, dem: xr.DataArray) -> tuple[float, float] | None:
@@ -72,6 +85,30 @@ def _landing_site(sites: SitesResult, dem: xr.DataArray) -> tuple[float, float] 
         if xs.min() + m <= x <= xs.max() - m and ys.min() + m <= y <= ys.max() - m:
             return float(cand["lat_deg"]), float(cand["lon_deg"])
     return None
+
+
+def relay_link(sc: Scenario) -> RelayLink:
+    """The scenario's rover-lander link (``[relay]``: band, optional transmitter power)."""
+    link = RelayLink.sband() if sc.get("relay.band", "sband") == "sband" else RelayLink.uhf()
+    power = sc.get("relay.tx_power_W", None)
+    return link if power is None else replace(link, tx_power_W=float(power))
+
+
+def relay_heights_m(sc: Scenario) -> tuple[float, float]:
+    """Lander and rover antenna heights above the terrain [m] (``[relay]``)."""
+    return float(sc.get("relay.lander_antenna_m", 3.0)), float(sc.get("relay.rover_antenna_m", 2.0))
+
+
+def _with_relay(env: TraverseEnvironment, site: tuple[float, float], sc: Scenario) -> tuple[TraverseEnvironment, float]:
+    """The environment with contact = the Earth over the rover's horizon, or a usable relay to the lander while the
+    lander's cell sees the Earth; and the fraction of cells with a usable relay."""
+    lander_m, rover_m = relay_heights_m(sc)
+    cover = relay_coverage(env.dem, *site, lander_antenna_m=lander_m, rover_antenna_m=rover_m, link=relay_link(sc))
+    usable = np.asarray(cover["available"].values, dtype=bool)
+    si, sj = env.cell_of(*site)
+    lander_dte = env.earth_visible[:, si, sj]
+    contact = env.earth_visible | (usable[None, :, :] & lander_dte[:, None, None])
+    return replace(env, earth_visible=contact), float(usable.mean())
 
 
 def _note(trip: StationTrip, days: float) -> str:
@@ -92,8 +129,8 @@ class TraverseStage(Stage):
 
     name: ClassVar[str] = "traverse"
     title: ClassVar[str] = "Traverse"
-    version: ClassVar[str] = "1"
-    reads: ClassVar[tuple[str, ...]] = ("period", "traverse", "rover", "launch", "terrain")
+    version: ClassVar[str] = "2"
+    reads: ClassVar[tuple[str, ...]] = ("period", "traverse", "rover", "launch", "terrain", "relay")
     needs: ClassVar[tuple[str, ...]] = ("sites",)
     validations: ClassVar[tuple[Validation, ...]] = (
         Validation("Traverse planner", "brute-force Dijkstra over the time-expanded graph (exact cost), "
@@ -122,19 +159,26 @@ class TraverseStage(Stage):
             cache=ctx.cache, progress=ctx.progress,
         )  # fmt: skip
         sun_mean = env.sun_fraction.mean(axis=0)
+        mode = str(sc.get("traverse.contact_mode", "dte"))
+        env, relay_fraction = (_with_relay(env, site, sc) if mode == "dte_or_relay" else (env, None))
+        common = {"site_lat_deg": site[0], "site_lon_deg": site[1], "contact_mode": mode,
+                  "relay_cells_fraction": relay_fraction}  # fmt: skip
         candidates = drill_station_candidates(env, site, sites.metrics["ice_class"], reach, rover)
         if not candidates:
             note = f"no cell dark for the whole traverse period lies within {reach:g} m of the landing site"
-            return TraverseResult(StationTrip(None), note, spec, window, sun_mean)
+            return TraverseResult(StationTrip(None), note, spec, window, sun_mean, **common)  # type: ignore[arg-type]
         n_want = int(sc.get("traverse.n_stations", 2))
         trip = plan_station_round_trip(env, site, candidates, n_want, float(sc.get("traverse.drill_dwell_h", 4.0)),
                                        rover)  # fmt: skip
         check = check_plan(trip.plan, env) if trip.plan is not None else None
         return TraverseResult(trip, _note(trip, days), spec, window, sun_mean, bool(check and check.ok),
-                              list(check.violations) if check else [])  # fmt: skip
+                              list(check.violations) if check else [], **common)  # type: ignore[arg-type]
 
     def summary(self, result: TraverseResult, ctx: OutputContext) -> dict[str, Any]:
-        out: dict[str, Any] = {"dem": result.dem_source, "note": result.note}
+        out: dict[str, Any] = {"dem": result.dem_source, "note": result.note, "contact_mode": result.contact_mode,
+                               "site_lat_deg": result.site_lat_deg, "site_lon_deg": result.site_lon_deg}  # fmt: skip
+        if result.relay_cells_fraction is not None:
+            out["relay_cells_fraction"] = round(result.relay_cells_fraction, 4)
         plan = result.trip.plan
         if plan is not None:
             s = plan.summary()
