@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lupex.comms.stations import catalogue, parse_station, station_named, stations_named
-from lupex.comms.windows import _runs, contact_windows, site_geometry, station_look
+from lupex.comms.windows import contact_windows, site_geometry, station_look, true_runs
 from lupex.terrain import latlon_to_xy
 from lupex.terrain.synthetic import bowl_crater, flat_plane
 
@@ -70,7 +70,7 @@ def test_a_station_sees_the_moon_about_half_the_time_and_windows_add_up(geometry
         assert all(w.max_elevation_deg >= 10.0 for w in s.windows)
     union = np.logical_or.reduce([s.visible for s in cw.stations])
     np.testing.assert_array_equal(cw.network_visible, union)
-    outage = max(b - a for a, b in _runs(~union))
+    outage = max(b - a for a, b in true_runs(~union))
     assert cw.longest_outage_h == pytest.approx(outage * 1.0)
     # three stations spread in longitude: the Moon is above one of them whenever the site sees the Earth
     assert cw.network_visible_fraction == pytest.approx(cw.earth_visible_fraction, abs=0.06)

@@ -34,7 +34,7 @@ from lupex.ephemeris import format_utc, time_range
 from lupex.errors import InputError
 
 __all__ = ["ContactWindows", "SiteGeometry", "StationLook", "StationWindows", "Window", "contact_windows",
-           "site_geometry", "station_look"]  # fmt: skip
+           "site_geometry", "station_look", "true_runs"]  # fmt: skip
 
 _COARSE_S = 3600.0
 _EARTH_STEP_S = 3600.0
@@ -257,7 +257,7 @@ def station_look(geometry: SiteGeometry, station: GroundStation) -> StationLook:
     return StationLook(elevation, azimuth, rng)
 
 
-def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+def true_runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """Half-open index ranges [i, j) of the True runs of ``mask``."""
     padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
@@ -268,7 +268,7 @@ def _windows(mask: NDArray[np.bool_], times: NDArray[np.datetime64], step_s: flo
              elevation: NDArray[np.float64] | None) -> list[Window]:  # fmt: skip
     step = np.timedelta64(int(round(step_s * 1e9)), "ns")
     out = []
-    for a, b in _runs(mask):
+    for a, b in true_runs(mask):
         top = float(np.max(elevation[a:b])) if elevation is not None else math.nan
         out.append(Window(format_utc(times[a]), format_utc(times[b - 1] + step), (b - a) * step_s / 3600.0, top))
     return out

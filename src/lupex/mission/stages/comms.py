@@ -13,7 +13,7 @@ import xarray as xr
 from lupex.comms.budget import CODINGS, Receiver, Transmitter, band_rates_bps, link_budget
 from lupex.comms.relay import RelayRoute, relay_along_route, relay_coverage
 from lupex.comms.stations import GroundStation
-from lupex.comms.windows import ContactWindows, contact_windows
+from lupex.comms.windows import ContactWindows, contact_windows, true_runs
 from lupex.ephemeris import format_utc, parse_time
 from lupex.io import write_geotiff
 from lupex.io.tables import write_csv
@@ -236,34 +236,44 @@ class CommsStage(Stage):
         return [MapLayer("relay", "Relay rate to the lander [log10 bps]", shown, "viridis", 0.0, top, "log10 bps")]
 
     def write_files(self, result: CommsResult, ctx: OutputContext, out: Path) -> list[str]:
-        rows = [
-            {
-                "station": s.name,
-                "start_utc": w.start_utc,
-                "end_utc": w.end_utc,
-                "duration_h": round(w.duration_h, 4),
-                "max_elevation_deg": round(w.max_elevation_deg, 3),
-            }
-            for s in result.windows.stations
-            for w in s.windows
-        ]
-        files = [str(write_csv(rows, out / "comms" / "windows.csv"))]
-        files.append(
-            str(
-                write_csv(
-                    [
-                        {"day_utc": d, "volume_GB": round(float(v), 4)}
-                        for d, v in zip(result.day_utc, result.volume_per_day_GB, strict=True)
-                    ],
-                    out / "comms" / "volume_per_day.csv",
-                )
-            )
-        )
+        files = [str(write_csv(_window_rows(result), out / "comms" / "windows.csv"))]
+        volume = [{"day_utc": d, "volume_GB": round(float(v), 4)}
+                  for d, v in zip(result.day_utc, result.volume_per_day_GB, strict=True)]  # fmt: skip
+        files.append(str(write_csv(volume, out / "comms" / "volume_per_day.csv")))
+        route = _route_rows(result, ctx)
+        if route:
+            files.append(str(write_csv(route, out / "comms" / "route_contact.csv")))
         if result.relay is not None:
             layer = result.relay["rate_bps"].astype(np.float32)
             layer.attrs["crs"] = result.relay.attrs["crs"]
             files.append(str(write_geotiff(layer, out / "comms" / "relay_rate_bps.tif")))
-        return files  # fmt: skip
+        return files
+
+
+def _window_rows(result: CommsResult) -> list[dict[str, Any]]:
+    """One row per station window, with the data it brings home at the station's closing rates [GB]."""
+    step_s = result.windows.geometry.step_s
+    rows = []
+    for s in result.windows.stations:
+        for w, (a, b) in zip(s.windows, true_runs(s.visible), strict=True):
+            volume_GB = float(np.sum(result.station_rate_bps[s.name][a:b])) * step_s / 8e9
+            rows.append({"station": s.name, "start_utc": w.start_utc, "end_utc": w.end_utc,
+                         "duration_h": round(w.duration_h, 4), "max_elevation_deg": round(w.max_elevation_deg, 3),
+                         "volume_GB": round(volume_GB, 4)})  # fmt: skip
+    return rows
+
+
+def _route_rows(result: CommsResult, ctx: OutputContext) -> list[dict[str, Any]]:
+    """Per route step: time, position, the contact state (dte / relay / none) and the relay rate [bps]."""
+    states = result.route_state()
+    trav = ctx.results.get("traverse")
+    plan = trav.trip.plan if isinstance(trav, TraverseResult) else None
+    if states is None or plan is None or result.route_relay is None:
+        return []
+    s = plan.steps
+    return [{"time_utc": format_utc(s["time_utc"][i]), "x_m": float(s["x_m"][i]), "y_m": float(s["y_m"][i]),
+             "contact": states[i], "relay_line_of_sight": bool(result.route_relay.line_of_sight[i]),
+             "relay_rate_bps": float(result.route_relay.rate_bps[i])} for i in range(len(states))]  # fmt: skip
 
 
 def _station_row(name: str, fraction: float, n_windows: int, rate_bps: np.ndarray, step_s: float) -> dict[str, Any]:
