@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lupex.cli.comms import comms_app
+from lupex.cli.flight import flight_app
 from lupex.cli.illumination import illumination_app
 from lupex.cli.mission import run, scenario_app
 from lupex.cli.qkd import qkd_app
@@ -45,6 +46,7 @@ app.command("traverse")(traverse)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(qkd_app, name="qkd")
 app.add_typer(comms_app, name="comms")
+app.add_typer(flight_app, name="flight")
 app.command("run")(run)
 app.command("serve")(serve)
 

@@ -1,0 +1,1 @@
+"""Flight: launch and lunar transfer, powered-descent guidance, the descent profile and landing dispersion."""
