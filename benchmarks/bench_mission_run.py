@@ -38,7 +38,8 @@ def main() -> None:
         print(f"lupex run chandrayaan5, cold cache: {cold:.1f} s; target {TARGET_S:.0f} s -> ratio {ratio:.2f}")
         warm = _run(["run", "chandrayaan5", "--out", out], env)
         print(f"rerun, every stage cached: {warm:.1f} s")
-        text = subprocess.run([LUPEX, "scenario", "show", "chandrayaan5", "--toml"], capture_output=True, text=True).stdout
+        show = [LUPEX, "scenario", "show", "chandrayaan5", "--toml"]
+        text = subprocess.run(show, capture_output=True, text=True, check=True).stdout
         changed = Path(tmp) / "changed.toml"
         changed.write_text(re.sub(r"battery_Wh = \{ value = 3000.0", "battery_Wh = { value = 2500.0", text))
         rover = _run(["run", str(changed), "--out", out], env)
