@@ -441,6 +441,15 @@ def relay_coverage(
     radius = math.inf if radius_m is None else float(radius_m)
     visible, slant = _visibility_rows(grid, lander_xy, masts, radius, progress)
     los = visible.astype(bool)
+    ds = _coverage_dataset(window, los, slant, link, _attrs(window, lander_lat_deg, lander_lon_deg, lander_xy, grid,
+                                                             masts, radius_m, link))  # fmt: skip
+    return ds
+
+
+def _coverage_dataset(
+    window: xr.DataArray, los: NDArray[np.bool_], slant: NDArray[np.float64], link: RelayLink, attrs: dict[str, Any]
+) -> xr.Dataset:
+    """The coverage variables on the window's grid (rate and margin from the slant distance), logged."""
     rate, margin = _rate_and_margin(slant, link)
     rate = np.where(los, rate, 0.0)
     margin = np.where(los, margin, np.nan)
@@ -453,7 +462,7 @@ def relay_coverage(
             "available": (("y", "x"), los & (rate > 0.0), {"long_name": "relay available"}),
         },
         coords={"y": window["y"].values, "x": window["x"].values},
-        attrs=_attrs(window, lander_lat_deg, lander_lon_deg, lander_xy, grid, masts, radius_m, link),
+        attrs=attrs,
     )
     evaluated = np.isfinite(slant)
     log.info(
