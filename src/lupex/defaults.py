@@ -426,6 +426,195 @@ DEFAULTS: dict[str, Default] = {
         "Highest channel loss searched for the key's cutoff (rates there are below 1e-30 per pulse)",
         "estimate",
     ),
+    # Launch and lunar transfer (lupex.flight.transfer, docs/models/transfer.md).
+    "transfer_parking_altitude_km": Default(
+        407.0,
+        "km",
+        "LEO of the reference budget, Acta Astronautica 177 (2020) Table 4 (mission-facts.md 4.2)",
+        "published",
+    ),
+    "transfer_llo_altitude_km": Default(
+        100.0, "km", "Circular LLO of Acta Astronautica 177 (2020) Table 4 (mission-facts.md 4.2)", "published"
+    ),
+    "transfer_periselene_altitude_km": Default(
+        15.0, "km", "100 x 15 km descent orbit (mission-facts.md 4.2; Apollo practice)", "estimate"
+    ),
+    "transfer_tof_days": Default(
+        4.0, "d", "Direct trans-lunar coast, between Apollo's ~3 d and a near-Hohmann ~5 d", "estimate"
+    ),
+    "transfer_spacecraft_isp_s": Default(
+        315.0,
+        "s",
+        "Bipropellant (MMH/MON) lander engine, as used for the propellant fractions in mission-facts.md 4.2",
+        "estimate",
+    ),
+    "transfer_descent_gravity_loss_m_s": Default(
+        300.0,
+        "m/s",
+        "Gravity, steering and hover losses: mid of the quoted 1.9-2.1 km/s LLO-surface range minus "
+        "the ~1.71 km/s ideal (mission-facts.md 4.2)",
+        "estimate",
+    ),
+    "transfer_descent_reserve_fraction": Default(
+        0.05,
+        "1",
+        "5 % reserve of Acta Astronautica 177 (2020) Table 4 LLO -> surface (mission-facts.md 4.2)",
+        "published",
+    ),
+    "transfer_window_illumination_step_h": Default(
+        2.0, "h", "Sampling of the site's Sun and Earth over the launch-window period", "estimate"
+    ),
+    "transfer_surface_days": Default(
+        14.0, "d", "First lunar day of surface operations summarised per arrival (half a synodic month)", "estimate"
+    ),
+    # --- powered descent guidance (issue #13): lossless convexification, Acikmese & Ploen 2007, Blackmore et al. 2010
+    "gfold_landing_tolerance_m": Default(
+        0.01, "m", "Slack on the P3 landing error carried into P4 (solver accuracy; Blackmore et al. 2010)", "estimate"
+    ),
+    "gfold_min_nodes": Default(10, "", "Fewest time intervals of the discretised descent", "estimate"),
+    "gfold_max_nodes": Default(1000, "", "Most time intervals (problem size is checked before allocating)", "estimate"),
+    "gfold_max_tf_s": Default(3600.0, "s", "Longest time of flight accepted for a terminal descent", "estimate"),
+    "lunar_descent_gravity_m_s2": Default(1.62, "m/s2", "Mean lunar surface gravity (GM/R^2)", "published"),
+    "lunar_descent_n_engines": Default(
+        4, "", "Chandrayaan-3 Vikram: four 800 N throttleable engines (ISRO Chandrayaan-3 mission page)", "published"
+    ),
+    "lunar_descent_engine_thrust_N": Default(
+        800.0, "N", "Chandrayaan-3 Vikram throttleable engine thrust (ISRO Chandrayaan-3 mission page)", "published"
+    ),
+    "lunar_descent_isp_s": Default(
+        310.0, "s", "Typical of 800 N-class MMH/MON-3 bipropellant engines (Vikram's not published)", "estimate"
+    ),
+    "lunar_descent_throttle_min": Default(
+        0.4, "1", "Deepest throttle assumed for Vikram's engines (range not published)", "estimate"
+    ),
+    "lunar_descent_throttle_max": Default(1.0, "1", "Full thrust", "estimate"),
+    "lunar_descent_wet_mass_kg": Default(
+        1000.0,
+        "kg",
+        "Vikram mass at ~800 m after fine braking: 1752 kg at separation less the braking propellant (our estimate)",
+        "estimate",
+    ),
+    "lunar_descent_dry_mass_kg": Default(
+        900.0, "kg", "Touchdown mass floor: leaves a 100 kg budget for the terminal descent (our estimate)", "estimate"
+    ),
+    "lunar_descent_altitude_m": Default(
+        800.0, "m", "Chandrayaan-3: fine braking ends at ~800 m altitude (ISRO landing sequence)", "published"
+    ),
+    "lunar_descent_downrange_m": Default(
+        150.0, "m", "Horizontal offset of the target at 800 m (retargeting margin, our estimate)", "estimate"
+    ),
+    "lunar_descent_vertical_speed_m_s": Default(
+        2.0, "m/s", "Sink rate at the end of fine braking (near-hover, our estimate)", "estimate"
+    ),
+    "lunar_descent_pointing_max_deg": Default(
+        30.0, "deg", "Largest thrust tilt from vertical in the terminal descent (our estimate)", "estimate"
+    ),
+    # --- lunar descent profile and landing dispersion (docs/models/descent.md)
+    "descent_start_mass_kg": Default(
+        1750.0,
+        "kg",
+        "Vikram lander ~1752 kg at separation (research notes 4.3 context); deboost burns ignored",
+        "estimate",
+    ),
+    "descent_start_altitude_m": Default(
+        30_000.0, "m", "Chandrayaan-3 powered descent from ~30 km (Somanath/Desai, research notes 4.3)", "published"
+    ),
+    "descent_start_v_horizontal_m_s": Default(
+        1680.0, "m/s", "Chandrayaan-3 ~1.68 km/s at powered-descent start (research notes 4.3)", "published"
+    ),
+    "descent_rough_braking_s": Default(
+        690.0, "s", "Chandrayaan-3 rough braking ~690 s (~11.5 min, notes 4.3)", "published"
+    ),
+    "descent_rough_end_altitude_m": Default(
+        7400.0,
+        "m",
+        "End of rough braking ~7.4 km (ISRO broadcast, quoted in the issue; notes 4.3: 6.8-7.2 km)",
+        "estimate",
+    ),
+    "descent_rough_end_v_horizontal_m_s": Default(
+        358.0, "m/s", "Horizontal speed at the end of rough braking (ISRO broadcast, quoted in the issue)", "estimate"
+    ),
+    "descent_rough_end_v_sink_m_s": Default(
+        61.0, "m/s", "Sink rate at the end of rough braking (ISRO broadcast, quoted in the issue)", "estimate"
+    ),
+    "descent_attitude_hold_s": Default(10.0, "s", "Chandrayaan-3 attitude hold ~10 s (notes 4.3)", "published"),
+    "descent_fine_braking_s": Default(
+        175.0, "s", "Fine-braking duration chosen so the thrust stays below 4 x 800 N (our estimate)", "estimate"
+    ),
+    "descent_fine_end_altitude_m": Default(
+        800.0, "m", "Chandrayaan-3 fine braking ends at ~0 m/s at ~800 m (Desai, notes 4.3)", "published"
+    ),
+    "descent_vertical_descent_s": Default(
+        90.0,
+        "s",
+        "Vertical descent 800 m -> 150 m, long enough to settle at 40 % min throttle (our estimate)",
+        "estimate",
+    ),
+    "descent_hover_altitude_m": Default(150.0, "m", "Chandrayaan-3 hover at ~150 m (notes 4.3)", "published"),
+    "descent_hover_s": Default(30.0, "s", "Chandrayaan-3 hover ~30 s for hazard detection (notes 4.3)", "published"),
+    "descent_retarget_m": Default(
+        60.0, "m", "Chandrayaan-3 lateral retarget up to ~60 m (notes 4.3); the profile flies the largest", "published"
+    ),
+    "descent_terminal_s": Default(
+        50.0, "s", "Planned ZEM/ZEV time from the hover to the terminal gate (our estimate)", "estimate"
+    ),
+    "descent_gate_altitude_m": Default(
+        10.0, "m", "Terminal gate: constant-rate descent below it (our estimate, flown-lander practice)", "estimate"
+    ),
+    "descent_gate_v_m_s": Default(
+        1.0,
+        "m/s",
+        "Sink rate from the gate to touchdown: half the 2 m/s Chandrayaan-3 limit (our estimate)",
+        "estimate",
+    ),
+    "descent_guidance_dt_s": Default(
+        0.1, "s", "Guidance rate 10 Hz, thrust held over a step (our estimate)", "estimate"
+    ),
+    "descent_tgo_floor_s": Default(
+        2.0, "s", "Below this time to go the ZEM/ZEV gains are frozen (ZEV-only law; our estimate)", "estimate"
+    ),
+    "descent_terminal_margin_s": Default(
+        120.0,
+        "s",
+        "Extra time allowed after the planned terminal descent before a run counts as not landed",
+        "estimate",
+    ),
+    "descent_max_touchdown_v_vertical_m_s": Default(
+        2.0, "m/s", "Chandrayaan-3 touchdown spec V_v <= 2 m/s (Somanath via HT, notes 4.3)", "published"
+    ),
+    "descent_max_touchdown_v_horizontal_m_s": Default(
+        0.5, "m/s", "Chandrayaan-3 touchdown spec V_h <= 0.5 m/s (Somanath via HT, notes 4.3)", "published"
+    ),
+    "descent_max_touchdown_slope_deg": Default(
+        12.0, "deg", "Chandrayaan-3 touchdown spec slope <= 12 deg (Somanath via HT, notes 4.3)", "published"
+    ),
+    "descent_max_roughness_m": Default(
+        0.5, "m", "RMS roughness limit at the DEM's 30 m baseline (no published Vikram value)", "placeholder"
+    ),
+    "descent_llo_to_surface_m_s": Default(
+        2180.0, "m/s", "LLO (100 km) -> surface incl. 5 % reserve, Acta Astronautica 177 (2020) Table 4", "published"
+    ),
+    "dispersion_start_altitude_m": Default(
+        800.0, "m", "Dispersion runs start at the end of fine braking (Chandrayaan-3 ~800 m, notes 4.3)", "published"
+    ),
+    "dispersion_terminal_s": Default(
+        70.0, "s", "Planned ZEM/ZEV time from 800 m to the terminal gate (our estimate)", "estimate"
+    ),
+    "dispersion_nav_sigma_m": Default(
+        20.0, "m", "TRN knowledge error per horizontal axis; SLIM landed ~55 m off target (our estimate)", "estimate"
+    ),
+    "dispersion_thrust_sigma_frac": Default(0.01, "1", "Thrust magnitude error, 1 sigma (our estimate)", "estimate"),
+    "dispersion_isp_sigma_frac": Default(0.01, "1", "Specific impulse error, 1 sigma (our estimate)", "estimate"),
+    "dispersion_position_sigma_m": Default(
+        100.0,
+        "m",
+        "Initial position error per axis at 800 m, 1 sigma, corrected by guidance (our estimate)",
+        "estimate",
+    ),
+    "dispersion_velocity_sigma_m_s": Default(
+        2.0, "m/s", "Initial velocity error per axis at 800 m, 1 sigma (our estimate)", "estimate"
+    ),
+    "dispersion_max_runs": Default(1_000_000, "", "Most Monte Carlo runs accepted", "estimate"),
 }
 
 

@@ -9,3 +9,6 @@ import typer
 
 flight_app = typer.Typer(help="Getting there: launch, lunar transfer, powered descent, landing dispersion.",
                          no_args_is_help=True)  # fmt: skip
+
+# the commands register themselves on flight_app when their modules are imported
+from lupex.cli import flight_budget  # noqa: E402, F401
