@@ -598,7 +598,7 @@ DEFAULTS: dict[str, Default] = {
         800.0, "m", "Dispersion runs start at the end of fine braking (Chandrayaan-3 ~800 m, notes 4.3)", "published"
     ),
     "dispersion_terminal_s": Default(
-        70.0, "s", "Planned ZEM/ZEV time from 800 m to the terminal gate (our estimate)", "estimate"
+        120.0, "s", "ZEM/ZEV time 800 m -> gate: nominal command above the 40 % min throttle (our estimate)", "estimate"
     ),
     "dispersion_nav_sigma_m": Default(
         20.0, "m", "TRN knowledge error per horizontal axis; SLIM landed ~55 m off target (our estimate)", "estimate"
