@@ -11,4 +11,4 @@ flight_app = typer.Typer(help="Getting there: launch, lunar transfer, powered de
                          no_args_is_help=True)  # fmt: skip
 
 # the commands register themselves on flight_app when their modules are imported
-from lupex.cli import flight_budget, flight_descent  # noqa: E402, F401
+from lupex.cli import flight_budget, flight_descent, flight_dispersion  # noqa: E402, F401
