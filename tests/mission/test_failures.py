@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from lupex.cli.main import main
 from lupex.errors import DemError
-from lupex.mission.stages import SitesStage
+from lupex.mission.stages import FlightStage, SitesStage
+
+
+@pytest.fixture(autouse=True)
+def quick_flight(monkeypatch):
+    """The flight stage (ahead of sites in the chain) reduced to "no dispersion": these tests are about failures."""
+    monkeypatch.setattr(FlightStage, "run", lambda self, ctx: SimpleNamespace(dispersion=None))
 
 
 def _fail(exc: BaseException):
@@ -31,7 +39,8 @@ def test_ctrl_c_leaves_no_partial_cache_or_output(tmp_path, monkeypatch, capsys)
     assert main(["run", "--out", str(tmp_path / "out")]) == 130
     assert "interrupted" in capsys.readouterr().err
     runs = tmp_path / "cache" / "runs"
-    assert not runs.exists() or not any(runs.iterdir())
+    left = sorted(p.name for p in runs.iterdir()) if runs.exists() else []
+    assert all(name.startswith("flight-") and name.endswith(".pkl") for name in left), left  # complete entries only
     assert not (tmp_path / "out").exists()
 
 
@@ -50,11 +59,11 @@ def test_a_truncated_stage_cache_entry_is_recomputed_with_a_warning(tmp_path, mo
     first = run_mission(sc, stages=["sites"], cache_dir=tmp_path)
     entry = tmp_path / "runs" / f"sites-{first.keys['sites']}.pkl"
     assert entry.stat().st_size > 0 and calls == [1]
-    assert run_mission(sc, stages=["sites"], cache_dir=tmp_path).cached == {"sites": True}
+    assert run_mission(sc, stages=["sites"], cache_dir=tmp_path).cached == {"flight": True, "sites": True}
     entry.write_bytes(entry.read_bytes()[:10])  # a write cut short
     with caplog.at_level("WARNING"):
         again = run_mission(sc, stages=["sites"], cache_dir=tmp_path)
-    assert again.cached == {"sites": False} and calls == [1, 1]
+    assert again.cached == {"flight": True, "sites": False} and calls == [1, 1]
     assert "truncated or corrupt" in caplog.text
 
 

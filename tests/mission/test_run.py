@@ -58,15 +58,23 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
                  "comms/volume_per_day.csv", "comms/relay_rate_bps.tif", "figures/comms_windows.png"):  # fmt: skip
         assert (folder / name).stat().st_size > 0, name
     stages = summary["stages"]
-    assert list(stages) == ["sites", "traverse", "comms"]
+    assert list(stages) == ["flight", "sites", "traverse", "comms"]
     assert stages["sites"]["n_candidates"] == len(stages["sites"]["candidates"]) == 8  # 10 asked, 8 feasible
     assert stages["traverse"]["replay_ok"] is True
     assert stages["traverse"]["feasible"] is True
     assert summary["placeholders"]["scenario"]  # placeholders flow into the outputs
     assert "rover.battery_Wh" in summary["placeholders"]["traverse"]
     manifest = json.loads((folder / "web" / "layers.json").read_text())
-    assert [layer["name"] for layer in manifest["layers"]] == ["hillshade", "illumination", "psr", "earth", "ice",
-                                                                 "traverse_sun", "relay"]  # fmt: skip
+    names = [layer["name"] for layer in manifest["layers"]]
+    assert names == ["hillshade", "illumination", "psr", "earth", "ice", "landing_ellipse", "traverse_sun", "relay"]
+    # the map opens on the union of the layers: the sites region, not the small ellipse
+    hill = next(layer for layer in manifest["layers"] if layer["name"] == "hillshade")
+    assert manifest["bounds"] == hill["bounds"]
+    # the sites stage scores the landing ellipse of the flight stage's dispersion, and ranks by P(safe touchdown)
+    semi_major_m = stages["flight"]["dispersion"]["semi_major_m"]
+    assert stages["sites"]["landing_ellipse_m"] == pytest.approx(semi_major_m, abs=0.1)
+    scores = [c["landing_score"] for c in stages["sites"]["candidates"]]
+    assert all(s is not None for s in scores) and scores == sorted(scores, reverse=True)
     comms = stages["comms"]
     assert [s["name"] for s in comms["stations"]][:3] == ["idsn32", "idsn18", "misasa54"]
     assert 0.3 < comms["network_visible_fraction"] <= comms["earth_visible_fraction"] + 1e-9
@@ -77,10 +85,10 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
 
 def test_rerun_uses_the_cache_and_a_rover_change_recomputes_only_the_traverse(runs):
     first, again, changed = (runs[k][1] for k in ("first", "again", "rover_changed"))
-    assert again["stage_cached"] == {"sites": True, "traverse": True, "comms": True}
+    assert again["stage_cached"] == {"flight": True, "sites": True, "traverse": True, "comms": True}
     assert again["stage_keys"] == first["stage_keys"]
     # the comms stage needs the traverse (its route), so it follows it
-    assert changed["stage_cached"] == {"sites": True, "traverse": False, "comms": False}
+    assert changed["stage_cached"] == {"flight": True, "sites": True, "traverse": False, "comms": False}
     assert changed["stage_keys"]["sites"] == first["stage_keys"]["sites"]
     assert changed["stage_keys"]["traverse"] != first["stage_keys"]["traverse"]
     assert changed["stages"]["traverse"]["reserve_Wh"] == pytest.approx(0.2 * 2500.0)
@@ -94,11 +102,13 @@ def test_only_the_stages_asked_for_run(runs, tmp_path, small_run_cache, monkeypa
     scenario.write_text(_small(preset_text("chandrayaan5"), '3000.0, unit = "Wh"'))
     assert main(["run", str(scenario), "--until", "sites", "--out", str(tmp_path / "o")]) == 0
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert list(summary["stages"]) == ["sites"] and summary["stage_cached"] == {"sites": True}
+    assert list(summary["stages"]) == ["flight", "sites"]
+    assert summary["stage_cached"] == {"flight": True, "sites": True}
     assert not (tmp_path / "o" / "steps.csv").exists()
     assert 'id="traverse"' not in (tmp_path / "o" / "report.html").read_text()
     capsys.readouterr()
     assert main(["run", str(scenario), "--stages", "sitez", "--out", str(tmp_path / "p")]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--stages" in err and "no stage 'sitez'; stages: sites, traverse, comms" in err
+    assert err.count("\n") == 1 and "--stages" in err
+    assert "no stage 'sitez'; stages: flight, sites, traverse, comms" in err
     assert not (tmp_path / "p").exists()

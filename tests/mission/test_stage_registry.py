@@ -91,7 +91,7 @@ def probe():
 
 
 def test_a_registered_stage_shows_up_in_summary_report_and_layers(probe, tmp_path, monkeypatch, capsys):
-    assert [s.name for s in registered_stages()] == ["sites", "traverse", "comms", "probe"]
+    assert [s.name for s in registered_stages()] == ["flight", "sites", "traverse", "comms", "probe"]
     monkeypatch.setenv("LUPEX_CACHE_DIR", str(tmp_path / "cache"))
     text = preset_text("chandrayaan5") + '\n[probe]\npulse_W = { value = 0.25, unit = "kW" }\n'
     text = text.replace('title = "Chandrayaan-5', 'title = "<script>alert(1)</script> Chandrayaan-5', 1)
@@ -127,12 +127,13 @@ def test_cache_keys_follow_version_reads_and_needs(probe, monkeypatch):
     rover = parse_scenario(preset_text("chandrayaan5").replace("battery_Wh = { value = 3000.0",
                                                                "battery_Wh = { value = 2000.0", 1), "x.toml")
     k2 = stage_keys(rover, chain)
-    assert (k2["sites"], k2["probe"]) == (keys["sites"], keys["probe"]) and k2["traverse"] != keys["traverse"]
+    assert (k2["flight"], k2["sites"], k2["probe"]) == (keys["flight"], keys["sites"], keys["probe"])
+    assert k2["traverse"] != keys["traverse"]
     assert k2["comms"] != keys["comms"]  # it needs the traverse
     region = parse_scenario(preset_text("chandrayaan5").replace("radius_km = { value = 6.0",
                                                                 "radius_km = { value = 5.0", 1), "x.toml")
     k3 = stage_keys(region, chain)
-    assert all(k3[n] != keys[n] for n in ("sites", "traverse", "comms", "probe"))  # through the needs on sites
+    assert all(k3[n] != keys[n] for n in ("flight", "sites", "traverse", "comms", "probe"))
     monkeypatch.setattr(ProbeStage, "version", "2")
     k4 = stage_keys(base, chain)
     assert k4["probe"] != keys["probe"] and (k4["sites"], k4["traverse"]) == (keys["sites"], keys["traverse"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ from lupex.cli.options import check_number, check_out_dir
 from lupex.errors import InputError
 
 if TYPE_CHECKING:
-    import xarray as xr
 
     from lupex.flight.descent import DescentProfile
     from lupex.flight.dispersion import LandingDispersion
@@ -38,68 +36,6 @@ def _site(scenario: str, lat: float | None, lon: float | None) -> tuple[float, f
         float(sc.value("search_region.lat_deg")) if lat is None else lat,
         float(sc.value("search_region.lon_deg")) if lon is None else lon,
     )
-
-
-def _geojson(result: LandingDispersion) -> dict[str, Any]:
-    from lupex.terrain import xy_to_latlon
-
-    x, y = result.ellipse_xy()
-    lat, lon = xy_to_latlon(x, y)
-    lon = (lon + 180.0) % 360.0 - 180.0
-    return {
-        "type": "FeatureCollection",
-        "crs_note": "Coordinates are lunar planetocentric east longitude / latitude [deg] on the IAU 2015 Moon "
-        "sphere (R = 1737.4 km), not WGS84.",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {
-                    "name": "3-sigma landing ellipse",
-                    "semi_major_m": result.semi_major_m,
-                    "semi_minor_m": result.semi_minor_m,
-                    "orientation_grid_azimuth_deg": result.orientation_deg,
-                },
-                "geometry": {
-                    "type": "Polygon",
-                    "coordinates": [[[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]],
-                },
-            }
-        ],
-    }
-
-
-def _figure_png(dem: xr.DataArray, result: LandingDispersion) -> bytes:
-    """Touchdowns and the ellipse over a hillshade of the DEM around the site (matplotlib Agg)."""
-    import matplotlib
-    import numpy as np
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure
-
-    half = max(3.0 * result.semi_major_m, 200.0)
-    win = dem.sel(
-        x=slice(result.site_x_m - half, result.site_x_m + half), y=slice(result.site_y_m + half, result.site_y_m - half)
-    )
-    z = win.values
-    gy, gx = np.gradient(z, float(dem.attrs["res_m"]))
-    shade = np.clip((-gx + gy) / np.sqrt(2.0) / np.sqrt(1.0 + gx**2 + gy**2) + 0.5, 0.0, 1.0)
-    fig = Figure(figsize=(6.0, 5.6))
-    ax = fig.add_subplot(1, 1, 1)
-    extent = (float(win.x[0]), float(win.x[-1]), float(win.y[-1]), float(win.y[0]))
-    ax.imshow(shade, cmap="gray", extent=extent, origin="upper")
-    ok = result.safe
-    ax.scatter(result.x_m[ok], result.y_m[ok], s=3, c="tab:green", label="safe")
-    ax.scatter(result.x_m[~ok], result.y_m[~ok], s=3, c="tab:red", label="unsafe")
-    ex, ey = result.ellipse_xy()
-    ax.plot(ex, ey, "y-", lw=1.5, label="3-sigma ellipse")
-    ax.plot([result.site_x_m], [result.site_y_m], "b+", ms=10, label="target")
-    ax.set_xlabel("x [m] (polar stereographic)")
-    ax.set_ylabel("y [m]")
-    ax.set_title(f"Landing dispersion: {len(result.x_m)} runs, p_safe {result.p_safe:.3f}")
-    ax.legend(loc="upper right", fontsize=8)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 def _summary(result: LandingDispersion, lat: float, lon: float) -> dict[str, Any]:
@@ -130,8 +66,9 @@ def flight_dispersion(
 ) -> None:
     """Landing dispersion at a site: touchdowns, 3-sigma ellipse and probability of a safe touchdown."""
     from lupex.defaults import default
-    from lupex.flight.dispersion import landing_dispersion
+    from lupex.flight.dispersion import ellipse_geojson, landing_dispersion
     from lupex.io.tables import write_bytes, write_csv, write_json
+    from lupex.reporting.flight_figures import dispersion_png
     from lupex.terrain import builtin_dem
 
     if not 1 <= runs <= int(default("dispersion_max_runs")):
@@ -151,9 +88,9 @@ def flight_dispersion(
         raise
     summary = _summary(result, site_lat, site_lon)
     write_csv(result.rows(), out / "touchdowns.csv")
-    write_json(_geojson(result), out / "ellipse.geojson")
+    write_json(ellipse_geojson(result), out / "ellipse.geojson")
     write_json(summary, out / "dispersion.json")
-    write_bytes(_figure_png(dem, result), out / "dispersion.png")
+    write_bytes(dispersion_png(dem, result), out / "dispersion.png")
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
         return

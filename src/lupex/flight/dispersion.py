@@ -15,7 +15,7 @@ resolves (3 cells), so metre-scale hazards (boulders, small craters) are not see
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,15 @@ from lupex.errors import InputError
 from lupex.flight.descent import Lander, vikram_like_lander
 from lupex.terrain import check_dem, latlon_to_xy, roughness_m, slope_deg, xy_to_latlon
 
-__all__ = ["DispersionErrors", "LandingDispersion", "default_dispersion_errors", "landing_dispersion"]
+__all__ = [
+    "DispersionErrors",
+    "LandingDispersion",
+    "aimed_at",
+    "default_dispersion_errors",
+    "ellipse_geojson",
+    "landing_dispersion",
+    "safe_fraction_at",
+]
 
 #: Mahalanobis radius of the reported ellipse ("3 sigma"); it holds 1 - exp(-4.5) = 98.89 % of a 2-D Gaussian.
 ELLIPSE_SIGMA = 3.0
@@ -354,14 +362,7 @@ def landing_dispersion(
     lat, lon = xy_to_latlon(x, y)
     v_sink, v_h = -final[:, 5], np.hypot(final[:, 3], final[:, 4])
     slope, rough = _terrain_at(dem, x, y, default("lander_footprint_m"))
-    with np.errstate(invalid="ignore"):
-        safe = (
-            landed
-            & (v_sink <= default("descent_max_touchdown_v_vertical_m_s"))
-            & (v_h <= default("descent_max_touchdown_v_horizontal_m_s"))
-            & (slope <= default("descent_max_touchdown_slope_deg"))
-            & (rough <= default("descent_max_roughness_m"))
-        )
+    safe = _safe_runs(landed, v_sink, v_h, slope, rough)
     cx, cy, a, b, az = _ellipse(x[landed], y[landed]) if landed.any() else (site_x, site_y, 0.0, 0.0, 0.0)
     low, high = _wilson(int(safe.sum()), int(runs))
     return LandingDispersion(
@@ -388,3 +389,83 @@ def landing_dispersion(
         errors=errors,
         seed=int(seed),
     )
+
+
+def ellipse_geojson(result: LandingDispersion) -> dict[str, Any]:
+    """The 3-sigma landing ellipse as a GeoJSON polygon in lunar planetocentric lon/lat [deg]."""
+    x, y = result.ellipse_xy()
+    lat, lon = xy_to_latlon(x, y)
+    lon = (lon + 180.0) % 360.0 - 180.0
+    return {
+        "type": "FeatureCollection",
+        "crs_note": "Coordinates are lunar planetocentric east longitude / latitude [deg] on the IAU 2015 Moon "
+        "sphere (R = 1737.4 km), not WGS84.",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "name": "3-sigma landing ellipse",
+                    "semi_major_m": result.semi_major_m,
+                    "semi_minor_m": result.semi_minor_m,
+                    "orientation_grid_azimuth_deg": result.orientation_deg,
+                },
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[float(a), float(b)] for a, b in zip(lon, lat, strict=True)]],
+                },
+            }
+        ],
+    }
+
+
+def _safe_runs(
+    landed: NDArray[np.bool_], v_sink: NDArray[np.float64], v_h: NDArray[np.float64], slope: NDArray[np.float64],
+    rough: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Touchdowns meeting every limit (``descent_max_touchdown_*``, ``descent_max_roughness_m``)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(
+            landed
+            & (v_sink <= default("descent_max_touchdown_v_vertical_m_s"))
+            & (v_h <= default("descent_max_touchdown_v_horizontal_m_s"))
+            & (slope <= default("descent_max_touchdown_slope_deg"))
+            & (rough <= default("descent_max_roughness_m"))
+        )  # fmt: skip
+
+
+def aimed_at(result: LandingDispersion, dem: xr.DataArray, x_m: float, y_m: float) -> LandingDispersion:
+    """The same dispersion aimed at another point of ``dem`` [m]: touchdown offsets and speeds reused (the errors
+    do not depend on the site), the terrain limits evaluated under the shifted touchdowns (off the DEM: unsafe)."""
+    check_dem(dem)
+    dx, dy = x_m - result.site_x_m, y_m - result.site_y_m
+    x, y = result.x_m + dx, result.y_m + dy
+    slope, rough = _terrain_at(dem, x, y, default("lander_footprint_m"))
+    safe = _safe_runs(result.landed, result.v_vertical_m_s, result.v_horizontal_m_s, slope, rough)
+    lat, lon = xy_to_latlon(x, y)
+    low, high = _wilson(int(safe.sum()), int(safe.size))
+    return replace(
+        result, x_m=x, y_m=y, lat_deg=lat, lon_deg=lon, slope_deg=slope, roughness_m=rough, safe=safe,
+        site_x_m=float(x_m), site_y_m=float(y_m), center_x_m=result.center_x_m + dx,
+        center_y_m=result.center_y_m + dy, p_safe=float(safe.mean()), p_safe_low=low, p_safe_high=high,
+    )  # fmt: skip
+
+
+def safe_fraction_at(
+    result: LandingDispersion, dem: xr.DataArray, x_m: float, y_m: float
+) -> tuple[float, float, float]:
+    """P(safe touchdown) if the same dispersion were aimed at another point of ``dem`` [m].
+
+    The touchdown offsets from the target and the touchdown speeds of ``result`` are reused (the errors do not
+    depend on the site); the terrain limits are evaluated under the shifted touchdowns.
+
+    Returns
+    -------
+    p_safe, low, high : float
+        Fraction of safe runs and its 95 % Wilson interval [-]; NaN when the point is off the DEM.
+    """
+    check_dem(dem)
+    xs, ys = dem["x"].values, dem["y"].values
+    if not (min(xs[0], xs[-1]) <= x_m <= max(xs[0], xs[-1]) and min(ys[0], ys[-1]) <= y_m <= max(ys[0], ys[-1])):
+        return math.nan, math.nan, math.nan
+    moved = aimed_at(result, dem, x_m, y_m)
+    return moved.p_safe, moved.p_safe_low, moved.p_safe_high

@@ -64,7 +64,11 @@ def _web_assets(result: MissionResult, ctx: OutputContext, out: Path) -> list[st
             layers.append(record)
         manifest.update(stage.web_data(res, ctx))
     manifest["layers"] = layers
-    manifest["bounds"] = layers[0]["bounds"] if layers else [[-1.0, -1.0], [1.0, 1.0]]
+    manifest["bounds"] = (
+        [[min(r["bounds"][0][0] for r in layers), min(r["bounds"][0][1] for r in layers)],
+         [max(r["bounds"][1][0] for r in layers), max(r["bounds"][1][1] for r in layers)]]
+        if layers else [[-1.0, -1.0], [1.0, 1.0]]
+    )  # fmt: skip
     files.append(str(write_json(manifest, out / "web" / "layers.json")))
     return files
 

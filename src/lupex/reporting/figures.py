@@ -105,8 +105,15 @@ def horizon_polar_png(result: Any) -> bytes:
     return _png(fig)
 
 
-def sites_map_png(dem: xr.DataArray, metrics: xr.Dataset, candidates: list[dict[str, Any]], title: str) -> bytes:
-    """Hillshade of ``dem`` with PSRs, ice-stable ground and the ranked candidates (x, y in km)."""
+def sites_map_png(
+    dem: xr.DataArray,
+    metrics: xr.Dataset,
+    candidates: list[dict[str, Any]],
+    title: str,
+    ellipse_xy_m: tuple[np.ndarray, np.ndarray] | None = None,
+) -> bytes:
+    """Hillshade of ``dem`` with PSRs, ice-stable ground, the ranked candidates and, if given, the landing ellipse
+    outline [m] (x, y in km)."""
     fig = _figure(figsize=(7.2, 6.2))
     ax = fig.add_subplot(1, 1, 1)
     z = np.asarray(dem.values, dtype=np.float64)
@@ -127,6 +134,8 @@ def sites_map_png(dem: xr.DataArray, metrics: xr.Dataset, candidates: list[dict[
         ax.scatter(cx, cy, s=40, c="orange", edgecolors="black", linewidths=0.6, zorder=3)
         for c, px, py in zip(candidates, cx, cy, strict=True):
             ax.annotate(str(c["rank"]), (px, py), xytext=(3, 3), textcoords="offset points", fontsize=7, color="white")
+    if ellipse_xy_m is not None:
+        ax.plot(ellipse_xy_m[0] / 1000.0, ellipse_xy_m[1] / 1000.0, color="red", linewidth=1.2, zorder=4)
     region = np.asarray(metrics["in_region"].values)
     if region.any() and not region.all():
         ax.contour(x, y, region.astype(float), levels=[0.5], colors="yellow", linewidths=0.8)

@@ -2,6 +2,7 @@
 
 from lupex.mission.stage import register_stage
 from lupex.mission.stages.comms import CommsResult, CommsStage
+from lupex.mission.stages.flight import FlightResult, FlightStage
 from lupex.mission.stages.sites import SitesResult, SitesStage
 from lupex.mission.stages.traverse import TraverseResult, TraverseStage
 
@@ -9,6 +10,8 @@ __all__ = [
     "BUILTIN_STAGES",
     "CommsResult",
     "CommsStage",
+    "FlightResult",
+    "FlightStage",
     "SitesResult",
     "SitesStage",
     "TraverseResult",
@@ -17,6 +20,7 @@ __all__ = [
 
 #: The chain's built-in stages. Adding a capability = one stage module + one line here.
 BUILTIN_STAGES = (
+    FlightStage(),
     SitesStage(),
     TraverseStage(),
     CommsStage(),

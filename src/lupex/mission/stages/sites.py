@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,12 +43,15 @@ class SitesResult:
         Heights [m] on the metrics grid (hillshades).
     dem_source : str
         The DEM as the scenario names it.
+    ellipse_xy_m : (ndarray, ndarray) or None
+        Outline of the flight stage's 3-sigma landing ellipse aimed at the top candidate [m] (None without one).
     """
 
     metrics: xr.Dataset
     selection: SiteSelection
     dem: xr.DataArray
     dem_source: str
+    ellipse_xy_m: tuple[np.ndarray, np.ndarray] | None = None
 
     def region_crop(self, pad: int) -> tuple[xr.Dataset, xr.DataArray]:
         """Metrics and DEM cropped to the search region plus ``pad`` cells."""
@@ -61,6 +65,36 @@ class SitesResult:
         return self.metrics.isel(box), self.dem.isel(box)
 
 
+def _ranked_by_safe_touchdown(selection: SiteSelection, dispersion: Any, dem: xr.DataArray) -> SiteSelection:
+    """Candidates with P(safe touchdown) of the flight stage's dispersion aimed at each of them (on the traverse
+    DEM; NaN off it), re-ranked by ``landing_score = topsis_score * p_safe`` (the score of a site, given the chance
+    of landing on it safely); candidates without a P(safe) come after the others, by TOPSIS score."""
+    from lupex.flight.dispersion import safe_fraction_at
+
+    rows = []
+    for c in selection.candidates:
+        p, low, _ = safe_fraction_at(dispersion, dem, float(c["x_m"]), float(c["y_m"]))
+        known = math.isfinite(p)
+        rows.append({**c, "p_safe": round(p, 4) if known else None, "p_safe_ci95_low": round(low, 4) if known else None,
+                     "landing_score": round(float(c["topsis_score"]) * p, 6) if known else None})  # fmt: skip
+    rows.sort(key=lambda r: (r["landing_score"] is None, -(r["landing_score"] or 0.0), -float(r["topsis_score"])))
+    ranked = [{**r, "topsis_rank": r["rank"], "rank": i + 1} for i, r in enumerate(rows)]
+    return replace(selection, candidates=ranked)
+
+
+def _ellipse_layer(outline_m: tuple[np.ndarray, np.ndarray], res_m: float = 5.0) -> MapLayer:
+    """The landing ellipse at the top candidate as a raster overlay (1 inside, blank outside) on a 5 m grid."""
+    from matplotlib.path import Path as OutlinePath
+
+    ex, ey = outline_m
+    x = np.arange(ex.min() - res_m, ex.max() + 2 * res_m, res_m)
+    y = np.arange(ey.max() + res_m, ey.min() - 2 * res_m, -res_m)
+    xx, yy = np.meshgrid(x, y)
+    inside = OutlinePath(np.column_stack([ex, ey])).contains_points(np.column_stack([xx.ravel(), yy.ravel()]))
+    grid = xr.DataArray(np.where(inside.reshape(xx.shape), 1.0, np.nan), coords={"y": y, "x": x}, dims=("y", "x"))
+    return MapLayer("landing_ellipse", "Landing ellipse (3 sigma) at the top site", grid, "autumn", 0.0, 1.0, "")
+
+
 def _period(scenario: Scenario) -> tuple[np.datetime64, np.datetime64]:
     t0 = parse_time(scenario.value("period.start_utc"), "period.start_utc")
     days = float(scenario.get("period.illumination_days", 365.0))
@@ -72,8 +106,9 @@ class SitesStage(Stage):
 
     name: ClassVar[str] = "sites"
     title: ClassVar[str] = "Landing sites"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     reads: ClassVar[tuple[str, ...]] = ("period", "search_region", "sites", "terrain")
+    needs: ClassVar[tuple[str, ...]] = ("flight",)
     validations: ClassVar[tuple[Validation, ...]] = (
         Validation("Sun and Earth directions", "SPICE (spiceypy) with the same kernels, sub-arcsecond",
                    "tests/ephemeris"),
@@ -105,11 +140,23 @@ class SitesStage(Stage):
         s = sc.section("sites")
         names = {"lander_max_slope_deg": "max_slope_deg", "min_mean_illumination": "min_mean_illumination"}
         constraints: dict[str, float] = {names[k]: float(s[k]) for k in names if k in s}
+        flight = ctx.upstream.get("flight")
+        dispersion = getattr(flight, "dispersion", None)
+        ellipse = dispersion.semi_major_m if dispersion is not None else s.get("landing_ellipse_3sigma_m")
         selection = select_sites(
             metrics, top=int(s.get("top", 10)), constraints=constraints,  # type: ignore[arg-type]
-            ellipse_radius_m=s.get("landing_ellipse_3sigma_m"),
+            ellipse_radius_m=ellipse,
         )  # fmt: skip
-        return SitesResult(metrics, selection, dem.sel(x=metrics["x"], y=metrics["y"]), spec)
+        outline = None
+        if dispersion is not None:
+            from lupex.flight.dispersion import aimed_at
+
+            fine = read_dem(sc.dem("traverse"))
+            selection = _ranked_by_safe_touchdown(selection, dispersion, fine)
+            if selection.candidates:
+                top = selection.candidates[0]
+                outline = aimed_at(dispersion, fine, float(top["x_m"]), float(top["y_m"])).ellipse_xy()
+        return SitesResult(metrics, selection, dem.sel(x=metrics["x"], y=metrics["y"]), spec, outline)
 
     def summary(self, result: SitesResult, ctx: OutputContext) -> dict[str, Any]:
         m = result.metrics
@@ -124,6 +171,7 @@ class SitesStage(Stage):
             "ice_stable_at_surface_cells": int((ice == 0).sum()),
             "ice_buried_drillable_cells": int((ice == 1).sum()),
             "cells_feasible_for_landing": result.selection.n_feasible,
+            "landing_ellipse_m": round(float(result.selection.ellipse_radius_m), 2),
             "n_candidates": len(result.selection.candidates),
             "landing_site": dict(result.selection.candidates[0]) if result.selection.candidates else None,
             "candidates": result.selection.candidates,
@@ -158,13 +206,16 @@ class SitesStage(Stage):
         shade = xr.DataArray(hillshade(np.asarray(dem.values, dtype=np.float64), res), coords=dem.coords,
                              dims=dem.dims)  # fmt: skip
         psr = m["psr"].where(m["psr"] > 0.5)
-        return [
+        layers = [
             MapLayer("hillshade", "Hillshade", shade, "gray", -0.2, 1.0, "", opaque=True),
             MapLayer("illumination", "Mean illumination", m["mean_illumination"], "viridis", 0.0, 1.0, "fraction"),
             MapLayer("psr", "Permanent shadow", psr, "Blues", 0.0, 1.0, "PSR"),
             MapLayer("earth", "Earth visibility", m["earth_visibility"], "cividis", 0.0, 1.0, "fraction"),
             MapLayer("ice", "Ice stability depth", m["ice_stability_depth_m"], "viridis_r", 0.0, 1.5, "m"),
         ]
+        if result.ellipse_xy_m is not None:
+            layers.append(_ellipse_layer(result.ellipse_xy_m))
+        return layers
 
     def web_data(self, result: SitesResult, ctx: OutputContext) -> dict[str, Any]:
         keys = ("rank", "x_m", "y_m", "lat_deg", "lon_deg")
@@ -189,7 +240,8 @@ def _figures(result: SitesResult, scenario_name: str) -> dict[str, bytes]:
         "ice_stability_depth_m.png": q(m["ice_stability_depth_m"], "Ice stability depth (blank: none within the "
                                        "drill depth)", "m", cmap="viridis_r", vmin=0.0, vmax=1.5),
         "t_max_K.png": q(m["t_max_K"], "Maximum surface temperature", "K", cmap="inferno"),
-        "sites.png": sites_map_png(dem, m, result.selection.candidates, f"Landing candidates, {scenario_name}"),
+        "sites.png": sites_map_png(dem, m, result.selection.candidates, f"Landing candidates, {scenario_name}",
+                                   result.ellipse_xy_m),
     }  # fmt: skip
 
 
@@ -226,12 +278,14 @@ def _ice_section(figs: dict[str, bytes]) -> Section:
 
 def _sites_section(result: SitesResult, figs: dict[str, bytes]) -> Section:
     sel = result.selection
-    columns = ("rank", "lat_deg", "lon_deg", "topsis_score", "mean_illumination_fraction", "longest_darkness_h",
-               "earth_visibility_fraction", "slope_deg", "rover_path_to_ice_m", "pareto")  # fmt: skip
+    columns = ("rank", "lat_deg", "lon_deg", "topsis_score", "p_safe", "landing_score",
+               "mean_illumination_fraction", "longest_darkness_h", "earth_visibility_fraction", "slope_deg",
+               "rover_path_to_ice_m", "pareto")  # fmt: skip
     return Section("sites", "Landing sites", [
         f"<p>{sel.n_cells} cells considered, {sel.n_feasible} meet every hard constraint, {sel.n_pareto} on the "
         f"Pareto front; landing ellipse {sel.ellipse_radius_m:g} m (3 sigma), scored on its worst cell.</p>",
-        _figure_row(figs, (("sites.png", "Candidates (orange, by rank), PSRs (blue), ice-stable ground (cyan)"),)),
+        _figure_row(figs, (("sites.png", "Candidates (orange, by rank), PSRs (blue), ice-stable ground (cyan), the "
+                                         "3-sigma landing ellipse at the top candidate (red)"),)),
         table_html(sel.candidates, [c for c in columns if sel.candidates and c in sel.candidates[0]]),
         "<h3>Cells removed by each constraint</h3>",
         table_html([{"constraint": k, "cells removed": v} for k, v in sel.removed_by.items()]),
