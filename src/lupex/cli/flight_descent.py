@@ -168,13 +168,19 @@ def figures_png(sol: DescentSolution, problem: DescentProblem) -> dict[str, byte
     }
 
 
-def _write_out(out: Path, sol: DescentSolution, problem: DescentProblem) -> None:
-    from lupex.io.tables import write_bytes, write_csv
+def _write_out(out: Path, sol: DescentSolution, problem: DescentProblem, case: str) -> None:
+    from lupex.io.tables import write_bytes, write_csv, write_json
 
-    out.mkdir(parents=True, exist_ok=True)
     write_csv(trajectory_rows(sol), out / "trajectory.csv")
     for name, data in figures_png(sol, problem).items():
         write_bytes(data, out / name)
+    if case == "lunar" and sol.feasible:  # a Mars example has no place on the Moon
+        from lupex.defaults import default
+        from lupex.flight.export import descent_czml
+
+        site = (default("demo_site_lat_deg"), default("demo_site_lon_deg"))
+        czml = descent_czml(sol, *site, default("demo_site_height_m"), "2028-01-01T00:00:00Z")
+        write_json(czml, out / "descent.czml")
 
 
 def _table(summary: dict[str, Any]) -> Table:
@@ -218,7 +224,7 @@ def flight_descent(
     solution = _solve(problem, tf_s, search, nodes)
     summary = _summary(case, problem, solution)
     if out is not None:
-        _write_out(out, solution, problem)
+        _write_out(out, solution, problem, case)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
         return
