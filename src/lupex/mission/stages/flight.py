@@ -140,6 +140,7 @@ class FlightStage(Stage):
                                  "binding_constraint": result.descent.binding_constraint},
             "descent_profile": {"propellant_kg": round(result.profile.propellant_kg, 1),
                                 "delta_v_m_s": round(result.profile.delta_v_m_s, 1),
+                                "budget_delta_v_m_s": round(_descent_dv_m_s(b), 1),
                                 "touchdown_v_vertical_m_s": round(result.profile.touchdown_v_vertical_m_s, 3)},
         }  # fmt: skip
         if d is not None:
@@ -170,6 +171,12 @@ class FlightStage(Stage):
             files.append(str(write_csv(result.dispersion.rows(), out / "flight" / "touchdowns.csv")))
             files.append(str(write_json(ellipse_geojson(result.dispersion), out / "flight" / "ellipse.geojson")))
         return files
+
+
+def _descent_dv_m_s(budget: TransferBudget) -> float:
+    """Delta-v the transfer budget gives the descent from the periselene (with losses and reserve) [m/s]: the
+    figure the simulated profile's delta-v is compared with."""
+    return sum(b.dv_m_s for b in budget.burns if b.name.startswith(("powered descent", "descent reserve")))
 
 
 def _r(value: float, digits: int) -> float | None:
