@@ -18,7 +18,7 @@ from lupex.flight.guidance import (
     optimal_time_of_flight,
     time_of_flight_bounds_s,
 )
-from lupex.flight.launch import mass_margin_kg
+from lupex.flight.launch import H3_24L_CURVE, mass_margin_kg
 from lupex.flight.transfer import TransferBudget, transfer_budget
 from lupex.io.tables import write_csv, write_json
 from lupex.mission.quantity import Parameter, SectionModel, number
@@ -73,10 +73,17 @@ class FlightResult:
 
 
 def _h3_margin(budget: TransferBudget, wet_kg: float) -> tuple[float | None, str]:
+    """Margin at the transfer's C3; beyond the published points, the margin at the curve's lunar-transfer point
+    (the nearest published capability) with a note saying so."""
     try:
         return mass_margin_kg(budget.c3_km2_s2, wet_kg), ""
-    except InputError as err:
-        return None, str(err)
+    except InputError:
+        point = H3_24L_CURVE[-1]
+        return point.payload_kg - wet_kg, (
+            f"the transfer's C3 {budget.c3_km2_s2:.2f} km2/s2 lies beyond the published H3-24L points; margin "
+            f"shown at the {point.label} point (C3 {point.c3_km2_s2:.2f} km2/s2, {point.payload_kg:.0f} kg, "
+            f"{point.confidence})"
+        )
 
 
 def _dispersion(sc: Scenario) -> tuple[LandingDispersion | None, str]:
