@@ -287,6 +287,29 @@ def _wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float
     return low, 1.0 if successes == n else min(1.0, centre + half)
 
 
+def _run_inputs(
+    lander: Lander, mass_kg: float, dt_s: float, errors: DispersionErrors, runs: int, seed: int
+) -> tuple[NDArray[np.float64], Any]:
+    """The kernel's parameter vector and the seeded initial conditions of every run."""
+    tgo = default("dispersion_terminal_s")
+    params = np.array(
+        [
+            default("lunar_descent_gravity_m_s2"),
+            tgo,
+            dt_s,
+            lander.thrust_min_N,
+            lander.thrust_max_N,
+            lander.isp_s,
+            default("descent_tgo_floor_s"),
+            tgo + default("descent_terminal_margin_s"),
+        ]
+    )
+    draws = _initial_conditions(
+        np.random.default_rng(seed), runs, errors, lander, mass_kg, default("dispersion_start_altitude_m")
+    )
+    return params, draws
+
+
 def landing_dispersion(
     dem: xr.DataArray,
     site_lat_deg: float,
@@ -341,22 +364,7 @@ def landing_dispersion(
     dt = default("descent_guidance_dt_s") if dt_s is None else float(dt_s)
     if not (math.isfinite(mass) and mass > 0.0 and math.isfinite(dt) and dt > 0.0):
         raise InputError(f"mass_kg {mass_kg!r} and dt_s {dt_s!r} must be positive finite numbers")
-    tgo = default("dispersion_terminal_s")
-    params = np.array(
-        [
-            default("lunar_descent_gravity_m_s2"),
-            tgo,
-            dt,
-            lander.thrust_min_N,
-            lander.thrust_max_N,
-            lander.isp_s,
-            default("descent_tgo_floor_s"),
-            tgo + default("descent_terminal_margin_s"),
-        ]
-    )
-    draws = _initial_conditions(
-        np.random.default_rng(seed), int(runs), errors, lander, mass, default("dispersion_start_altitude_m")
-    )
+    params, draws = _run_inputs(lander, mass, dt, errors, int(runs), seed)
     final, landed = _fly(draws, params, progress)
     x, y = site_x + final[:, 0], site_y + final[:, 1]
     lat, lon = xy_to_latlon(x, y)
