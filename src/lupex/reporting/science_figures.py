@@ -1,0 +1,82 @@
+"""Science figures: neutron counts along the track, the radargram with picks, drill profiles against the truth, and
+the distribution of the water mass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from lupex.reporting.figures import _figure, _png
+
+__all__ = ["drill_profiles_png", "mass_distribution_png", "neutron_track_png", "radargram_png"]
+
+
+def neutron_track_png(distance_m: np.ndarray, counts: np.ndarray, weh_wt_pct: np.ndarray, weh_sd_wt_pct: np.ndarray,
+                      title: str) -> bytes:  # fmt: skip
+    """Epithermal counts per integration and the inverted WEH with its 1-sigma band, against distance along track."""
+    fig = _figure(figsize=(8.0, 4.6))
+    ax1 = fig.add_subplot(2, 1, 1)
+    ax1.plot(distance_m, counts, ".", ms=3, color="tab:blue")
+    ax1.set_ylabel("epithermal counts")
+    ax1.set_title(title, fontsize=9)
+    ax2 = fig.add_subplot(2, 1, 2, sharex=ax1)
+    ax2.fill_between(distance_m, weh_wt_pct - weh_sd_wt_pct, weh_wt_pct + weh_sd_wt_pct, color="tab:green", alpha=0.3)
+    ax2.plot(distance_m, weh_wt_pct, color="tab:green", lw=1)
+    ax2.set_ylabel("WEH [wt%]")
+    ax2.set_xlabel("distance along the route [m]")
+    return _png(fig)
+
+
+def radargram_png(distance_m: np.ndarray, twt_ns: np.ndarray, traces: np.ndarray, pick_twt_ns: np.ndarray | None,
+                  title: str) -> bytes:  # fmt: skip
+    """Traces (time down) along the route, with the picked first reflector."""
+    fig = _figure(figsize=(8.0, 4.0))
+    ax = fig.add_subplot(1, 1, 1)
+    lim = float(np.nanpercentile(np.abs(traces), 99)) or 1.0
+    extent = (float(distance_m[0]), float(distance_m[-1]), float(twt_ns[-1]), float(twt_ns[0]))
+    ax.imshow(np.asarray(traces).T, cmap="gray", aspect="auto", extent=extent, vmin=-lim, vmax=lim)
+    if pick_twt_ns is not None:
+        ax.plot(distance_m, pick_twt_ns, ".", ms=2, color="tab:red", label="picked reflector")
+        ax.legend(loc="lower right", fontsize=7)
+    ax.set_xlabel("distance along the route [m]")
+    ax.set_ylabel("two-way time [ns]")
+    ax.set_title(title, fontsize=9)
+    return _png(fig)
+
+
+def drill_profiles_png(profiles: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                       title: str) -> bytes:  # fmt: skip
+    """Per hole: measured wt% (with 1-sigma bars) and the truth against depth. ``profiles``: (name, depth_m,
+    measured_wt_pct, measured_sd_wt_pct, truth_wt_pct)."""
+    n = max(len(profiles), 1)
+    fig = _figure(figsize=(2.6 * n + 1.0, 4.2))
+    for k, (name, depth, measured, sd, truth) in enumerate(profiles):
+        ax = fig.add_subplot(1, n, k + 1)
+        ax.errorbar(measured, depth, xerr=sd, fmt="o", ms=3, color="tab:blue", label="analyser")
+        ax.plot(truth, depth, color="tab:orange", lw=1.2, label="truth")
+        ax.invert_yaxis()
+        ax.set_xlabel("water [wt%]")
+        if k == 0:
+            ax.set_ylabel("depth [m]")
+            ax.legend(fontsize=7)
+        ax.set_title(name, fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return _png(fig)
+
+
+def mass_distribution_png(realisations_kg: np.ndarray, p10_kg: float, p50_kg: float, p90_kg: float,
+                          truth_kg: float | None, title: str) -> bytes:  # fmt: skip
+    """Histogram of the water mass over the conditioned realisations, with P10/P50/P90 (and the synthetic truth)."""
+    fig = _figure(figsize=(6.4, 3.6))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.hist(realisations_kg, bins=40, color="tab:blue", alpha=0.7)
+    for value, label, style in ((p10_kg, "P10", ":"), (p50_kg, "P50", "-"), (p90_kg, "P90", ":")):
+        ax.axvline(value, color="black", linestyle=style, lw=1, label=label)
+    if truth_kg is not None:
+        ax.axvline(truth_kg, color="tab:red", lw=1.5, label="synthetic truth")
+    ax.set_xlabel("water in the volume [kg]")
+    ax.set_ylabel("realisations")
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    return _png(fig)
