@@ -615,6 +615,139 @@ DEFAULTS: dict[str, Default] = {
         2.0, "m/s", "Initial velocity error per axis at 800 m, 1 sigma (our estimate)", "estimate"
     ),
     "dispersion_max_runs": Default(1_000_000, "", "Most Monte Carlo runs accepted", "estimate"),
+    # --- science: subsurface truth model and instruments (issue #14; docs/models/science_instruments.md) ---
+    "science_weh_prior_mean_wt_pct": Default(
+        5.6, "wt%", "LCROSS ejecta water 5.6 +- 2.9 wt%, Colaprete et al. 2010, Science 330, 463", "published"
+    ),
+    "science_weh_prior_sd_wt_pct": Default(2.9, "wt%", "LCROSS, Colaprete et al. 2010, Science 330, 463", "published"),
+    "science_weh_prior_lp_mean_wt_pct": Default(
+        1.5, "wt%", "Lunar Prospector polar WEH 1.5 +- 0.8 wt%, Feldman et al. 2001, JGR 106, 23231", "published"
+    ),
+    "science_weh_prior_lp_sd_wt_pct": Default(0.8, "wt%", "Feldman et al. 2001, JGR 106, 23231", "published"),
+    "science_correlation_length_m": Default(
+        10.0, "m", "Patchiness length scale of ice (metres to tens of metres; our estimate)", "estimate"
+    ),
+    "science_matern_nu": Default(1.5, "1", "Matern smoothness of the WEH field (our estimate)", "estimate"),
+    "science_depth_max_m": Default(1.5, "m", "Model depth = LUPEX drill reach ~1.5 m (issue #14)", "estimate"),
+    "science_depth_step_m": Default(0.05, "m", "Truth-model depth bin (our choice)", "estimate"),
+    "science_ns_c0_counts_s": Default(
+        30.75, "counts/s", "Dry epithermal count rate c0 of the Lunar Prospector WEH relation (issue #14)", "published"
+    ),
+    "science_ns_a": Default(0.0256, "1", "Constant a of the Lunar Prospector WEH relation (issue #14)", "published"),
+    "science_ns_b": Default(1.0990, "1", "Exponent b of the Lunar Prospector WEH relation (issue #14)", "published"),
+    "science_ns_leakage_depth_m": Default(
+        0.2, "m", "Epithermal leakage e-folding depth ~20 cm (Teodoro et al. 2015, arXiv:1501.05712)", "estimate"
+    ),
+    "science_ns_integration_s": Default(60.0, "s", "Rover NS integration per sample (our estimate)", "estimate"),
+    "science_ns_footprint_radius_m": Default(
+        0.5, "m", "Radius of the ~1 m rover NS footprint average (issue #14; our estimate)", "estimate"
+    ),
+    "science_ns_spacing_m": Default(10.0, "m", "Track distance between NS integrations (our estimate)", "estimate"),
+    "science_regolith_permittivity": Default(
+        3.04, "1", "Real permittivity of regolith from the Chang'e-5 drill site radar (issue #14)", "published"
+    ),
+    "science_regolith_loss_tangent": Default(
+        0.014, "1", "Loss tangent of regolith from the Chang'e-5 drill site radar (issue #14)", "published"
+    ),
+    "science_ice_permittivity": Default(3.15, "1", "Real permittivity of cold water ice (Evans 1965)", "published"),
+    "science_grain_density_kg_m3": Default(
+        3100.0,
+        "kg/m3",
+        "Regolith grain density, specific gravity ~3.1 (Carrier et al. 1991, Lunar Sourcebook)",
+        "published",
+    ),
+    "science_ice_density_kg_m3": Default(930.0, "kg/m3", "Density of ice at ~100 K (our estimate)", "estimate"),
+    "science_radar_frequency_Hz": Default(
+        5.0e8, "Hz", "GPR centre frequency, bandwidth ~ centre (issue #14)", "estimate"
+    ),
+    "science_radar_noise_sd": Default(
+        1.0e-3, "1", "Trace noise, one sigma, relative to the incident amplitude (our estimate)", "estimate"
+    ),
+    "science_radar_spacing_m": Default(0.5, "m", "Track distance between radar traces (our estimate)", "estimate"),
+    "science_radar_pick_threshold_sigma": Default(
+        6.0, "1", "Envelope threshold for the first-reflector pick, in noise sigmas (our estimate)", "estimate"
+    ),
+    "science_drill_depth_m": Default(1.5, "m", "LUPEX drill reach ~1.5 m (issue #14)", "estimate"),
+    "science_drill_bite_m": Default(0.1, "m", "Drill bite length (issue #14)", "estimate"),
+    "science_ice_sublimation_enthalpy_J_mol": Default(
+        5.1e4, "J/mol", "Sublimation enthalpy of ice ~51 kJ/mol (Feistel & Wagner 2007)", "published"
+    ),
+    "science_drill_half_loss_temperature_K": Default(
+        200.0, "K", "Sample temperature at which half the ice sublimates before analysis (our estimate)", "estimate"
+    ),
+    "science_drill_sample_temperature_K": Default(
+        120.0, "K", "Sample temperature in handling (our estimate)", "estimate"
+    ),
+    "science_analyser_rel_sd": Default(0.10, "1", "Analyser relative uncertainty, 1 sigma (issue #14)", "estimate"),
+    "science_analyser_abs_sd_wt_pct": Default(
+        0.05, "wt%", "Analyser absolute uncertainty, 1 sigma (issue #14)", "estimate"
+    ),
+    "science_analyser_detection_limit_wt_pct": Default(0.1, "wt%", "Analyser detection limit (issue #14)", "estimate"),
+    # --- resource estimate and ISRU (lupex.science.estimate, lupex.science.isru; docs/models/ice_estimate.md)
+    "estimate_weh_prior_median_wt_pct": Default(
+        5.6,
+        "wt%",
+        "LCROSS Cabeus ejecta 5.6 +- 2.9 wt% (Colaprete et al. 2010, Science 330, 463); as prior median",
+        "estimate",
+    ),
+    "estimate_weh_prior_log_sd": Default(
+        0.518, "1", "2.9 / 5.6 from LCROSS (Colaprete et al. 2010), delta method sd_log = sd / value", "estimate"
+    ),
+    "estimate_weh_corr_length_m": Default(
+        25.0, "m", "Correlation length of ln(WEH), exponential (our estimate)", "estimate"
+    ),
+    "estimate_weh_floor_wt_pct": Default(0.1, "wt%", "Floor of neutron WEH before the log (our estimate)", "estimate"),
+    "estimate_burial_prior_mean_m": Default(
+        0.2, "m", "Desiccated overburden ~10-30 cm over polar ice (neutron-derived, our estimate)", "estimate"
+    ),
+    "estimate_burial_prior_sd_m": Default(0.15, "m", "Prior sd of the burial depth (our estimate)", "estimate"),
+    "estimate_burial_corr_length_m": Default(
+        30.0, "m", "Correlation length of burial depth (our estimate)", "estimate"
+    ),
+    "estimate_drill_depth_m": Default(
+        1.0, "m", "Reach of a 1 m class drill (PRIME-1 TRIDENT; our estimate)", "estimate"
+    ),
+    "estimate_drill_log_sd": Default(
+        0.1, "1", "ln(WEH) noise of a new drill hole in the value map (our estimate)", "estimate"
+    ),
+    "estimate_drill_depth_sd_m": Default(
+        0.05, "m", "Burial-depth noise of a new drill hole (our estimate)", "estimate"
+    ),
+    "estimate_regolith_density_surface_kg_m3": Default(
+        1100.0, "kg/m^3", "Surface density rho_s (Hayne et al. 2017, JGR Planets 122, 2371)", "published"
+    ),
+    "estimate_regolith_density_deep_kg_m3": Default(
+        1800.0, "kg/m^3", "Deep density rho_d (Hayne et al. 2017, JGR Planets 122, 2371)", "published"
+    ),
+    "estimate_regolith_density_scale_m": Default(
+        0.07, "m", "Density e-folding depth H, typical global value (Hayne et al. 2017); rounded", "estimate"
+    ),
+    "estimate_n_realisations": Default(200, "", "Conditioned realisations of the water mass (our choice)", "estimate"),
+    "estimate_max_track_observations": Default(
+        300, "", "Most neutron / radar observations after along-track block averaging (speed)", "estimate"
+    ),
+    "estimate_max_mass_points": Default(1200, "", "Most points the mass realisations are drawn on (speed)", "estimate"),
+    "estimate_class_inferred_above": Default(
+        1.0, "1", "(P90-P10)/P50 above which an estimate is 'inferred' (our convention after JORC/CIM)", "estimate"
+    ),
+    "estimate_class_measured_below": Default(
+        0.3, "1", "(P90-P10)/P50 below which an estimate is 'measured' (our convention after JORC/CIM)", "estimate"
+    ),
+    "estimate_isru_regolith_temperature_k": Default(
+        70.0, "K", "PSR regolith ~40-100 K (Paige et al. 2010, Science 330, 479); our pick", "estimate"
+    ),
+    "estimate_isru_sublimation_temperature_k": Default(
+        240.0, "K", "Temperature the regolith is heated to for rapid sublimation in vacuum (our estimate)", "estimate"
+    ),
+    "estimate_isru_latent_heat_j_kg": Default(
+        2.83e6, "J/kg", "Latent heat of sublimation of ice Ih near 200-273 K (Feistel & Wagner 2007)", "published"
+    ),
+    "estimate_isru_thermal_efficiency": Default(
+        0.5, "1", "Fraction of input energy that heats the regolith and ice (our estimate)", "estimate"
+    ),
+    "estimate_isru_recovery_fraction": Default(
+        0.7, "1", "Fraction of the water present that is captured (our estimate)", "estimate"
+    ),
 }
 
 
