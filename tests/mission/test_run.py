@@ -58,7 +58,7 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
                  "comms/volume_per_day.csv", "comms/relay_rate_bps.tif", "figures/comms_windows.png"):  # fmt: skip
         assert (folder / name).stat().st_size > 0, name
     stages = summary["stages"]
-    assert list(stages) == ["flight", "sites", "traverse", "comms"]
+    assert list(stages) == ["flight", "sites", "traverse", "comms", "science"]
     assert stages["sites"]["n_candidates"] == len(stages["sites"]["candidates"]) == 8  # 10 asked, 8 feasible
     assert stages["traverse"]["replay_ok"] is True
     assert stages["traverse"]["feasible"] is True
@@ -66,7 +66,14 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
     assert "rover.battery_Wh" in summary["placeholders"]["traverse"]
     manifest = json.loads((folder / "web" / "layers.json").read_text())
     names = [layer["name"] for layer in manifest["layers"]]
-    assert names == ["hillshade", "illumination", "psr", "earth", "ice", "landing_ellipse", "traverse_sun", "relay"]
+    assert names == ["hillshade", "illumination", "psr", "earth", "ice", "landing_ellipse", "traverse_sun", "relay",
+                     "weh_posterior", "weh_sd", "drill_value"]
+    science = stages["science"]
+    p = science["water_mass_kg"]
+    assert 0 < p["p10"] <= p["p50"] <= p["p90"] and science["truth_water_mass_kg"] > 0
+    assert science["n_drill_holes"] == len(stages["traverse"]["stations"]) and science["n_drill_samples"] > 0
+    assert science["ns_integrations"] > 0 and science["estimate_class"] in ("inferred", "indicated", "measured")
+    assert (folder / "science" / "weh_mean_wt_pct.tif").stat().st_size > 0
     # the map opens on the union of the layers: the sites region, not the small ellipse
     hill = next(layer for layer in manifest["layers"] if layer["name"] == "hillshade")
     assert manifest["bounds"] == hill["bounds"]
@@ -85,10 +92,11 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
 
 def test_rerun_uses_the_cache_and_a_rover_change_recomputes_only_the_traverse(runs):
     first, again, changed = (runs[k][1] for k in ("first", "again", "rover_changed"))
-    assert again["stage_cached"] == {"flight": True, "sites": True, "traverse": True, "comms": True}
+    assert again["stage_cached"] == {"flight": True, "sites": True, "traverse": True, "comms": True, "science": True}
     assert again["stage_keys"] == first["stage_keys"]
     # the comms stage needs the traverse (its route), so it follows it
-    assert changed["stage_cached"] == {"flight": True, "sites": True, "traverse": False, "comms": False}
+    assert changed["stage_cached"] == {"flight": True, "sites": True, "traverse": False, "comms": False,
+                                       "science": False}  # fmt: skip
     assert changed["stage_keys"]["sites"] == first["stage_keys"]["sites"]
     assert changed["stage_keys"]["traverse"] != first["stage_keys"]["traverse"]
     assert changed["stages"]["traverse"]["reserve_Wh"] == pytest.approx(0.2 * 2500.0)
@@ -110,5 +118,5 @@ def test_only_the_stages_asked_for_run(runs, tmp_path, small_run_cache, monkeypa
     assert main(["run", str(scenario), "--stages", "sitez", "--out", str(tmp_path / "p")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--stages" in err
-    assert "no stage 'sitez'; stages: flight, sites, traverse, comms" in err
+    assert "no stage 'sitez'; stages: flight, sites, traverse, comms, science" in err
     assert not (tmp_path / "p").exists()

@@ -62,7 +62,8 @@ def test_run_from_the_api_streams_progress_refuses_a_second_and_serves_results(c
     assert {"sites", "traverse", "report"} <= {str(e.get("stage")).split(" ")[0] for e in events}
     manifest = client.get("/api/runs/small/layers.json").json()
     assert {layer["name"] for layer in manifest["layers"]} == {"hillshade", "illumination", "psr", "earth", "ice",
-                                                                "traverse_sun", "relay", "landing_ellipse"}
+                                                                "traverse_sun", "relay", "landing_ellipse",
+                                                                "weh_posterior", "weh_sd", "drill_value"}
     assert manifest["route"]["available"] and len(manifest["route"]["hours"]) > 2
     png = client.get("/api/runs/small/layers/ice.png")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"

@@ -23,6 +23,7 @@ from lupex.cli.flight import flight_app
 from lupex.cli.illumination import illumination_app
 from lupex.cli.mission import run, scenario_app
 from lupex.cli.qkd import qkd_app
+from lupex.cli.science import science_app
 from lupex.cli.sites import sites
 from lupex.cli.thermal import thermal_app
 from lupex.cli.traverse import traverse
@@ -47,6 +48,7 @@ app.add_typer(scenario_app, name="scenario")
 app.add_typer(qkd_app, name="qkd")
 app.add_typer(comms_app, name="comms")
 app.add_typer(flight_app, name="flight")
+app.add_typer(science_app, name="science")
 app.command("run")(run)
 app.command("serve")(serve)
 

@@ -3,6 +3,7 @@
 from lupex.mission.stage import register_stage
 from lupex.mission.stages.comms import CommsResult, CommsStage
 from lupex.mission.stages.flight import FlightResult, FlightStage
+from lupex.mission.stages.science import ScienceResult, ScienceStage
 from lupex.mission.stages.sites import SitesResult, SitesStage
 from lupex.mission.stages.traverse import TraverseResult, TraverseStage
 
@@ -12,6 +13,8 @@ __all__ = [
     "CommsStage",
     "FlightResult",
     "FlightStage",
+    "ScienceResult",
+    "ScienceStage",
     "SitesResult",
     "SitesStage",
     "TraverseResult",
@@ -24,6 +27,7 @@ BUILTIN_STAGES = (
     SitesStage(),
     TraverseStage(),
     CommsStage(),
+    ScienceStage(),
 )
 
 for _stage in BUILTIN_STAGES:
