@@ -310,6 +310,46 @@ def _run_inputs(
     return params, draws
 
 
+def _dispersion_result(
+    dem: xr.DataArray, final: NDArray[np.float64], landed: NDArray[np.bool_], site_xy: tuple[float, float],
+    errors: DispersionErrors, seed: int,
+) -> LandingDispersion:
+    """Touchdown positions, speeds, terrain, safety and the ellipse from the kernel's final states."""
+    site_x, site_y = site_xy
+    runs = final.shape[0]
+    x, y = site_x + final[:, 0], site_y + final[:, 1]
+    lat, lon = xy_to_latlon(x, y)
+    v_sink, v_h = -final[:, 5], np.hypot(final[:, 3], final[:, 4])
+    slope, rough = _terrain_at(dem, x, y, default("lander_footprint_m"))
+    safe = _safe_runs(landed, v_sink, v_h, slope, rough)
+    cx, cy, a, b, az = _ellipse(x[landed], y[landed]) if landed.any() else (site_x, site_y, 0.0, 0.0, 0.0)
+    low, high = _wilson(int(safe.sum()), int(runs))
+    return LandingDispersion(
+        x_m=x,
+        y_m=y,
+        lat_deg=lat,
+        lon_deg=lon,
+        v_vertical_m_s=v_sink,
+        v_horizontal_m_s=v_h,
+        slope_deg=slope,
+        roughness_m=rough,
+        landed=landed,
+        safe=safe,
+        site_x_m=site_x,
+        site_y_m=site_y,
+        semi_major_m=a,
+        semi_minor_m=b,
+        orientation_deg=az,
+        center_x_m=cx,
+        center_y_m=cy,
+        p_safe=float(safe.mean()),
+        p_safe_low=low,
+        p_safe_high=high,
+        errors=errors,
+        seed=int(seed),
+    )
+
+
 def landing_dispersion(
     dem: xr.DataArray,
     site_lat_deg: float,
@@ -366,37 +406,7 @@ def landing_dispersion(
         raise InputError(f"mass_kg {mass_kg!r} and dt_s {dt_s!r} must be positive finite numbers")
     params, draws = _run_inputs(lander, mass, dt, errors, int(runs), seed)
     final, landed = _fly(draws, params, progress)
-    x, y = site_x + final[:, 0], site_y + final[:, 1]
-    lat, lon = xy_to_latlon(x, y)
-    v_sink, v_h = -final[:, 5], np.hypot(final[:, 3], final[:, 4])
-    slope, rough = _terrain_at(dem, x, y, default("lander_footprint_m"))
-    safe = _safe_runs(landed, v_sink, v_h, slope, rough)
-    cx, cy, a, b, az = _ellipse(x[landed], y[landed]) if landed.any() else (site_x, site_y, 0.0, 0.0, 0.0)
-    low, high = _wilson(int(safe.sum()), int(runs))
-    return LandingDispersion(
-        x_m=x,
-        y_m=y,
-        lat_deg=lat,
-        lon_deg=lon,
-        v_vertical_m_s=v_sink,
-        v_horizontal_m_s=v_h,
-        slope_deg=slope,
-        roughness_m=rough,
-        landed=landed,
-        safe=safe,
-        site_x_m=site_x,
-        site_y_m=site_y,
-        semi_major_m=a,
-        semi_minor_m=b,
-        orientation_deg=az,
-        center_x_m=cx,
-        center_y_m=cy,
-        p_safe=float(safe.mean()),
-        p_safe_low=low,
-        p_safe_high=high,
-        errors=errors,
-        seed=int(seed),
-    )
+    return _dispersion_result(dem, final, landed, (site_x, site_y), errors, int(seed))
 
 
 def ellipse_geojson(result: LandingDispersion) -> dict[str, Any]:
