@@ -21,11 +21,18 @@ from lupex.mission.stages.sites import SitesResult
 from lupex.mission.stages.traverse import TraverseResult
 from lupex.reporting.html import Section, image_html, table_html
 from lupex.reporting.science_figures import mass_distribution_png, neutron_track_png
-from lupex.science.estimate import DrillValueMap, EstimatePrior, ResourceEstimate, resource_estimate, value_of_drill_map
+from lupex.science.estimate import (
+    DensityProfile,
+    DrillValueMap,
+    EstimatePrior,
+    ResourceEstimate,
+    resource_estimate,
+    value_of_drill_map,
+)
 from lupex.science.isru import IsruExtraction, isru_extraction_from_estimate
 from lupex.science.observations import Observations
 from lupex.science.route import observe_route
-from lupex.science.subsurface import Subsurface, subsurface_model
+from lupex.science.subsurface import Subsurface, regolith_density_kg_m3, subsurface_model
 from lupex.terrain import latlon_to_xy
 
 __all__ = ["ScienceResult", "ScienceSection", "ScienceStage"]
@@ -117,7 +124,7 @@ class ScienceStage(Stage):
 
     name: ClassVar[str] = "science"
     title: ClassVar[str] = "What the mission will find"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
     reads: ClassVar[tuple[str, ...]] = ("science", "rover")
     needs: ClassVar[tuple[str, ...]] = ("sites", "traverse")
     sections: ClassVar[dict[str, type[SectionModel]]] = {"science": ScienceSection}
@@ -145,9 +152,14 @@ class ScienceStage(Stage):
         mask = _volume_mask(truth, trav, reach)
         prior = _prior(sc, stability[mask])
         depth = float(sc.get("launch.drill_depth_m", 1.5))
+        # the regolith density model is physics both sides share (Hayne et al. 2017), not something to estimate
+        z = np.linspace(0.0, depth, 61)
+        density = DensityProfile(z, regolith_density_kg_m3(z))
+        n_real = int(sc.get("science.realisations", 300))
         est = resource_estimate(obs, gx, gy, mask, prior=prior, seed=seed + 2, drill_depth_m=depth,
-                                n_realisations=int(sc.get("science.realisations", 300)))  # fmt: skip
-        value = value_of_drill_map(obs, gx, gy, mask, prior=prior, drill_depth_m=depth) if mask.any() else None
+                                density_kg_m3=density, n_realisations=n_real)  # fmt: skip
+        value = (value_of_drill_map(obs, gx, gy, mask, prior=prior, drill_depth_m=depth, density_kg_m3=density)
+                 if mask.any() else None)  # fmt: skip
         power = float(sc.get("science.extraction_power_W", sc.get("rover.hotel_W", 60.0)))
         isru = isru_extraction_from_estimate(est, power) if est.water_mass_p50_kg > 0 else None
         truth_kg = float(truth.water_mass_kg(mask, est.drill_depth_m)) if mask.any() else 0.0
