@@ -124,7 +124,7 @@ class ScienceStage(Stage):
 
     name: ClassVar[str] = "science"
     title: ClassVar[str] = "What the mission will find"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "5"
     reads: ClassVar[tuple[str, ...]] = ("science", "rover")
     needs: ClassVar[tuple[str, ...]] = ("sites", "traverse")
     sections: ClassVar[dict[str, type[SectionModel]]] = {"science": ScienceSection}
@@ -148,7 +148,7 @@ class ScienceStage(Stage):
             sd_weh_wt_pct=sc.get("science.prior_sd_wt_pct", None),
             correlation_length_m=sc.get("science.correlation_length_m", None),
         )  # fmt: skip
-        obs = observe_route(truth, rx, ry, drills, seed=seed + 1)
+        obs = _burial_corrected(observe_route(truth, rx, ry, drills, seed=seed + 1), gx, gy, stability)
         mask = _volume_mask(truth, trav, reach)
         prior = _prior(sc, stability[mask])
         depth = float(sc.get("launch.drill_depth_m", 1.5))
@@ -241,11 +241,41 @@ def _prior(sc: Scenario, stability_depth_m: np.ndarray) -> EstimatePrior:
     sd = float(sc.get("science.prior_sd_wt_pct", default("science_weh_prior_sd_wt_pct")))
     ratio2 = (sd / mean) ** 2 if mean > 0 else 1.0
     median = max(mean / np.sqrt(1.0 + ratio2), 1e-3)
-    length = float(sc.get("science.correlation_length_m", default("science_correlation_length_m")))
+    length = _exponential_equivalent_length_m(
+        float(sc.get("science.correlation_length_m", default("science_correlation_length_m")))
+    )
     depth = stability_depth_m[np.isfinite(stability_depth_m)]
     burial = {"burial_mean_m": float(depth.mean()), "burial_sd_m": max(float(depth.std()), 0.05)} if depth.size else {}
     return replace(EstimatePrior(), weh_median_wt_pct=median, weh_log_sd=float(np.sqrt(np.log1p(ratio2))),
                    weh_corr_length_m=length, **burial)  # fmt: skip
+
+
+def _burial_corrected(obs: Observations, gx: np.ndarray, gy: np.ndarray, stability_m: np.ndarray) -> Observations:
+    """Neutron WEH of the wet layer instead of the uniform-layer inversion.
+
+    The uniform-layer inversion reads a wet layer under dry regolith low: the two-layer model gives
+    ``C/c0 = 1 - (1 - f(WEH)) exp(-d/L)`` (:func:`lupex.science.neutron.two_layer_epithermal_ratio`). With the
+    burial ``d`` the thermal model predicts at each footprint (known before measuring), the layer's WEH is
+    ``f^-1(1 - (1 - f(WEH_uniform)) exp(d/L))``; the relative uncertainty is kept. Footprints whose predicted
+    burial is below the drill reach keep the uniform value.
+    """
+    from dataclasses import replace
+
+    from lupex.defaults import default
+    from lupex.science.neutron import epithermal_ratio, weh_from_counts_wt_pct
+
+    n = obs.neutron
+    if n is None or n.x_m.size == 0:
+        return obs
+    j = np.clip(np.rint((n.x_m - gx[0]) / (gx[1] - gx[0])).astype(int), 0, gx.size - 1)
+    i = np.clip(np.rint((n.y_m - gy[0]) / (gy[1] - gy[0])).astype(int), 0, gy.size - 1)
+    d = stability_m[i, j]
+    gain = np.where(np.isfinite(d), np.exp(np.where(np.isfinite(d), d, 0.0) / default("science_ns_leakage_depth_m")),
+                    1.0)  # fmt: skip
+    layer_ratio = np.clip(1.0 - (1.0 - epithermal_ratio(n.weh_wt_pct)) * gain, 1e-6, 1.0)
+    weh = weh_from_counts_wt_pct(1.0, 1.0 / layer_ratio)  # one count against 1/ratio dry counts: c0/C = 1/ratio
+    scale = np.where(n.weh_wt_pct > 0, weh / np.maximum(n.weh_wt_pct, 1e-12), 1.0)
+    return replace(obs, neutron=replace(n, weh_wt_pct=weh, weh_sd_wt_pct=n.weh_sd_wt_pct * scale))
 
 
 def _track_distance_m(obs: Observations) -> np.ndarray:
@@ -254,6 +284,23 @@ def _track_distance_m(obs: Observations) -> np.ndarray:
     if n is None:
         return np.zeros(0)
     return np.asarray(np.hypot(np.diff(n.x_m, prepend=n.x_m[0]), np.diff(n.y_m, prepend=n.y_m[0])).cumsum())
+
+
+def _exponential_equivalent_length_m(matern_length_m: float) -> float:
+    """Length of the exponential covariance with the same 2-D integral range as the truth's Matern field.
+
+    Areal sums (the water in a volume) depend on the integral of the covariance over the plane, ``2 pi L^2`` for an
+    exponential ``exp(-r/L)``; matching it makes the estimate's spread of the areal mass consistent with the
+    field it describes (for gstools' Matern nu = 1.5 it is sqrt(2) times the Matern length scale).
+    """
+    import gstools as gs
+    from scipy.integrate import quad
+
+    from lupex.defaults import default
+
+    model = gs.Matern(dim=2, var=1.0, len_scale=matern_length_m, nu=default("science_matern_nu"))
+    integral, _ = quad(lambda r: float(model.correlation(r)) * r, 0.0, 200.0 * matern_length_m, limit=500)
+    return float(np.sqrt(integral))
 
 
 def _volume_mask(truth: Subsurface, trav: TraverseResult, reach_m: float) -> np.ndarray:
