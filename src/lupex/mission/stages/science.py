@@ -20,7 +20,12 @@ from lupex.mission.stage import MapLayer, OutputContext, Stage, StageContext, St
 from lupex.mission.stages.sites import SitesResult
 from lupex.mission.stages.traverse import TraverseResult
 from lupex.reporting.html import Section, image_html, table_html
-from lupex.reporting.science_figures import mass_distribution_png, neutron_track_png
+from lupex.reporting.science_figures import (
+    drill_profiles_png,
+    mass_distribution_png,
+    neutron_track_png,
+    radargram_png,
+)
 from lupex.science.estimate import (
     DensityProfile,
     DrillValueMap,
@@ -315,12 +320,39 @@ def _figures(result: ScienceResult, name: str) -> dict[str, bytes]:
     figs = {"science_mass.png": mass_distribution_png(e.realisations_kg, e.water_mass_p10_kg, e.water_mass_p50_kg,
                                                        e.water_mass_p90_kg, result.truth_water_mass_kg,
                                                        f"Water in the volume, {name}")}  # fmt: skip
+    figs.update(_instrument_figures(result, name))
     if n is not None and n.x_m.size > 1:
         figs["science_neutron.png"] = neutron_track_png(
             result.route_distance_m, n.epithermal_counts, n.weh_wt_pct, n.weh_sd_wt_pct,
             f"Neutron spectrometer along the route, {name}",
         )  # fmt: skip
     return figs
+
+
+def _instrument_figures(result: ScienceResult, name: str) -> dict[str, bytes]:
+    """The radargram along the route (recomputed over the truth at the traces, with the picks) and the drill
+    profiles against the truth."""
+    from lupex.defaults import default
+    from lupex.science.radar import column_permittivity, radargram
+
+    out: dict[str, bytes] = {}
+    truth, obs = result.truth, result.observations
+    r = obs.radar
+    if r is not None and r.x_m.size > 1:
+        gram = radargram(column_permittivity(truth, r.x_m, r.y_m), truth.depth_step_m, seed=0)
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(r.x_m), np.diff(r.y_m)))])
+        pick_ns = r.depth_m * 2.0 * np.sqrt(default("science_regolith_permittivity")) / 0.299792458
+        out["science_radargram.png"] = radargram_png(along, gram.twt_ns, gram.amplitude, pick_ns,
+                                                     f"Ground-penetrating radar along the route, {name}")  # fmt: skip
+    profiles = []
+    for k, d in enumerate(obs.drills):
+        iy, ix = truth.nearest_index(d.x_m, d.y_m)
+        mid = (d.depth_top_m + d.depth_bottom_m) / 2.0
+        column = np.interp(mid, truth.depth_m, truth.weh_wt_pct[int(iy), int(ix), :])
+        profiles.append((f"station {k + 1}", mid, d.weh_wt_pct, d.weh_sd_wt_pct, column))
+    if profiles:
+        out["science_drills.png"] = drill_profiles_png(profiles, f"Drill samples against the truth, {name}")
+    return out
 
 
 def _science_section(stage: ScienceStage, result: ScienceResult, ctx: OutputContext,
@@ -330,7 +362,8 @@ def _science_section(stage: ScienceStage, result: ScienceResult, ctx: OutputCont
             f"{s['mean_density_kg_m3']:.0f} kg/m3): P10 {s['water_mass_kg']['p10']:,.0f} kg, P50 "
             f"{s['water_mass_kg']['p50']:,.0f} kg, P90 {s['water_mass_kg']['p90']:,.0f} kg ({s['estimate_class']}); "
             f"the synthetic truth holds {s['truth_water_mass_kg']:,.0f} kg. {s['upgrade_note']}")  # fmt: skip
-    captions = (("science_mass.png", "Water mass over the realisations"), ("science_neutron.png", "Neutron counts"))
+    captions = (("science_mass.png", "Water mass over the realisations"), ("science_neutron.png", "Neutron counts"),
+                ("science_radargram.png", "Radargram and picks"), ("science_drills.png", "Drill profiles vs truth"))
     row = "".join(image_html(figs[k], c) for k, c in captions if k in figs)
     parts = [f"<p>{html.escape(note)}</p>", f'<div class="figures">{row}</div>',
              table_html([{k: v for k, v in s.items() if not isinstance(v, dict)}])]  # fmt: skip
