@@ -52,3 +52,34 @@ def test_a_prior_outside_0_100_is_refused_with_its_path(small, capsys):
     assert main(["science", "estimate", str(small)]) == 1
     err = capsys.readouterr().err
     assert "science.prior_weh_wt_pct.value" in err and err.count("\n") == 1
+
+
+ROUTE = "-89.445,222.68;-89.446,222.70"
+
+
+@pytest.mark.parametrize(("instrument", "key"), [("ns", "rows"), ("radar", "rows"), ("drill", "holes")])
+def test_one_instrument_along_a_route(capsys, instrument, key):
+    assert main(["science", "instruments", "--instrument", instrument, "--route", ROUTE, "--json", "--seed", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["instrument"] == instrument and data[key]
+    if instrument == "radar":  # ice topped at the default 0.1 m burial: picks within the 0.17 m resolution
+        depths = [r["depth_m"] for r in data["rows"] if r["depth_m"] is not None]
+        assert depths and abs(sum(depths) / len(depths) - 0.1) < 0.172
+    if instrument == "drill":
+        assert len(data["holes"]) == 2 and len(data["holes"][0]["weh_wt_pct"]) == 15  # 1.5 m in 10 cm bites
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--instrument", "xray", "--route", ROUTE], "--instrument 'xray' is not known"),
+        (["--instrument", "ns", "--route", "-89.445,222.68"], "needs at least two points"),
+        (["--instrument", "ns", "--route", "a,b;c,d"], "--route 'a,b;c,d': each point is LAT,LON"),
+        (["--instrument", "ns", "--route", ROUTE, "--prior-weh", "120"], "--prior-weh 120 is outside [0, 100]"),
+        (["--instrument", "ns", "--route", ROUTE, "--burial-m", "-1"], "--burial-m -1"),
+    ],
+)
+def test_instruments_bad_input_is_one_line(capsys, args, needle):
+    code = main(["science", "instruments", *args])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and needle in err, err

@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,3 +48,86 @@ def science_estimate(
     sys.stdout.write(f"water in {summary['volume_m3']:,.0f} m3: P10 {p['p10']:,.0f} kg, P50 {p['p50']:,.0f} kg, "
                      f"P90 {p['p90']:,.0f} kg ({summary['estimate_class']}); synthetic truth "
                      f"{summary['truth_water_mass_kg']:,.0f} kg\n")  # fmt: skip
+
+
+def _route_points(text: str) -> list[tuple[float, float]]:
+    from lupex.errors import InputError
+
+    points = []
+    for item in text.split(";"):
+        parts = item.split(",")
+        try:
+            lat, lon = (float(p) for p in parts)
+        except ValueError:
+            raise InputError(f"--route {text!r}: each point is LAT,LON, points separated by ';' "
+                             "(e.g. -89.445,222.68;-89.447,222.70)") from None  # fmt: skip
+        if not (-90.0 <= lat <= -60.0 and -360.0 <= lon <= 360.0):
+            raise InputError(f"--route point {item!r} is outside the south-polar region (lat -90..-60 deg)")
+        points.append((lat, lon))
+    if len(points) < 2:
+        raise InputError(f"--route {text!r} needs at least two points (LAT,LON;LAT,LON)")
+    return points
+
+
+def _instrument_returns(instrument: str, truth: Any, xy: Any, seed: int) -> dict[str, object]:
+    """The returns of one instrument along the route points ``xy`` [m] over ``truth``, as JSON-ready rows."""
+    import numpy as np
+
+    from lupex.science.drill import drill_profile
+    from lupex.science.neutron import neutron_track
+    from lupex.science.radar import radar_picks
+    from lupex.science.route import points_along_route_m
+
+    if instrument == "drill":
+        holes = [drill_profile(truth, float(x), float(y), seed=seed + k) for k, (x, y) in enumerate(xy)]
+        return {"holes": [{"x_m": h.x_m, "y_m": h.y_m, "depth_top_m": h.depth_top_m.tolist(),
+                           "weh_wt_pct": h.weh_wt_pct.tolist(), "weh_sd_wt_pct": h.weh_sd_wt_pct.tolist()}
+                          for h in holes]}  # fmt: skip
+    px, py = points_along_route_m(xy[:, 0], xy[:, 1], 10.0 if instrument == "ns" else 0.5)
+    if instrument == "ns":
+        n = neutron_track(truth, px, py, seed=seed)
+        cols = zip(n.x_m, n.y_m, n.epithermal_counts, n.weh_wt_pct, n.weh_sd_wt_pct, strict=True)
+        return {"rows": [{"x_m": float(a), "y_m": float(b), "counts": float(c), "weh_wt_pct": float(w),
+                          "weh_sd_wt_pct": float(e)} for a, b, c, w, e in cols]}  # fmt: skip
+    r = radar_picks(truth, px, py, seed=seed)
+    return {"rows": [{"x_m": float(a), "y_m": float(b), "depth_m": float(d) if np.isfinite(d) else None}
+                     for a, b, d in zip(r.x_m, r.y_m, r.depth_m, strict=True)]}  # fmt: skip
+
+
+@science_app.command("instruments")
+def science_instruments(
+    instrument: Annotated[str, typer.Option("--instrument", help="ns (neutron spectrometer), radar or drill.")],
+    route: Annotated[str, typer.Option("--route", help="LAT,LON;LAT,LON;... (a drill at each point for drill).")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic subsurface and the noise.")] = 0,
+    prior_weh: Annotated[float, typer.Option("--prior-weh", help="Mean WEH of the subsurface [wt%].")] = 5.6,
+    burial_m: Annotated[float, typer.Option("--burial-m", help="Depth of the top of the ice [m].")] = 0.1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the returns as JSON.")] = False,
+) -> None:
+    """One instrument along a route over a seeded synthetic subsurface (uniform burial depth): its returns."""
+    import numpy as np
+
+    from lupex.cli.options import check_number
+    from lupex.errors import InputError
+    from lupex.science.subsurface import subsurface_model
+    from lupex.terrain import latlon_to_xy
+
+    if instrument not in ("ns", "radar", "drill"):
+        raise InputError(f"--instrument {instrument!r} is not known; use ns, radar or drill")
+    check_number("--prior-weh", prior_weh, 0.0, 100.0, hint="give the mean water-equivalent hydrogen in wt%")
+    check_number("--burial-m", burial_m, 0.0, 1.5, hint="give the depth of the ice's top in metres")
+    if not 0 <= seed <= 2**31 - 1:
+        raise InputError(f"--seed {seed} is outside 0..2147483647; give a non-negative integer")
+    xy = np.array([latlon_to_xy(lat, lon) for lat, lon in _route_points(route)], dtype=float)
+    if np.hypot(*(xy.max(axis=0) - xy.min(axis=0))) > 5000.0:
+        raise InputError("--route spans more than 5 km; give a shorter route (the subsurface grid is 1 m)")
+    gx = np.arange(xy[:, 0].min() - 20.0, xy[:, 0].max() + 20.0, 1.0)
+    gy = np.arange(xy[:, 1].max() + 20.0, xy[:, 1].min() - 20.0, -1.0)
+    truth = subsurface_model(gx, gy, np.full((gy.size, gx.size), burial_m), seed=seed, mean_weh_wt_pct=prior_weh)
+    out: dict[str, object] = {"instrument": instrument, "seed": seed, "prior_weh_wt_pct": prior_weh,
+                              **_instrument_returns(instrument, truth, xy, seed)}  # fmt: skip
+    if as_json:
+        sys.stdout.write(json.dumps(out, indent=2, allow_nan=False) + "\n")
+        return
+    rows = out.get("rows", out.get("holes", []))
+    count = len(rows) if isinstance(rows, list) else 0
+    sys.stdout.write(f"{instrument}: {count} returns over a synthetic subsurface (seed {seed}); --json for all\n")
