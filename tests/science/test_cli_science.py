@@ -46,6 +46,15 @@ def test_bad_seed_is_one_line(small, capsys, args, needle):
     assert code in (1, 2) and err.count("\n") == 1 and needle in err
 
 
+def test_out_naming_a_file_is_refused_before_any_work(small, tmp_path, capsys):
+    target = tmp_path / "report.txt"
+    target.write_text("keep me")
+    assert main(["science", "estimate", str(small), "--out", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err and "is a file" in err
+    assert target.read_text() == "keep me"
+
+
 def test_a_prior_outside_0_100_is_refused_with_its_path(small, capsys):
     text = small.read_text() + '\n[science]\nprior_weh_wt_pct = { value = 120, unit = "%" }\n'
     small.write_text(text)

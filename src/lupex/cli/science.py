@@ -26,11 +26,14 @@ def science_estimate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
 ) -> None:
     """Run the chain up to the science stage (cached stages are reused) and report P10/P50/P90 of the water."""
+    from lupex.cli.options import check_out_dir
     from lupex.errors import InputError
     from lupex.mission import Parameter, load_scenario, run_mission
     from lupex.mission.outputs import write_run_outputs
     from lupex.mission.stage import OutputContext, get_stage
 
+    if out is not None:
+        check_out_dir("--out", out)
     sc = load_scenario(scenario)
     if seed is not None:
         if not 0 <= seed <= 2**31 - 1:
