@@ -15,7 +15,6 @@ from lupex.comms.relay import RelayRoute, relay_along_route, relay_coverage
 from lupex.comms.stations import GroundStation
 from lupex.comms.windows import ContactWindows, contact_windows, true_runs
 from lupex.ephemeris import format_utc, parse_time
-from lupex.io import write_geotiff
 from lupex.io.tables import write_csv
 from lupex.mission.quantity import Parameter, SectionModel, choice, number
 from lupex.mission.scenario import GroundStationsSection, Scenario
@@ -23,6 +22,7 @@ from lupex.mission.stage import MapLayer, OutputContext, Stage, StageContext, St
 from lupex.mission.stages.traverse import TraverseResult, relay_heights_m, relay_link
 from lupex.reporting.comms_figures import daily_volume_png, relay_map_png, windows_gantt_png
 from lupex.reporting.html import Section, image_html, table_html
+from lupex.reporting.writers import write_geotiff_layers
 from lupex.terrain import latlon_to_xy, read_dem
 
 __all__ = ["CommsResult", "CommsSection", "CommsStage"]
@@ -244,9 +244,7 @@ class CommsStage(Stage):
         if route:
             files.append(str(write_csv(route, out / "comms" / "route_contact.csv")))
         if result.relay is not None:
-            layer = result.relay["rate_bps"].astype(np.float32)
-            layer.attrs["crs"] = result.relay.attrs["crs"]
-            files.append(str(write_geotiff(layer, out / "comms" / "relay_rate_bps.tif")))
+            files += write_geotiff_layers(result.relay, {"rate_bps": "relay_rate_bps"}, out / "comms")
         return files
 
 

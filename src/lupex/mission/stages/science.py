@@ -12,7 +12,6 @@ import numpy as np
 import xarray as xr
 
 from lupex.errors import InputError
-from lupex.io import write_geotiff
 from lupex.io.tables import write_csv
 from lupex.mission.quantity import Parameter, SectionModel, number
 from lupex.mission.scenario import Scenario
@@ -26,6 +25,7 @@ from lupex.reporting.science_figures import (
     neutron_track_png,
     radargram_png,
 )
+from lupex.reporting.writers import write_geotiff_layers
 from lupex.science.estimate import (
     DensityProfile,
     DrillValueMap,
@@ -223,12 +223,11 @@ class ScienceStage(Stage):
     def write_files(self, result: ScienceResult, ctx: OutputContext, out: Path) -> list[str]:
         e = result.estimate
         crs = ctx.results["sites"].metrics.attrs["crs"] if "sites" in ctx.results else ""
-        files = []
-        for name, values in (("weh_mean_wt_pct", e.weh_mean_wt_pct), ("weh_sd_wt_pct", e.weh_sd_wt_pct),
-                             ("burial_depth_mean_m", e.burial_depth_mean_m)):  # fmt: skip
-            layer = xr.DataArray(values.astype(np.float32), coords={"y": e.y_m, "x": e.x_m}, dims=("y", "x"))
-            layer.attrs["crs"] = crs
-            files.append(str(write_geotiff(layer, out / "science" / f"{name}.tif")))
+        maps = {"weh_mean_wt_pct": e.weh_mean_wt_pct, "weh_sd_wt_pct": e.weh_sd_wt_pct,
+                "burial_depth_mean_m": e.burial_depth_mean_m}  # fmt: skip
+        ds = xr.Dataset({k: (("y", "x"), v) for k, v in maps.items()}, coords={"y": e.y_m, "x": e.x_m},
+                        attrs={"crs": crs})  # fmt: skip
+        files = write_geotiff_layers(ds, {k: k for k in maps}, out / "science")
         rows = [{"realisation": i, "water_mass_kg": round(float(v), 2)} for i, v in enumerate(e.realisations_kg)]
         files.append(str(write_csv(rows, out / "science" / "water_mass_realisations.csv")))
         return files
