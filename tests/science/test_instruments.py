@@ -43,14 +43,25 @@ def test_lp_relation_round_trip_and_dry() -> None:
     assert epithermal_ratio(0.0) == 1.0  # zero WEH gives c0
 
 
+def test_lp_relation_published_form_mass_fraction() -> None:
+    # WEH fraction = (a (c0/C - 1))^b (Lawrence et al. 2006; NASA vipersci nss.uniform_weh returns the fraction):
+    # half the dry rate -> 0.0256^1.099 = 0.0178 -> 1.78 wt%; 20 counts/s -> (0.0256 * 0.5375)^1.099 = 0.0089.
+    assert float(weh_from_counts_wt_pct(C0 / 2, C0)) == pytest.approx(100 * 0.0256**1.099, rel=1e-9)
+    assert float(weh_from_counts_wt_pct(C0 / 2, C0)) == pytest.approx(1.78, abs=0.01)
+    assert float(weh_from_counts_wt_pct(20.0, C0)) == pytest.approx(100 * (0.0256 * (C0 / 20 - 1)) ** 1.099, rel=1e-9)
+    assert float(weh_from_counts_wt_pct(C0, C0)) == 0.0
+    # at ground level 1 wt% suppresses the epithermal rate by about a third
+    assert float(epithermal_ratio(1.0)) == pytest.approx(0.63, abs=0.01)
+
+
 def test_poisson_counts_sd_sqrt_n() -> None:
     n_exp = 1800.0
     counts = np.random.default_rng(0).poisson(n_exp, 20000)
     assert counts.std() == pytest.approx(np.sqrt(n_exp), rel=0.02)
     # propagated WEH sd equals the linearised dW/dC * sqrt(N) at moderate WEH (b = 1.099, a = 0.0256)
     c = C0 * 60 * epithermal_ratio(5.0)
-    x = (C0 * 60 / c - 1) / 0.0256
-    linear = 1.099 * x**0.099 / 0.0256 * C0 * 60 / c**2 * np.sqrt(c)
+    x = 0.0256 * (C0 * 60 / c - 1)
+    linear = 100 * 1.099 * x**0.099 * 0.0256 * C0 * 60 / c**2 * np.sqrt(c)
     assert weh_sd_from_counts_wt_pct(c, C0 * 60) == pytest.approx(linear, rel=0.02)
 
 

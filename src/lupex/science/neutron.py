@@ -1,8 +1,9 @@
 """Rover neutron spectrometer: epithermal counts over a layered subsurface and their uniform-layer WEH inversion.
 
 Forward model (estimate): the Lunar Prospector relation between the epithermal count rate C and a uniform WEH
-(Feldman et al. 2001, JGR 106, 23231; Lawrence et al. 2006, JGR 111, E08001; constants of issue #14),
-WEH = ((c0/C - 1) / a)^b, i.e. C/c0 = 1 / (1 + a WEH^(1/b)), applied depth-weighted: each depth slice
+(Feldman et al. 2001, JGR 106, 23231; Lawrence et al. 2006, JGR 111, E08001; constants of issue #14 and of
+NASA vipersci ``nss.uniform_weh``), w = (a (c0/C - 1))^b with w the WEH mass fraction (0.01 = 1 wt%), i.e.
+C/c0 = 1 / (1 + w^(1/b) / a), applied depth-weighted: each depth slice
 contributes with weight exp(-z/L) dz / L, L the epithermal leakage e-folding depth (~20 cm, Teodoro et al. 2015,
 arXiv:1501.05712; Lawrence et al. 2011, JGR 116, E01002 for burial). For a dry layer of thickness d over a
 uniform wet layer this is C/c0 = 1 - (1 - f(WEH)) exp(-d/L). Counts are Poisson over each integration.
@@ -52,7 +53,7 @@ def epithermal_ratio(weh_wt_pct: ArrayLike, *, a: float | None = None, b: float 
     w = np.asarray(weh_wt_pct, dtype=float)
     if np.any(w < 0):
         raise InputError("weh_wt_pct must be >= 0 wt%; clip negative values before calling")
-    return np.asarray(1.0 / (1.0 + a_ * w ** (1.0 / b_)), dtype=np.float64)
+    return np.asarray(1.0 / (1.0 + (w / 100.0) ** (1.0 / b_) / a_), dtype=np.float64)
 
 
 def two_layer_epithermal_ratio(
@@ -112,7 +113,10 @@ def column_epithermal_ratio(
 def weh_from_counts_wt_pct(
     counts: ArrayLike, dry_counts: ArrayLike, *, a: float | None = None, b: float | None = None
 ) -> NDArray[np.float64]:
-    """Uniform-layer WEH of the Lunar Prospector inversion, WEH = ((c0/C - 1)/a)^b (0 where C >= c0).
+    """Uniform-layer WEH of the Lunar Prospector inversion, WEH = 100 (a (c0/C - 1))^b wt% (0 where C >= c0).
+
+    The relation gives the WEH mass fraction (1 = pure ice), as in NASA vipersci's ``uniform_weh``; it is returned
+    here in wt%. 30.75 counts/s over dry ground and 15.4 counts/s (half) give 100 * 0.0256^1.099 = 1.78 wt%.
 
     Parameters
     ----------
@@ -132,8 +136,8 @@ def weh_from_counts_wt_pct(
     c = np.asarray(counts, dtype=float)
     if np.any(c <= 0):
         raise InputError("counts must be > 0; lengthen the integration so that every sample has counts")
-    x = np.clip((np.asarray(dry_counts, dtype=float) / c - 1.0) / a_, 0.0, None)
-    return np.asarray(x**b_, dtype=np.float64)
+    x = np.clip(a_ * (np.asarray(dry_counts, dtype=float) / c - 1.0), 0.0, None)
+    return np.asarray(100.0 * x**b_, dtype=np.float64)
 
 
 def weh_sd_from_counts_wt_pct(

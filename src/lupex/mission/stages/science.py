@@ -40,7 +40,7 @@ from lupex.science.route import observe_route
 from lupex.science.subsurface import Subsurface, regolith_density_kg_m3, subsurface_model
 from lupex.terrain import latlon_to_xy
 
-__all__ = ["ScienceResult", "ScienceSection", "ScienceStage"]
+__all__ = ["ScienceProducts", "ScienceResult", "ScienceSection", "ScienceStage", "science_products"]
 
 P = Parameter | None
 #: Grid step of the prospect area [m] (coarser than the 10 m DEM would make the patchy ice too smooth).
@@ -124,12 +124,72 @@ def _route(trav: TraverseResult) -> tuple[np.ndarray, np.ndarray, list[tuple[flo
     return np.asarray(plan.steps["x_m"], float), np.asarray(plan.steps["y_m"], float), drills
 
 
+@dataclass(frozen=True)
+class ScienceProducts:
+    """The truth, the returns and the estimate of one seed (what the stage builds before the value map).
+
+    Attributes
+    ----------
+    truth : Subsurface
+    observations : Observations
+    estimate : ResourceEstimate
+    truth_water_mass_kg : float
+        The truth's water in the estimate's volume [kg].
+    volume_mask : ndarray of bool (ny, nx)
+    grid_x_m, grid_y_m : ndarray
+        Prospect grid centres [m].
+    prior : EstimatePrior
+    density : DensityProfile
+    """
+
+    truth: Subsurface
+    observations: Observations
+    estimate: ResourceEstimate
+    truth_water_mass_kg: float
+    volume_mask: np.ndarray
+    grid_x_m: np.ndarray
+    grid_y_m: np.ndarray
+    prior: EstimatePrior
+    density: DensityProfile
+
+
+def science_products(sc: Scenario, sites: SitesResult, trav: TraverseResult) -> ScienceProducts:
+    """Truth, instrument returns along the route and the resource estimate for the scenario's seed.
+
+    The seed ``science.seed`` draws the truth (seed), the instrument noise (seed + 1) and the estimate's
+    realisations (seed + 2); the calibration test runs this over many seeds.
+    """
+    rx, ry, drills = _route(trav)
+    reach = float(sc.get("science.reach_m", 300.0))
+    gx, gy = _grid(trav, rx, ry, reach)
+    seed = int(sc.get("science.seed", 0))
+    stability = _stability_depth(sites, gx, gy)
+    truth = subsurface_model(
+        gx, gy, stability, seed=seed,
+        mean_weh_wt_pct=sc.get("science.prior_weh_wt_pct", None),
+        sd_weh_wt_pct=sc.get("science.prior_sd_wt_pct", None),
+        correlation_length_m=sc.get("science.correlation_length_m", None),
+    )  # fmt: skip
+    obs = _burial_corrected(observe_route(truth, rx, ry, drills, seed=seed + 1), gx, gy, stability)
+    mask = _volume_mask(truth, trav, reach)
+    prior = _prior(sc, stability[mask])
+    depth = float(sc.get("launch.drill_depth_m", 1.5))
+    # the regolith density model is physics both sides share (Hayne et al. 2017), not something to estimate
+    z = np.linspace(0.0, depth, 61)
+    density = DensityProfile(z, regolith_density_kg_m3(z))
+    n_real = int(sc.get("science.realisations", 300))
+    est = resource_estimate(obs, gx, gy, mask, prior=prior, seed=seed + 2, drill_depth_m=depth,
+                            density_kg_m3=density, n_realisations=n_real)  # fmt: skip
+    truth_kg = float(truth.water_mass_kg(mask, est.drill_depth_m)) if mask.any() else 0.0
+    return ScienceProducts(truth, obs, est, truth_kg, mask, gx, gy, prior, density)
+
+
 class ScienceStage(Stage):
     """Subsurface truth, instruments along the route, and the resource estimate."""
 
     name: ClassVar[str] = "science"
     title: ClassVar[str] = "What the mission will find"
-    version: ClassVar[str] = "5"
+    version: ClassVar[str] = "6"
     reads: ClassVar[tuple[str, ...]] = ("science", "rover")
     needs: ClassVar[tuple[str, ...]] = ("sites", "traverse")
     sections: ClassVar[dict[str, type[SectionModel]]] = {"science": ScienceSection}
@@ -141,35 +201,17 @@ class ScienceStage(Stage):
     )  # fmt: skip
 
     def run(self, ctx: StageContext) -> ScienceResult:
-        sc, sites, trav = ctx.scenario, ctx.result("sites"), ctx.result("traverse")
-        rx, ry, drills = _route(trav)
-        reach = float(sc.get("science.reach_m", 300.0))
-        gx, gy = _grid(trav, rx, ry, reach)
-        seed = int(sc.get("science.seed", 0))
-        stability = _stability_depth(sites, gx, gy)
-        truth = subsurface_model(
-            gx, gy, stability, seed=seed,
-            mean_weh_wt_pct=sc.get("science.prior_weh_wt_pct", None),
-            sd_weh_wt_pct=sc.get("science.prior_sd_wt_pct", None),
-            correlation_length_m=sc.get("science.correlation_length_m", None),
-        )  # fmt: skip
-        obs = _burial_corrected(observe_route(truth, rx, ry, drills, seed=seed + 1), gx, gy, stability)
-        mask = _volume_mask(truth, trav, reach)
-        prior = _prior(sc, stability[mask])
-        depth = float(sc.get("launch.drill_depth_m", 1.5))
-        # the regolith density model is physics both sides share (Hayne et al. 2017), not something to estimate
-        z = np.linspace(0.0, depth, 61)
-        density = DensityProfile(z, regolith_density_kg_m3(z))
-        n_real = int(sc.get("science.realisations", 300))
-        est = resource_estimate(obs, gx, gy, mask, prior=prior, seed=seed + 2, drill_depth_m=depth,
-                                density_kg_m3=density, n_realisations=n_real)  # fmt: skip
-        value = (value_of_drill_map(obs, gx, gy, mask, prior=prior, drill_depth_m=depth, density_kg_m3=density)
+        sc = ctx.scenario
+        p = science_products(sc, ctx.result("sites"), ctx.result("traverse"))
+        est, mask = p.estimate, p.volume_mask
+        value = (value_of_drill_map(p.observations, p.grid_x_m, p.grid_y_m, mask, prior=p.prior,
+                                    drill_depth_m=est.drill_depth_m, density_kg_m3=p.density)
                  if mask.any() else None)  # fmt: skip
         power = float(sc.get("science.extraction_power_W", sc.get("rover.hotel_W", 60.0)))
         isru = isru_extraction_from_estimate(est, power) if est.water_mass_p50_kg > 0 else None
-        truth_kg = float(truth.water_mass_kg(mask, est.drill_depth_m)) if mask.any() else 0.0
-        track = _track_distance_m(obs)
-        return ScienceResult(truth, obs, est, truth_kg, value, isru, mask, track, est.upgrade_note)
+        track = _track_distance_m(p.observations)
+        return ScienceResult(p.truth, p.observations, est, p.truth_water_mass_kg, value, isru, mask, track,
+                             est.upgrade_note)  # fmt: skip
 
     def summary(self, result: ScienceResult, ctx: OutputContext) -> dict[str, Any]:
         est, obs = result.estimate, result.observations
