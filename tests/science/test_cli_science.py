@@ -86,9 +86,57 @@ def test_one_instrument_along_a_route(capsys, instrument, key):
         (["--instrument", "ns", "--route", "a,b;c,d"], "--route 'a,b;c,d': each point is LAT,LON"),
         (["--instrument", "ns", "--route", ROUTE, "--prior-weh", "120"], "--prior-weh 120 is outside [0, 100]"),
         (["--instrument", "ns", "--route", ROUTE, "--burial-m", "-1"], "--burial-m -1"),
+        (["--instrument", "radar", "--route", ROUTE, "--frequency-MHz", "0"], "--frequency-MHz 0"),
+        (["--instrument", "radar", "--route", ROUTE, "--bandwidth-MHz", "-5"], "--bandwidth-MHz -5"),
     ],
 )
 def test_instruments_bad_input_is_one_line(capsys, args, needle):
     code = main(["science", "instruments", *args])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and needle in err, err
+
+
+@pytest.mark.parametrize(
+    ("block", "path"),
+    [
+        ('radar_frequency_Hz = { value = 0, unit = "Hz" }', "science.radar_frequency_Hz.value"),
+        ('correlation_length_m = { value = 0, unit = "m" }', "science.correlation_length_m.value"),
+        ('correlation_length_m = { value = -3, unit = "m" }', "science.correlation_length_m.value"),
+        ('prior_weh_wt_pct = { value = -1, unit = "%" }', "science.prior_weh_wt_pct.value"),
+        ("seed = { value = 2.5 }", "science.seed.value"),
+    ],
+)
+def test_bad_science_parameters_are_one_line_naming_the_field(small, capsys, block, path):
+    small.write_text(small.read_text() + f"\n[science]\n{block}\n")
+    assert main(["science", "estimate", str(small)]) == 1
+    err = capsys.readouterr().err
+    assert path in err and err.count("\n") == 1, err
+
+
+def test_radar_bandwidth_sets_the_pick_resolution():
+    # range resolution c / (2 B sqrt(eps')) with eps' = 3.04 (Chang'e-5): 250 MHz -> 0.344 m, 1 GHz -> 0.086 m
+    import numpy as np
+
+    from lupex.science.radar import radar_picks
+    from lupex.science.subsurface import subsurface_model
+
+    x = np.arange(30.0)
+    truth = subsurface_model(x, x, np.full((30, 30), 0.3), seed=1, mean_weh_wt_pct=5.0)
+    for bw, res in ((250e6, 0.344), (1e9, 0.086)):
+        r = radar_picks(truth, x[5:10], x[5:10], seed=2, frequency_Hz=5e8, bandwidth_Hz=bw)
+        sd = r.depth_sd_m[np.isfinite(r.depth_sd_m)]
+        assert sd.size and np.allclose(sd, res, atol=0.001)
+
+
+def test_a_volume_without_ice_stable_ground_is_zero_with_a_reason(small, capsys, monkeypatch):
+    import numpy as np
+
+    import lupex.mission.stages.science as stage
+
+    # the thermal map keeps ice nowhere within reach (forced here; a unique seed keeps the cache entry apart)
+    monkeypatch.setattr(stage, "_volume_mask", lambda truth, trav, reach: np.zeros(truth.weh_wt_pct.shape[:2], bool))
+    small.write_text(small.read_text() + "\n[science]\nseed = { value = 918273 }\n")
+    assert main(["science", "estimate", str(small), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no ice-stable cell" in err and "science.reach_m" in err, err
+    assert "nan" not in err.lower()

@@ -44,6 +44,10 @@ def science_estimate(
     summary = get_stage("science").summary(result["science"], OutputContext(sc, result.results))
     if out is not None:
         write_run_outputs(result, out)
+    if summary["estimate_class"] == "none":  # the estimate is zero with a reason: say it and fail (issue #14)
+        reach = sc.get("science.reach_m", 300.0)
+        raise InputError(f"{scenario}: {summary['upgrade_note']} (science.reach_m = {reach:g} m around the site); "
+                         "widen science.reach_m or choose a site with ice-stable ground")  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")
         return
@@ -72,7 +76,9 @@ def _route_points(text: str) -> list[tuple[float, float]]:
     return points
 
 
-def _instrument_returns(instrument: str, truth: Any, xy: Any, seed: int) -> dict[str, object]:
+def _instrument_returns(
+    instrument: str, truth: Any, xy: Any, seed: int, radar_hz: tuple[float, float]
+) -> dict[str, object]:
     """The returns of one instrument along the route points ``xy`` [m] over ``truth``, as JSON-ready rows."""
     import numpy as np
 
@@ -92,7 +98,7 @@ def _instrument_returns(instrument: str, truth: Any, xy: Any, seed: int) -> dict
         cols = zip(n.x_m, n.y_m, n.epithermal_counts, n.weh_wt_pct, n.weh_sd_wt_pct, strict=True)
         return {"rows": [{"x_m": float(a), "y_m": float(b), "counts": float(c), "weh_wt_pct": float(w),
                           "weh_sd_wt_pct": float(e)} for a, b, c, w, e in cols]}  # fmt: skip
-    r = radar_picks(truth, px, py, seed=seed)
+    r = radar_picks(truth, px, py, seed=seed, frequency_Hz=radar_hz[0], bandwidth_Hz=radar_hz[1])
     return {"rows": [{"x_m": float(a), "y_m": float(b), "depth_m": float(d) if np.isfinite(d) else None}
                      for a, b, d in zip(r.x_m, r.y_m, r.depth_m, strict=True)]}  # fmt: skip
 
@@ -104,6 +110,12 @@ def science_instruments(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic subsurface and the noise.")] = 0,
     prior_weh: Annotated[float, typer.Option("--prior-weh", help="Mean WEH of the subsurface [wt%].")] = 5.6,
     burial_m: Annotated[float, typer.Option("--burial-m", help="Depth of the top of the ice [m].")] = 0.1,
+    frequency_mhz: Annotated[
+        float, typer.Option("--frequency-MHz", help="Radar centre frequency [MHz] (radar only).")
+    ] = 500.0,
+    bandwidth_mhz: Annotated[
+        float | None, typer.Option("--bandwidth-MHz", help="Radar bandwidth [MHz] (default: the centre frequency).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the returns as JSON.")] = False,
 ) -> None:
     """One instrument along a route over a seeded synthetic subsurface (uniform burial depth): its returns."""
@@ -118,6 +130,9 @@ def science_instruments(
         raise InputError(f"--instrument {instrument!r} is not known; use ns, radar or drill")
     check_number("--prior-weh", prior_weh, 0.0, 100.0, hint="give the mean water-equivalent hydrogen in wt%")
     check_number("--burial-m", burial_m, 0.0, 1.5, hint="give the depth of the ice's top in metres")
+    check_number("--frequency-MHz", frequency_mhz, 1.0, 10000.0, hint="give the GPR centre frequency, e.g. 500")
+    bw_mhz = frequency_mhz if bandwidth_mhz is None else bandwidth_mhz
+    check_number("--bandwidth-MHz", bw_mhz, 1.0, 10000.0, hint="give the GPR bandwidth, e.g. 500")
     if not 0 <= seed <= 2**31 - 1:
         raise InputError(f"--seed {seed} is outside 0..2147483647; give a non-negative integer")
     xy = np.array([latlon_to_xy(lat, lon) for lat, lon in _route_points(route)], dtype=float)
@@ -126,8 +141,9 @@ def science_instruments(
     gx = np.arange(xy[:, 0].min() - 20.0, xy[:, 0].max() + 20.0, 1.0)
     gy = np.arange(xy[:, 1].max() + 20.0, xy[:, 1].min() - 20.0, -1.0)
     truth = subsurface_model(gx, gy, np.full((gy.size, gx.size), burial_m), seed=seed, mean_weh_wt_pct=prior_weh)
+    radar_hz = (frequency_mhz * 1e6, bw_mhz * 1e6)
     out: dict[str, object] = {"instrument": instrument, "seed": seed, "prior_weh_wt_pct": prior_weh,
-                              **_instrument_returns(instrument, truth, xy, seed)}  # fmt: skip
+                              **_instrument_returns(instrument, truth, xy, seed, radar_hz)}  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(out, indent=2, allow_nan=False) + "\n")
         return

@@ -203,6 +203,7 @@ def radar_picks(
     *,
     seed: int,
     frequency_Hz: float | None = None,
+    bandwidth_Hz: float | None = None,
     noise_sd: float | None = None,
 ) -> RadarPicks:
     """Radar traces at points over the truth and picks of the top of the ice-bearing layer.
@@ -217,17 +218,21 @@ def radar_picks(
         Seed of the noise.
     frequency_Hz, noise_sd : float, optional
         As in :func:`radargram`.
+    bandwidth_Hz : float, optional
+        Radar bandwidth B [Hz] (default: the centre frequency, a Ricker wavelet's bandwidth is of that order).
 
     Returns
     -------
     RadarPicks
-        Depth = c twt / (2 sqrt(eps_dry)) [m]; one-sigma uncertainty = the range resolution with bandwidth = centre
-        frequency [m].
+        Depth = c twt / (2 sqrt(eps_dry)) [m]; one-sigma uncertainty = the range resolution c / (2 B sqrt(eps')) [m].
     """
     f = default("science_radar_frequency_Hz") if frequency_Hz is None else float(frequency_Hz)
+    bw = f if bandwidth_Hz is None else float(bandwidth_Hz)
+    if not (f > 0 and bw > 0):
+        raise InputError(f"radar frequency_Hz and bandwidth_Hz must be > 0 Hz, got {f:g} and {bw:g}; e.g. 5e8")
     x, y = np.atleast_1d(np.asarray(x_m, dtype=float)), np.atleast_1d(np.asarray(y_m, dtype=float))
     gram = radargram(column_permittivity(sub, x, y), sub.depth_step_m, seed=seed, frequency_Hz=f, noise_sd=noise_sd)
     e_dry = default("science_regolith_permittivity")
     depth = np.maximum(first_reflector_twt_ns(gram), 0.0) * _C_M_NS / (2 * np.sqrt(e_dry))
-    sd = np.where(np.isfinite(depth), float(range_resolution_m(f, e_dry)), np.nan)
+    sd = np.where(np.isfinite(depth), float(range_resolution_m(bw, e_dry)), np.nan)
     return RadarPicks(x_m=x, y_m=y, depth_m=depth, depth_sd_m=sd)

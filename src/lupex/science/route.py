@@ -53,6 +53,8 @@ def observe_route(
     ns_spacing_m: float | None = None,
     radar_spacing_m: float | None = None,
     sample_temperature_K: float | None = None,
+    radar_frequency_Hz: float | None = None,
+    radar_bandwidth_Hz: float | None = None,
 ) -> Observations:
     """Neutron integrations and radar traces along the route polyline, and drill holes at the stations.
 
@@ -70,6 +72,8 @@ def observe_route(
         Track distance between NS integrations and radar traces [m] (defaults 10 and 0.5).
     sample_temperature_K : float, optional
         Drill sample temperature in handling [K].
+    radar_frequency_Hz, radar_bandwidth_Hz : float, optional
+        GPR centre frequency and bandwidth [Hz] (defaults ``science_radar_frequency_Hz``, bandwidth = centre).
 
     Returns
     -------
@@ -85,7 +89,7 @@ def observe_route(
     rx, ry = points_along_route_m(route_x_m, route_y_m, gpr_ds)
     return Observations(
         neutron=neutron_track(sub, nx, ny, seed=seeds[0]),
-        radar=radar_picks(sub, rx, ry, seed=seeds[1]),
+        radar=radar_picks(sub, rx, ry, seed=seeds[1], frequency_Hz=radar_frequency_Hz, bandwidth_Hz=radar_bandwidth_Hz),
         drills=[
             drill_profile(sub, float(px), float(py), seed=s, sample_temperature_K=sample_temperature_K)
             for (px, py), s in zip(stations, seeds[2:], strict=True)

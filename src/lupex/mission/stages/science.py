@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar
 import numpy as np
 import xarray as xr
 
+from lupex.defaults import default
 from lupex.errors import InputError
 from lupex.io.tables import write_csv
 from lupex.mission.quantity import Parameter, SectionModel, number
@@ -45,6 +46,7 @@ __all__ = ["ScienceProducts", "ScienceResult", "ScienceSection", "ScienceStage",
 P = Parameter | None
 #: Grid step of the prospect area [m] (coarser than the 10 m DEM would make the patchy ice too smooth).
 GRID_STEP_M = 5.0
+DEFAULT_RADAR_FREQUENCY_HZ = float(default("science_radar_frequency_Hz"))
 
 
 class ScienceSection(SectionModel):
@@ -57,6 +59,8 @@ class ScienceSection(SectionModel):
     realisations: Annotated[P, number("", 50, 5000, integer=True)] = None
     reach_m: Annotated[P, number("m", 10.0, 5000.0)] = None
     extraction_power_W: Annotated[P, number("W", 1.0, 1e6)] = None
+    radar_frequency_Hz: Annotated[P, number("Hz", 1e6, 1e10)] = None
+    radar_bandwidth_Hz: Annotated[P, number("Hz", 1e6, 1e10)] = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class ScienceResult:
     route_distance_m : ndarray
         Distance along the route of each neutron integration [m].
     note : str
+    radar_frequency_Hz : float
+        GPR centre frequency the radar returns used [Hz].
     """
 
     truth: Subsurface
@@ -93,6 +99,7 @@ class ScienceResult:
     volume_mask: np.ndarray
     route_distance_m: np.ndarray
     note: str
+    radar_frequency_Hz: float = DEFAULT_RADAR_FREQUENCY_HZ
 
 
 def _grid(trav: TraverseResult, rx: np.ndarray, ry: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +177,10 @@ def science_products(sc: Scenario, sites: SitesResult, trav: TraverseResult) -> 
         sd_weh_wt_pct=sc.get("science.prior_sd_wt_pct", None),
         correlation_length_m=sc.get("science.correlation_length_m", None),
     )  # fmt: skip
-    obs = _burial_corrected(observe_route(truth, rx, ry, drills, seed=seed + 1), gx, gy, stability)
+    returns = observe_route(truth, rx, ry, drills, seed=seed + 1,
+                            radar_frequency_Hz=sc.get("science.radar_frequency_Hz", None),
+                            radar_bandwidth_Hz=sc.get("science.radar_bandwidth_Hz", None))  # fmt: skip
+    obs = _burial_corrected(returns, gx, gy, stability)
     mask = _volume_mask(truth, trav, reach)
     prior = _prior(sc, stability[mask])
     depth = float(sc.get("launch.drill_depth_m", 1.5))
@@ -189,7 +199,7 @@ class ScienceStage(Stage):
 
     name: ClassVar[str] = "science"
     title: ClassVar[str] = "What the mission will find"
-    version: ClassVar[str] = "6"
+    version: ClassVar[str] = "7"
     reads: ClassVar[tuple[str, ...]] = ("science", "rover")
     needs: ClassVar[tuple[str, ...]] = ("sites", "traverse")
     sections: ClassVar[dict[str, type[SectionModel]]] = {"science": ScienceSection}
@@ -210,8 +220,9 @@ class ScienceStage(Stage):
         power = float(sc.get("science.extraction_power_W", sc.get("rover.hotel_W", 60.0)))
         isru = isru_extraction_from_estimate(est, power) if est.water_mass_p50_kg > 0 else None
         track = _track_distance_m(p.observations)
+        f_hz = float(sc.get("science.radar_frequency_Hz", DEFAULT_RADAR_FREQUENCY_HZ))
         return ScienceResult(p.truth, p.observations, est, p.truth_water_mass_kg, value, isru, mask, track,
-                             est.upgrade_note)  # fmt: skip
+                             est.upgrade_note, f_hz)  # fmt: skip
 
     def summary(self, result: ScienceResult, ctx: OutputContext) -> dict[str, Any]:
         est, obs = result.estimate, result.observations
@@ -373,14 +384,14 @@ def _figures(result: ScienceResult, name: str) -> dict[str, bytes]:
 def _instrument_figures(result: ScienceResult, name: str) -> dict[str, bytes]:
     """The radargram along the route (recomputed over the truth at the traces, with the picks) and the drill
     profiles against the truth."""
-    from lupex.defaults import default
     from lupex.science.radar import column_permittivity, radargram
 
     out: dict[str, bytes] = {}
     truth, obs = result.truth, result.observations
     r = obs.radar
     if r is not None and r.x_m.size > 1:
-        gram = radargram(column_permittivity(truth, r.x_m, r.y_m), truth.depth_step_m, seed=0)
+        gram = radargram(column_permittivity(truth, r.x_m, r.y_m), truth.depth_step_m, seed=0,
+                         frequency_Hz=result.radar_frequency_Hz)  # fmt: skip
         along = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(r.x_m), np.diff(r.y_m)))])
         pick_ns = r.depth_m * 2.0 * np.sqrt(default("science_regolith_permittivity")) / 0.299792458
         out["science_radargram.png"] = radargram_png(along, gram.twt_ns, gram.amplitude, pick_ns,
