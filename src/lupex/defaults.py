@@ -748,6 +748,83 @@ DEFAULTS: dict[str, Default] = {
     "estimate_isru_recovery_fraction": Default(
         0.7, "1", "Fraction of the water present that is captured (our estimate)", "estimate"
     ),
+    # --- surface campaign (issue #15); rates and recoveries are engineering estimates, labelled as such ---
+    "ops_start_state_of_charge": Default(
+        0.9, "1", "Battery fraction the rover waits for at the safe haven before a sortie (our estimate)", "estimate"
+    ),
+    "ops_sortie_days": Default(
+        3.0, "d", "Planning horizon of one sortie: its stations must stay dark this long (our estimate)", "estimate"
+    ),
+    "ops_replan_wait_h": Default(
+        12.0, "h", "Wait at the haven before re-planning when no station can be reached (our estimate)", "estimate"
+    ),
+    "ops_storage_MB": Default(
+        16000.0, "MB", "Rover mass memory, 16 GB class (VIPER-class flight storage; LUPEX value not published)",
+        "placeholder",
+    ),
+    "ops_survey_MB_h": Default(
+        40.0, "MB/h", "Neutron, GPR and navigation-camera data while driving (our estimate)", "estimate"
+    ),
+    "ops_sample_MB": Default(
+        8.0, "MB", "Analyser spectra and images per drill sample (our estimate)", "estimate"
+    ),
+    "ops_housekeeping_MB_h": Default(2.0, "MB/h", "Engineering telemetry (our estimate)", "estimate"),
+    "ops_drill_jam_per_h": Default(
+        0.03, "1/h", "Drill jams per drilling hour (our estimate; Apollo 15/16/17 drill stalls, Phoenix/InSight "
+        "probe anomalies as context)", "estimate",
+    ),
+    "ops_drill_jam_recovery_h": Default(3.0, "h", "Time to free a jammed drill (our estimate)", "estimate"),
+    "ops_wheel_slip_per_h": Default(
+        0.02, "1/h", "Embedding / high-slip events per driving hour (our estimate; Spirit, Curiosity as context)",
+        "estimate",
+    ),
+    "ops_wheel_slip_recovery_h": Default(2.0, "h", "Time to back out of a high-slip event (our estimate)", "estimate"),
+    "ops_comms_dropout_per_d": Default(
+        0.1, "1/d", "Link drop-outs per day (our estimate)", "estimate"
+    ),
+    "ops_comms_dropout_recovery_h": Default(6.0, "h", "Length of a link drop-out (our estimate)", "estimate"),
+    "ops_safe_mode_per_d": Default(
+        0.02, "1/d", "Safe-mode reboots per day (our estimate; Yutu-2, Pragyan and VIPER-class practice)", "estimate"
+    ),
+    "ops_safe_mode_recovery_h": Default(12.0, "h", "Time from safe mode to operations (our estimate)", "estimate"),
+    "ops_heater_failure_per_d": Default(
+        0.002, "1/d", "Primary heater-string failures per day (our estimate)", "estimate"
+    ),
+    "ops_heater_failure_recovery_h": Default(
+        24.0, "h", "Time to switch to the redundant heater string (our estimate)", "estimate"
+    ),
+    "ops_max_retries": Default(2.0, "1", "Drill retries after a jam before the station is skipped", "estimate"),
+    "ops_success_min_drill_samples": Default(
+        30.0, "1", "Success: drill samples analysed (two 1.5 m holes in 10 cm bites; our reading of LUPEX goals)",
+        "estimate",
+    ),
+    "ops_success_min_km": Default(1.0, "km", "Success: distance driven (our estimate)", "estimate"),
+    "ops_success_min_data_GB": Default(2.0, "GB", "Success: data returned to Earth (our estimate)", "estimate"),
+    "ops_battery_fade_max": Default(
+        0.15, "1", "Monte Carlo: capacity fade over the mission, uniform in [0, max] (Li-ion cycling, estimate)",
+        "estimate",
+    ),
+    "ops_panel_efficiency_sd": Default(
+        0.05, "1", "Monte Carlo: relative sd of the array output (dust, temperature; our estimate)", "estimate"
+    ),
+    "ops_speed_sd": Default(0.1, "1", "Monte Carlo: relative sd of the drive speed (our estimate)", "estimate"),
+    "ops_default_runs": Default(20.0, "1", "Monte Carlo campaigns in `lupex run` (ask for more with --runs)",
+                                "estimate"),
+    "ops_hibernate_W": Default(
+        15.0, "W", "Rover load while hibernating through darkness at the haven (our estimate; Yutu-2 and Pragyan "
+        "hibernate at a few to tens of W)", "estimate",
+    ),
+    "ops_louver_closed_emissivity": Default(
+        0.1, "1", "Effective radiator emittance with louvers closed, 0.1-0.15 (Gilmore 2002, Spacecraft Thermal "
+        "Control Handbook, louvers)", "estimate",
+    ),
+    "ops_haven_grid_cells": Default(
+        4.0, "1", "Stride of the cells searched for the safe haven (every 4th cell of the 10 m window)", "estimate"
+    ),
+    "ops_return_margin_h": Default(
+        24.0, "h", "Daylight at the haven a sortie must leave after its planned return, to recharge before the next "
+        "night (our estimate of an operations rule)", "estimate",
+    ),
 }
 
 

@@ -20,6 +20,9 @@ def _small(text: str, battery_wh: float | str) -> str:
         "radius_km = { value = 6.0": "radius_km = { value = 4.0",
         "days = { value = 14.0": "days = { value = 4.0",
         'battery_Wh = { value = 3000.0, unit = "Wh"': f"battery_Wh = {{ value = {battery_wh}",
+        'days = { value = 100.0, unit = "d", source = "The surface':
+            'days = { value = 5.0, unit = "d", source = "The surface',
+        'runs = { value = 20, unit = ""': 'runs = { value = 4, unit = ""',
     }
     for old, new in subs.items():
         assert old in text, old
@@ -49,16 +52,18 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
     folder, summary = runs["first"]
     html = (folder / "report.html").read_text()
     assert "<script" not in html and not re.search(r'src="(?!data:)', html)  # no network, no scripts
-    for anchor in ("overview", "scenario", "illumination", "ice", "sites", "traverse", "comms", "validation", "run"):
+    for anchor in ("overview", "scenario", "illumination", "ice", "sites", "traverse", "comms", "ops", "validation",
+                   "run"):
         assert f'id="{anchor}"' in html
     assert "placeholder" in html and "H3-24L" in html
     for name in ("candidates.csv", "steps.csv", "route.geojson", "route.czml", "maps/ice_stability_depth_m.tif",
                  "maps/mean_illumination.tif", "figures/route.png", "figures/sites.png", "web/layers.json",
                  "web/traverse_sun.png", "web/hillshade.png", "web/relay.png", "comms/windows.csv",
-                 "comms/volume_per_day.csv", "comms/relay_rate_bps.tif", "figures/comms_windows.png"):  # fmt: skip
+                 "comms/volume_per_day.csv", "comms/relay_rate_bps.tif", "figures/comms_windows.png",
+                 "ops_events.csv", "ops_runs.csv", "campaign.czml", "figures/ops_gantt.png"):  # fmt: skip
         assert (folder / name).stat().st_size > 0, name
     stages = summary["stages"]
-    assert list(stages) == ["flight", "sites", "traverse", "comms", "science"]
+    assert list(stages) == ["flight", "sites", "traverse", "comms", "science", "ops"]
     assert stages["sites"]["n_candidates"] == len(stages["sites"]["candidates"]) == 8  # 10 asked, 8 feasible
     assert stages["traverse"]["replay_ok"] is True
     assert stages["traverse"]["feasible"] is True
@@ -92,11 +97,12 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
 
 def test_rerun_uses_the_cache_and_a_rover_change_recomputes_only_the_traverse(runs):
     first, again, changed = (runs[k][1] for k in ("first", "again", "rover_changed"))
-    assert again["stage_cached"] == {"flight": True, "sites": True, "traverse": True, "comms": True, "science": True}
+    assert again["stage_cached"] == {"flight": True, "sites": True, "traverse": True, "comms": True, "science": True,
+                                     "ops": True}  # fmt: skip
     assert again["stage_keys"] == first["stage_keys"]
     # the comms stage needs the traverse (its route), so it follows it
     assert changed["stage_cached"] == {"flight": True, "sites": True, "traverse": False, "comms": False,
-                                       "science": False}  # fmt: skip
+                                       "science": False, "ops": False}  # fmt: skip
     assert changed["stage_keys"]["sites"] == first["stage_keys"]["sites"]
     assert changed["stage_keys"]["traverse"] != first["stage_keys"]["traverse"]
     assert changed["stages"]["traverse"]["reserve_Wh"] == pytest.approx(0.2 * 2500.0)

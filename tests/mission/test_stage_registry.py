@@ -91,7 +91,8 @@ def probe():
 
 
 def test_a_registered_stage_shows_up_in_summary_report_and_layers(probe, tmp_path, monkeypatch, capsys):
-    assert [s.name for s in registered_stages()] == ["flight", "sites", "traverse", "comms", "science", "probe"]
+    assert [s.name for s in registered_stages()] == ["flight", "sites", "traverse", "comms", "science", "ops",
+                                                          "probe"]
     monkeypatch.setenv("LUPEX_CACHE_DIR", str(tmp_path / "cache"))
     text = preset_text("chandrayaan5") + '\n[probe]\npulse_W = { value = 0.25, unit = "kW" }\n'
     text = text.replace('title = "Chandrayaan-5', 'title = "<script>alert(1)</script> Chandrayaan-5', 1)

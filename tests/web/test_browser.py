@@ -88,6 +88,16 @@ def test_dashboard_runs_a_scenario_and_plays_the_traverse(browser, server):
     assert page.locator("#s-time").text_content() != first
     assert page.locator("#s-battery").text_content().replace(".", "").isdigit()
     page.screenshot(path=str(artifacts / "dashboard-slider-end.png"))
+    # the campaign slider (ops stage): day by day, the rover's state follows
+    assert page.locator("#campaign").is_visible()
+    first_day = page.locator("#c-day").text_content()
+    days = page.locator("#campaign-slider").get_attribute("max")
+    assert int(days) >= 2
+    page.locator("#campaign-slider").fill(days)
+    page.wait_for_timeout(300)
+    assert page.locator("#c-day").text_content() != first_day
+    assert page.locator("#c-battery").text_content().isdigit()
+    page.screenshot(path=str(artifacts / "dashboard-campaign-end.png"))
     # the report is one click away
     with page.expect_popup() as popup:
         page.click("#report-link")

@@ -22,6 +22,7 @@ from lupex.cli.comms import comms_app
 from lupex.cli.flight import flight_app
 from lupex.cli.illumination import illumination_app
 from lupex.cli.mission import run, scenario_app
+from lupex.cli.ops import ops_app
 from lupex.cli.qkd import qkd_app
 from lupex.cli.science import science_app
 from lupex.cli.sites import sites
@@ -49,6 +50,7 @@ app.add_typer(qkd_app, name="qkd")
 app.add_typer(comms_app, name="comms")
 app.add_typer(flight_app, name="flight")
 app.add_typer(science_app, name="science")
+app.add_typer(ops_app, name="ops")
 app.command("run")(run)
 app.command("serve")(serve)
 

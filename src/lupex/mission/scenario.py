@@ -383,11 +383,19 @@ def _check_cross_fields(scenario: Scenario, where: str) -> None:
             raise ScenarioError(f"{required}: required; copy it from `lupex scenario show chandrayaan5`{where}")
     start = parse_time(scenario.value("period.start_utc"), "period.start_utc")
     lo, hi = valid_time_range()
-    days = max(float(scenario.get("period.illumination_days", 365.0)), float(scenario.get("traverse.days", 14.0)))
+    spans = {"period.illumination_days": float(scenario.get("period.illumination_days", 365.0)),
+             "traverse.days": float(scenario.get("traverse.days", 14.0))}  # fmt: skip
+    for key in ("launch.surface_days", "comms.days", "ops.days"):
+        if key in scenario.parameters:
+            spans[key] = float(scenario.value(key))
+    longest = max(spans, key=lambda k: spans[k])
+    days = spans[longest]
     if not lo <= start or start.astype("datetime64[s]") + int(days * 86400) > hi:
+        # name the mission length the user set when it is what reaches past the kernels, else the start
+        field = longest if longest in ("launch.surface_days", "comms.days", "ops.days") else "period.start_utc"
         raise ScenarioError(
-            f"period.start_utc.value: {scenario.value('period.start_utc')} plus {days:g} days is outside the "
-            f"ephemeris ({format_utc(lo)} .. {format_utc(hi)}); choose a start in that range{where}"
+            f"{field}.value: {scenario.value('period.start_utc')} plus {days:g} days ({longest}) is outside the "
+            f"ephemeris ({format_utc(lo)} .. {format_utc(hi)}); shorten it or choose a start in that range{where}"
         )
     try:
         scenario.rover()

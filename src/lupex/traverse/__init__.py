@@ -1,6 +1,12 @@
 """Rover traverse planning: the rover model, its environment over time, the planner and an independent check."""
 
-from lupex.traverse.environment import TraverseEnvironment, traverse_environment, window_around
+from lupex.traverse.environment import (
+    CellSky,
+    TraverseEnvironment,
+    cell_sky_series,
+    traverse_environment,
+    window_around,
+)
 from lupex.traverse.planner import (
     OBJECTIVES,
     TraversePlan,
@@ -22,6 +28,7 @@ from lupex.traverse.stations import (
 __all__ = [
     "OBJECTIVES",
     "PANEL_MODES",
+    "CellSky",
     "DrillStation",
     "PlanCheck",
     "Rover",
@@ -31,6 +38,7 @@ __all__ = [
     "TraversePlan",
     "TraverseSearchError",
     "Waypoint",
+    "cell_sky_series",
     "check_plan",
     "drill_station_candidates",
     "plan_inputs",

@@ -22,7 +22,7 @@ from lupex.terrain.dem import check_dem
 from lupex.terrain.derivatives import slope_deg as terrain_slope_deg
 from lupex.terrain.projection import latlon_to_xy, xy_to_latlon
 
-__all__ = ["TraverseEnvironment", "traverse_environment", "window_around"]
+__all__ = ["CellSky", "TraverseEnvironment", "cell_sky_series", "traverse_environment", "window_around"]
 
 log = logging.getLogger(__name__)
 
@@ -190,47 +190,14 @@ def traverse_environment(
     """
     dem = check_dem(dem)
     win = dem if window is None else check_dem(window)
-    h = default("rover_mast_height_m") if mast_height_m is None else float(mast_height_m)
-    if not (math.isfinite(h) and 0.0 <= h <= 100.0):
-        raise InputError(f"mast_height_m {mast_height_m!r} must be in [0, 100] metres")
-    step_s = parse_duration_s(step)
-    if step_s > 6 * 3600.0:
-        raise InputError(f"step {step!r} is too coarse for a traverse; use at most 6h (1h is typical)")
-    times = time_range(start, end, step)
-    vectors = moon_centred_vectors(times)
-    fields: list[xr.DataArray]
-    if isinstance(far_field, str):
-        if far_field != "auto":
-            raise InputError(f"far_field {far_field!r} must be 'auto', None or a list of DEMs")
-        fields = far_field_for(dem)
-    else:
-        fields = list(far_field or [])
-    if win is not dem:
-        fields = [dem, *fields]
-    hor = horizon_map(win, n_azimuth, h, fields, cache=cache)
+    h, step_s, times, profiles = _window_profiles(
+        dem, win, start, end, step, mast_height_m, n_azimuth, far_field, cache
+    )
     ny, nx = win.shape
-    n_az = hor.shape[0]
-    profiles = np.ascontiguousarray(np.radians(hor.values).reshape(n_az, -1).T.astype(np.float32))
     xx, yy = np.meshgrid(win["x"].values.astype(np.float64), win["y"].values.astype(np.float64))
     cell_r = (MOON_RADIUS_M + np.asarray(win.values, dtype=np.float64) + h).ravel()
-    sun = vectors.sun_kernel_arrays()
-    earth = vectors.earth_kernel_arrays()
+    frac, elev, vis, dist_au = _sky_series(times, profiles, xx.ravel(), yy.ravel(), cell_r, chunk_steps, progress)
     nt = times.size
-    frac = np.empty((nt, ny * nx), dtype=np.float32)
-    elev = np.empty((nt, ny * nx), dtype=np.float32)
-    vis = np.empty((nt, ny * nx), dtype=np.bool_)
-    chunk = max(1, int(chunk_steps))
-    if progress is not None:
-        progress.total = -(-nt // chunk)
-    for t0 in range(0, nt, chunk):
-        n = min(chunk, nt - t0)
-        sky_series_chunk(
-            profiles, xx.ravel(), yy.ravel(), cell_r, MOON_RADIUS_M, sun[0], sun[1], sun[2], earth[0], earth[1],
-            t0, frac[t0 : t0 + n], elev[t0 : t0 + n], vis[t0 : t0 + n],
-        )  # fmt: skip
-        if progress is not None:
-            progress.update(1)
-    np.degrees(elev, out=elev)
     slope = np.asarray(terrain_slope_deg(win).values, dtype=np.float64)
     log.info("traverse environment: %d x %d cells x %d steps at %.0f s", ny, nx, nt, step_s)
     return TraverseEnvironment(
@@ -241,6 +208,137 @@ def traverse_environment(
         sun_fraction=frac.reshape(nt, ny, nx),
         sun_elevation_deg=elev.reshape(nt, ny, nx),
         earth_visible=vis.reshape(nt, ny, nx),
-        sun_distance_au=1.0 / (sun[1] * AU_KM * 1000.0),
+        sun_distance_au=dist_au,
         mast_height_m=h,
     )
+
+
+def _window_profiles(
+    dem: xr.DataArray, win: xr.DataArray, start: Any, end: Any, step: Any, mast_height_m: float | None,
+    n_azimuth: int, far_field: Sequence[xr.DataArray] | str | None, cache: bool,
+) -> tuple[float, float, NDArray[np.datetime64], NDArray[np.float32]]:
+    """Mast height, step, sample times and the window's horizon profiles (ncell, n_az) [rad] (cached maps)."""
+    h = default("rover_mast_height_m") if mast_height_m is None else float(mast_height_m)
+    if not (math.isfinite(h) and 0.0 <= h <= 100.0):
+        raise InputError(f"mast_height_m {mast_height_m!r} must be in [0, 100] metres")
+    step_s = parse_duration_s(step)
+    if step_s > 6 * 3600.0:
+        raise InputError(f"step {step!r} is too coarse for a traverse; use at most 6h (1h is typical)")
+    times = time_range(start, end, step)
+    fields: list[xr.DataArray]
+    if isinstance(far_field, str):
+        if far_field != "auto":
+            raise InputError(f"far_field {far_field!r} must be 'auto', None or a list of DEMs")
+        fields = far_field_for(dem)
+    else:
+        fields = list(far_field or [])
+    if win is not dem:
+        fields = [dem, *fields]
+    hor = horizon_map(win, n_azimuth, h, fields, cache=cache)
+    n_az = hor.shape[0]
+    profiles = np.ascontiguousarray(np.radians(hor.values).reshape(n_az, -1).T.astype(np.float32))
+    return h, step_s, times, profiles
+
+
+def _sky_series(
+    times: NDArray[np.datetime64], profiles: NDArray[np.float32], x_m: NDArray[np.float64], y_m: NDArray[np.float64],
+    cell_r_m: NDArray[np.float64], chunk_steps: int, progress: Any,
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.bool_], NDArray[np.float64]]:
+    """Sun fraction, Sun elevation [deg] and Earth visibility (nt, ncell) at the cells, and the Sun distance [au]."""
+    vectors = moon_centred_vectors(times)
+    sun = vectors.sun_kernel_arrays()
+    earth = vectors.earth_kernel_arrays()
+    nt, ncell = times.size, x_m.size
+    frac = np.empty((nt, ncell), dtype=np.float32)
+    elev = np.empty((nt, ncell), dtype=np.float32)
+    vis = np.empty((nt, ncell), dtype=np.bool_)
+    chunk = max(1, int(chunk_steps))
+    if progress is not None:
+        progress.total = -(-nt // chunk)
+    for t0 in range(0, nt, chunk):
+        n = min(chunk, nt - t0)
+        sky_series_chunk(
+            profiles, x_m, y_m, cell_r_m, MOON_RADIUS_M, sun[0], sun[1], sun[2], earth[0], earth[1],
+            t0, frac[t0 : t0 + n], elev[t0 : t0 + n], vis[t0 : t0 + n],
+        )  # fmt: skip
+        if progress is not None:
+            progress.update(1)
+    np.degrees(elev, out=elev)
+    return frac, elev, vis, np.asarray(1.0 / (sun[1] * AU_KM * 1000.0), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class CellSky:
+    """Sun and Earth at chosen cells of a window over a period (the campaign's sky, cheaper than a whole window).
+
+    Attributes
+    ----------
+    time_utc : datetime64[ns] (nt,)
+        Sample instants; sample ``s`` stands for ``[time_utc[s], time_utc[s] + step_s)``.
+    step_s : float
+        Sample spacing [s].
+    cells : int64 (n, 2)
+        Row and column of each cell in the window.
+    sun_fraction, sun_elevation_deg : float32 (nt, n)
+        Visible solar-disk fraction [-] and Sun elevation [deg] at mast height.
+    earth_visible : bool (nt, n)
+    sun_distance_au : float64 (nt,)
+    """
+
+    time_utc: NDArray[np.datetime64]
+    step_s: float
+    cells: NDArray[np.int64]
+    sun_fraction: NDArray[np.float32]
+    sun_elevation_deg: NDArray[np.float32]
+    earth_visible: NDArray[np.bool_]
+    sun_distance_au: NDArray[np.float64]
+
+    def column(self, row: int, col: int) -> int:
+        """Index of cell (row, col) in the arrays; a cell not computed is refused."""
+        hit = np.flatnonzero((self.cells[:, 0] == row) & (self.cells[:, 1] == col))
+        if hit.size == 0:
+            raise InputError(f"cell ({row}, {col}) is not among the {len(self.cells)} cells of this sky series")
+        return int(hit[0])
+
+
+def cell_sky_series(
+    dem: xr.DataArray,
+    start: Any,
+    end: Any,
+    step: Any = "1h",
+    *,
+    cells: NDArray[np.int64],
+    window: xr.DataArray | None = None,
+    mast_height_m: float | None = None,
+    n_azimuth: int = 180,
+    far_field: Sequence[xr.DataArray] | str | None = "auto",
+    cache: bool = True,
+) -> CellSky:
+    """Sun and Earth at mast height at chosen cells of ``window``: :func:`traverse_environment`'s sky, cell subset.
+
+    Parameters
+    ----------
+    dem, start, end, step, window, mast_height_m, n_azimuth, far_field, cache :
+        As in :func:`traverse_environment` (the same horizons, from the same cache).
+    cells : int array (n, 2)
+        Rows and columns in the window.
+
+    Returns
+    -------
+    CellSky
+    """
+    dem = check_dem(dem)
+    win = dem if window is None else check_dem(window)
+    rc = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+    ny, nx = win.shape
+    if rc.size == 0 or rc[:, 0].min() < 0 or rc[:, 1].min() < 0 or rc[:, 0].max() >= ny or rc[:, 1].max() >= nx:
+        raise InputError(f"cells must be a non-empty list of (row, col) inside the {ny} x {nx} window")
+    h, step_s, times, profiles = _window_profiles(
+        dem, win, start, end, step, mast_height_m, n_azimuth, far_field, cache
+    )
+    flat = rc[:, 0] * nx + rc[:, 1]
+    x = win["x"].values.astype(np.float64)[rc[:, 1]]
+    y = win["y"].values.astype(np.float64)[rc[:, 0]]
+    r = MOON_RADIUS_M + np.asarray(win.values, dtype=np.float64)[rc[:, 0], rc[:, 1]] + h
+    frac, elev, vis, dist = _sky_series(times, np.ascontiguousarray(profiles[flat]), x, y, r, 24, None)
+    return CellSky(times, step_s, rc, frac, elev, vis, dist)

@@ -3,6 +3,7 @@
 from lupex.mission.stage import register_stage
 from lupex.mission.stages.comms import CommsResult, CommsStage
 from lupex.mission.stages.flight import FlightResult, FlightStage
+from lupex.mission.stages.ops import OpsResult, OpsStage
 from lupex.mission.stages.science import ScienceResult, ScienceStage
 from lupex.mission.stages.sites import SitesResult, SitesStage
 from lupex.mission.stages.traverse import TraverseResult, TraverseStage
@@ -13,6 +14,8 @@ __all__ = [
     "CommsStage",
     "FlightResult",
     "FlightStage",
+    "OpsResult",
+    "OpsStage",
     "ScienceResult",
     "ScienceStage",
     "SitesResult",
@@ -28,6 +31,7 @@ BUILTIN_STAGES = (
     TraverseStage(),
     CommsStage(),
     ScienceStage(),
+    OpsStage(),
 )
 
 for _stage in BUILTIN_STAGES:

@@ -5,6 +5,8 @@ let control = null;
 let groups = [];
 let route = null;
 let roverMarker = null;
+let campaign = null;
+let campaignMarker = null;
 
 function xy(x, y) { return L.latLng(y, x); }  // CRS.Simple: lat = y [m], lng = x [m]
 
@@ -57,6 +59,19 @@ async function loadRun(name) {
     traverse.addTo(map); groups.push(traverse);
     overlays["Traverse"] = traverse;
   }
+  campaign = m.campaign && m.campaign.days.length ? m.campaign : null;
+  document.getElementById("campaign").hidden = !campaign;
+  if (campaign) {
+    const track = L.polyline(campaign.days.map((d) => xy(d.x_m, d.y_m)), { color: "#ff4fd8", weight: 2, dashArray: "4 4" });
+    campaignMarker = L.circleMarker(xy(campaign.days[0].x_m, campaign.days[0].y_m),
+      { radius: 7, color: "#000", weight: 1, fillColor: "#ff4fd8", fillOpacity: 1 }).bindTooltip("rover (campaign)");
+    const ops = L.layerGroup([track, campaignMarker]);
+    ops.addTo(map); groups.push(ops);
+    overlays["Campaign (day by day)"] = ops;
+    const cs = document.getElementById("campaign-slider");
+    cs.max = campaign.days.length; cs.value = 1;
+    showDay(1);
+  }
   control = L.control.layers(base ? { Hillshade: base } : {}, overlays, { collapsed: false }).addTo(map);
   map.fitBounds(bounds);
   const slider = document.getElementById("slider");
@@ -78,7 +93,21 @@ function showState(i) {
   roverMarker.setLatLng(xy(route.x_m[i], route.y_m[i]));
 }
 
+function showDay(day) {
+  if (!campaign) { return; }
+  const d = campaign.days[day - 1];
+  document.getElementById("c-day").textContent = `${d.day} of ${campaign.days.length}`;
+  document.getElementById("c-battery").textContent = d.battery_Wh.toFixed(0);
+  document.getElementById("c-temperature").textContent = d.temperature_K.toFixed(1);
+  document.getElementById("c-activity").textContent =
+    Object.entries(d.activity_hours).map(([a, h]) => `${a} ${h}`).join(", ");
+  document.getElementById("c-samples").textContent = d.samples;
+  document.getElementById("c-data").textContent = d.data_returned_MB.toFixed(0);
+  campaignMarker.setLatLng(xy(d.x_m, d.y_m));
+}
+
 document.getElementById("slider").addEventListener("input", (e) => showState(Number(e.target.value)));
+document.getElementById("campaign-slider").addEventListener("input", (e) => showDay(Number(e.target.value)));
 document.getElementById("run-select").addEventListener("change", (e) => loadRun(e.target.value));
 
 document.getElementById("start-run").addEventListener("click", async () => {

@@ -1,0 +1,1 @@
+"""Surface operations: the campaign simulation and its Monte Carlo."""
