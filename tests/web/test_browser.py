@@ -76,9 +76,9 @@ def test_dashboard_runs_a_scenario_and_plays_the_traverse(browser, server):
     # toggle a layer on and off
     psr = page.get_by_label("Permanent shadow")
     psr.check()
-    assert page.locator("img.layer-psr").count() == 1
+    assert page.locator(".leaflet-layer.layer-psr").count() == 1
     psr.uncheck()
-    assert page.locator("img.layer-psr").count() == 0
+    assert page.locator(".leaflet-layer.layer-psr").count() == 0
     # move the time slider: the rover's state follows
     first = page.locator("#s-time").text_content()
     last_index = page.locator("#slider").get_attribute("max")

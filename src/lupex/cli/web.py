@@ -72,6 +72,40 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def extra_runs(folders: list[Path] | None, default: Path = Path("run")) -> dict[str, Path]:
+    """Run name -> folder for ``--run`` folders (or ``default`` when none is given and it holds a run).
+
+    Names are the folder names made URL-safe (:func:`lupex.web.app.run_name_for`), with ``-2``, ``-3`` ... added
+    to repeats.
+
+    Raises
+    ------
+    LupexError
+        A ``--run`` folder without ``web/layers.json``.
+    """
+    from lupex.io.tables import is_file
+    from lupex.web.app import run_name_for
+
+    if not folders:
+        folders = [default] if is_file(default / "web" / "layers.json") else []
+    else:
+        for folder in folders:
+            if not is_file(folder / "web" / "layers.json"):
+                raise LupexError(
+                    f"--run {str(folder)!r} holds no finished run (no web/layers.json); "
+                    "give a folder written by `lupex run --out DIR`"
+                )
+    out: dict[str, Path] = {}
+    for folder in folders:
+        base = run_name_for(folder)[:37]
+        name, k = base, 1
+        while name in out:
+            k += 1
+            name = f"{base}-{k}"
+        out[name] = folder
+    return out
+
+
 def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8765,
     host: Annotated[str, typer.Option("--host", help="Interface to bind (default: this machine only).")] = "127.0.0.1",
@@ -81,6 +115,14 @@ def serve(
     cache: Annotated[bool, typer.Option(help="Reuse cached stages and horizon maps.")] = True,
     scenario: Annotated[
         list[Path] | None, typer.Option("--scenario", help="Also offer this scenario file (repeatable).")
+    ] = None,
+    run: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--run",
+            help="Also list this run folder, as `lupex run --out DIR` writes it (repeatable; "
+            "default: ./run when it holds a run, as `make run` writes it).",
+        ),
     ] = None,
 ) -> None:
     """Serve the dashboard: map layers, candidates, the traverse with a time slider, runs started from the page.
@@ -95,7 +137,8 @@ def serve(
     offered = {n: n for n in PRESETS}
     for path in scenario or []:
         offered[load_scenario(str(path)).name] = str(path)
-    app = create_app(runs_dir, cache=cache, scenarios=offered, allowed_hosts=[host])
+    app = create_app(runs_dir, cache=cache, scenarios=offered, allowed_hosts=[host], extra_runs=extra_runs(run),
+                     warm_tiles=True)  # fmt: skip
     sock = bind_socket(host, port)  # before the banner: a busy port or a foreign address is one line, exit 1
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     sys.stderr.write(f"lupex: dashboard on http://{shown}:{port}/ (runs in {runs_dir}/); Ctrl-C stops it\n")

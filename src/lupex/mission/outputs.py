@@ -2,7 +2,7 @@
 report and summary.
 
 Each stage contributes through its :class:`~lupex.mission.stage.Stage` methods; this module only collects:
-``figures/<name>`` from :meth:`Stage.report`, ``web/<layer>.png`` and ``web/layers.json`` from
+``figures/<name>`` from :meth:`Stage.report`, ``web/<layer>.png``, ``web/<layer>.tif`` and ``web/layers.json`` from
 :meth:`Stage.layers` and :meth:`Stage.web_data`, the stage's own files from :meth:`Stage.write_files`, then
 ``report.html`` and ``summary.json``. Files are written atomically; temporary files left in ``out`` by a killed
 run are removed first.
@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lupex.io import write_geotiff
 from lupex.io.atomic import clean_stale_temp_files
 from lupex.io.tables import write_bytes, write_json, write_text
 from lupex.mission.chain import MissionResult
@@ -49,6 +50,16 @@ def _layer_record(layer: MapLayer, png_path: Path) -> tuple[dict[str, Any], byte
     return record, png
 
 
+def _layer_geotiff(layer: MapLayer, path: Path) -> Path | None:
+    """The layer's values as a float32 GeoTIFF (north-up; for the dashboard's tiles and point values), or None
+    for a layer too small to georeference (under 2 x 2 cells)."""
+    v = layer.values
+    if v.dims != ("y", "x") or v.sizes["x"] < 2 or v.sizes["y"] < 2:
+        return None
+    v = v.sortby("y", ascending=False).sortby("x").astype(np.float32)
+    return write_geotiff(v, path, cloud_optimized=False)
+
+
 def _web_assets(result: MissionResult, ctx: OutputContext, out: Path) -> list[str]:
     files: list[str] = []
     layers: list[dict[str, Any]] = []
@@ -61,6 +72,10 @@ def _web_assets(result: MissionResult, ctx: OutputContext, out: Path) -> list[st
                 raise ValueError(f"stage {stage.name!r}: layer name {layer.name!r} is invalid or already used")
             record, png = _layer_record(layer, out)
             files.append(str(write_bytes(png, out / "web" / f"{layer.name}.png")))
+            tif = _layer_geotiff(layer, out / "web" / f"{layer.name}.tif")
+            if tif is not None:
+                files.append(str(tif))
+                record["tif"] = f"web/{layer.name}.tif"
             layers.append(record)
         manifest.update(stage.web_data(res, ctx))
     manifest["layers"] = layers

@@ -33,8 +33,11 @@ from lupex.errors import LupexError
 from lupex.io.tables import is_file, read_bytes, read_text
 from lupex.mission import PRESETS, load_scenario, run_mission
 from lupex.mission.outputs import run_layer_names, write_run_outputs
+from lupex.web.map_routes import add_map_routes
+from lupex.web.sky_routes import add_sky_routes
+from lupex.web.tiles import warm_base_tiles
 
-__all__ = ["RunRequest", "create_app"]
+__all__ = ["RunRequest", "create_app", "run_name_for"]
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9-]{1,40}")  # always with fullmatch (``$`` would let a trailing newline through)
@@ -204,12 +207,24 @@ async def _event_stream(run: _Run, max_s: float = 3600.0, keep_alive_s: float = 
         await asyncio.sleep(_POLL_S)
 
 
+def run_name_for(folder: str | Path) -> str:
+    """A run name for a run folder: its folder name with runs of other characters as '-', cut to 40 characters.
+
+    >>> run_name_for("out/my run_2")
+    'my-run-2'
+    """
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", Path(folder).resolve().name).strip("-")[:40].strip("-")
+    return name or "run"
+
+
 def create_app(
     runs_dir: str | Path = "runs",
     cache: bool = True,
     scenarios: Mapping[str, str] | None = None,
     allowed_hosts: Iterable[str] = (),
     max_body_bytes: int = MAX_BODY_BYTES,
+    extra_runs: Mapping[str, str | Path] | None = None,
+    warm_tiles: bool = False,
 ) -> FastAPI:
     """The dashboard app; runs live in ``runs_dir/<scenario>/`` (existing ones are listed too).
 
@@ -228,22 +243,35 @@ def create_app(
         another host get 400 (so a DNS-rebinding page cannot read runs).
     max_body_bytes : int
         Largest request body [bytes]; larger ones get 413.
+    extra_runs : mapping of name -> folder, optional
+        Single run folders (as ``lupex run --out DIR`` writes: ``DIR/web/layers.json``) listed and served too,
+        under the given names (1-40 letters, digits or '-'; see :func:`run_name_for`).
+    warm_tiles : bool
+        Load the bundled DEMs for the base map in a background thread now (``lupex serve`` does).
     """
     root = Path(runs_dir)
     catalogue = dict(scenarios) if scenarios is not None else {n: n for n in PRESETS}
     for key in catalogue:
         if not _NAME.fullmatch(key):
             raise LupexError(f"scenario name {key!r} must be 1-40 letters, digits or '-'")
+    extra = {str(k): Path(v) for k, v in (extra_runs or {}).items()}
+    for key in extra:
+        if not _NAME.fullmatch(key):
+            raise LupexError(f"run name {key!r} must be 1-40 letters, digits or '-'")
     hosts = frozenset([*LOOPBACK_HOSTS, *(_host_entry(h) for h in allowed_hosts)])
     app = FastAPI(title="lupex dashboard", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.add_middleware(_Guard, allowed_hosts=hosts, max_body_bytes=int(max_body_bytes))
     app.add_exception_handler(RequestValidationError, _validation_failed)
-    state = _AppState(root, catalogue, cache, resources.files("lupex.web").joinpath("static"))
+    state = _AppState(root, catalogue, cache, resources.files("lupex.web").joinpath("static"), extra)
     app.mount("/static", StaticFiles(directory=str(state.static)), name="static")
     _add_page_routes(app, state)
     _add_run_routes(app, state)
     _add_result_routes(app, state)
+    add_map_routes(app, state)
+    add_sky_routes(app, state.folder, state.cache)
     app.state.runs = state.runs
+    if warm_tiles:  # load and hillshade the bundled DEMs while the browser fetches the page
+        threading.Thread(target=warm_base_tiles, name="lupex-warm-tiles", daemon=True).start()
     return app
 
 
@@ -255,14 +283,24 @@ class _AppState:
     catalogue: dict[str, str]
     cache: bool
     static: Traversable
+    extra: dict[str, Path] = field(default_factory=dict)
     runs: dict[str, _Run] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def path_of(self, name: str) -> Path:
+        """Where run ``name`` lives: an extra run folder, unless this session started a run of that name."""
+        return self.extra[name] if name in self.extra and name not in self.runs else self.root / name
+
+    def names(self) -> set[str]:
+        """Names of the finished runs on disk (runs folder and extra run folders)."""
+        found = {p.name for p in self.root.glob("*") if _NAME.fullmatch(p.name) and is_file(p / "web" / "layers.json")}
+        return found | {n for n, p in self.extra.items() if is_file(p / "web" / "layers.json")}
 
     def folder(self, name: str) -> Path:
         """The folder of the finished run ``name`` (422 for a bad name, 404 when there is none)."""
         if not _NAME.fullmatch(name):
             raise HTTPException(422, f"run name {_shown(name)} must be 1-40 letters, digits or '-'")
-        path = self.root / name
+        path = self.path_of(name)
         if not is_file(path / "web" / "layers.json"):
             raise HTTPException(404, f"no finished run named {name!r}; start one with POST /api/runs")
         return path
@@ -286,17 +324,17 @@ def _add_page_routes(app: FastAPI, state: _AppState) -> None:
 
 def _add_run_routes(app: FastAPI, state: _AppState) -> None:
     """``GET /api/runs`` (list), ``POST /api/runs`` (start one) and ``/api/runs/{name}/events`` (its progress)."""
-    root, runs = state.root, state.runs
+    runs = state.runs
 
     @app.get("/api/runs")
     def list_runs() -> list[dict[str, Any]]:
-        names = {p.name for p in root.glob("*") if is_file(p / "web" / "layers.json")} | set(runs)
+        names = state.names() | set(runs)
         out = []
         for n in sorted(names):
             r = runs.get(n)
             status = r.status if r is not None else "done"
             out.append({"name": n, "status": status, "error": r.error if r else "",
-                        "ready": is_file(root / n / "web" / "layers.json")})  # fmt: skip
+                        "ready": is_file(state.path_of(n) / "web" / "layers.json")})  # fmt: skip
         return out
 
     @app.post("/api/runs", status_code=202)
