@@ -1,9 +1,8 @@
 """Horizon maps: elevation of the terrain horizon in every azimuth from every DEM cell.
 
-The numeric work is done by :mod:`lupex.core.horizon` (CPU, numba); this module validates inputs, chooses the
-far field, caches results on disk and wraps them as an :class:`xarray.DataArray`. There is no GPU horizon
-kernel yet: ``backend="cuda"`` is refused (only the illumination statistics kernel has a CUDA version, see
-:func:`available_backends`). Model card: docs/models/horizon.md.
+The numeric work is done by :mod:`lupex.core.horizon` (CPU, numba) or :mod:`lupex.core.horizon_cuda` (CUDA, a
+direct ray march per cell and azimuth, see :func:`available_backends`); this module validates inputs, chooses the
+far field, caches results on disk and wraps them as an :class:`xarray.DataArray`. Model card: docs/models/horizon.md.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ Backend = Literal["auto", "cpu", "cuda"]
 #: The implementation of every backend of every kernel (``module:function``); a backend without one is never
 #: listed. "cuda" also needs lupex[gpu] and a usable CUDA device at run time.
 _IMPLEMENTATIONS: dict[str, dict[str, str]] = {
-    "horizon": {"cpu": "lupex.core.horizon:horizon_map_cpu"},
+    "horizon": {"cpu": "lupex.core.horizon:horizon_map_cpu", "cuda": "lupex.core.horizon_cuda:horizon_map_cuda"},
     "stats": {
         "cpu": "lupex.core.visibility:illumination_stats_kernel",
         "cuda": "lupex.core.visibility_cuda:illumination_stats_cuda",
@@ -52,9 +51,9 @@ def available_backends(kernel: Literal["horizon", "stats"] = "horizon") -> list[
     Parameters
     ----------
     kernel : {"horizon", "stats"}, default "horizon"
-        ``horizon``: :func:`horizon_map` (CPU only: there is no CUDA horizon kernel yet). ``stats``: the
-        statistics kernel of :func:`lupex.illumination.illumination_stats` (``"cuda"`` is listed when
-        lupex[gpu] is installed and a CUDA device is usable).
+        ``horizon``: :func:`horizon_map`; ``stats``: the statistics kernel of
+        :func:`lupex.illumination.illumination_stats`. Both have a CUDA version, listed when lupex[gpu] is
+        installed and a CUDA device is usable.
 
     Returns
     -------
@@ -74,12 +73,13 @@ def available_backends(kernel: Literal["horizon", "stats"] = "horizon") -> list[
 def _resolve_backend(backend: str) -> str:
     if backend not in ("auto", "cpu", "cuda"):
         raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
-    if backend == "cuda":
-        raise InputError(
-            "backend 'cuda': lupex has no CUDA horizon kernel yet (only the illumination statistics kernel runs "
-            "on a GPU); use backend='cpu' or 'auto' for the horizon map"
-        )
-    return "cpu"
+    if backend == "cpu":
+        return "cpu"
+    from lupex.core.visibility_cuda import cuda_available  # imports numba.cuda: only when it matters
+
+    if backend == "cuda" and not cuda_available():
+        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
+    return "cuda" if cuda_available() else "cpu"
 
 
 def far_field_for(dem: xr.DataArray) -> list[xr.DataArray]:
@@ -144,6 +144,7 @@ def _horizon_job(
     observer_height_m: float,
     body_radius_m: float,
     reach: float,
+    backend: str = "cpu",
 ) -> _HorizonJob:
     """Grids of ``dem`` and its far fields, the azimuths and the content key of the result."""
     z, x0, y0, res = _dem_grid(dem)
@@ -160,12 +161,13 @@ def _horizon_job(
         float(observer_height_m),
         float(body_radius_m),
         reach,
+        *(["cuda"] if backend == "cuda" else []),  # the CUDA march's results differ slightly from the CPU sweep's
     )
     return _HorizonJob(z, x0, y0, res, far, n_azimuth, azimuths_deg, observer_height_m, body_radius_m, reach, key)
 
 
 def _cached_or_computed(
-    job: _HorizonJob, cache: bool, cache_dir: str | Path | None, progress: Any
+    job: _HorizonJob, cache: bool, cache_dir: str | Path | None, progress: Any, backend: str = "cpu"
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Horizon [rad] and ``edge_limited`` from the cache, else computed (and stored); True when from the cache."""
     n_azimuth = job.n_azimuth
@@ -191,6 +193,7 @@ def _cached_or_computed(
         job.reach,
         job.far,
         progress,
+        backend,
     )
     if cache:
         try:
@@ -275,8 +278,8 @@ def horizon_map(
     max_distance_m : float, optional
         Ray reach along the ground; default ``defaults.horizon_max_distance_m`` (200 km). [m]
     backend : {"auto", "cpu", "cuda"}
-        ``cpu`` (numba) is the only horizon kernel and what ``auto`` selects; ``cuda`` raises
-        :class:`~lupex.errors.InputError` (no CUDA horizon kernel yet).
+        ``cuda`` runs the CUDA kernel (needs lupex[gpu] and a usable CUDA device, else
+        :class:`~lupex.errors.LupexError`); ``auto`` takes it where a GPU is usable, else ``cpu`` (numba).
     cache : bool, default True
         Reuse / store the result under ``cache_dir`` keyed by the DEM's content and every parameter.
     cache_dir : path, optional
@@ -287,7 +290,7 @@ def horizon_map(
     Raises
     ------
     InputError
-        For an argument out of range, or ``backend="cuda"``.
+        For an argument out of range.
 
     Returns
     -------
@@ -297,12 +300,12 @@ def horizon_map(
     """
     check_dem(dem)
     reach = _validated_reach(n_azimuth, observer_height_m, body_radius_m, max_distance_m)
-    chosen = _resolve_backend(backend)  # "cpu": the only horizon kernel
+    chosen = _resolve_backend(backend)
     fields = far_field_for(dem) if isinstance(far_field, str) and far_field == "auto" else list(far_field or [])
     for field in fields:
         check_dem(field)
-    job = _horizon_job(dem, fields, n_azimuth, observer_height_m, body_radius_m, reach)
-    horizon_rad, edge, from_cache = _cached_or_computed(job, cache, cache_dir, progress)
+    job = _horizon_job(dem, fields, n_azimuth, observer_height_m, body_radius_m, reach, chosen)
+    horizon_rad, edge, from_cache = _cached_or_computed(job, cache, cache_dir, progress, chosen)
     _warn_edge_limited(edge, reach)
     horizon_deg = np.degrees(horizon_rad, out=None if from_cache else horizon_rad).astype(np.float32, copy=False)
     return _horizon_array(dem, job, horizon_deg, edge, fields, chosen)
@@ -319,9 +322,17 @@ def _compute(
     reach: float,
     far: list[tuple[np.ndarray, float, float, float]],
     progress: Any,
+    backend: str = "cpu",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The horizon map on the CPU, in batches of azimuths (for progress reports)."""
+    """The horizon map: on the GPU in one launch, or on the CPU in batches of azimuths (for progress reports)."""
     n_az = azimuths_rad.size
+    if backend == "cuda":
+        from lupex.core.horizon_cuda import horizon_map_cuda
+
+        out_gpu, edge_gpu = horizon_map_cuda(z, x0, y0, res, azimuths_rad, observer_height_m, body_radius_m, reach, far)
+        if progress is not None:
+            progress.update(n_az)
+        return out_gpu, edge_gpu
     out = np.empty((n_az, *z.shape), dtype=np.float32)
     edge = np.zeros(z.shape, dtype=bool)
     batch = max(8, n_az // 8)

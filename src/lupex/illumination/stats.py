@@ -134,7 +134,7 @@ def _horizon_for(
             observer_height_m,
             far_field,
             body_radius_m=body_radius_m,
-            backend="auto" if backend == "cuda" else backend,  # no CUDA horizon kernel: "auto" takes the CPU
+            backend="auto" if backend == "cuda" else backend,  # the horizon takes the GPU where its kernel can
             cache=cache,
             cache_dir=cache_dir,
         )
@@ -396,7 +396,7 @@ def illumination_stats(
     backend : {"auto", "cpu", "cuda"}
         For the statistics kernel: ``cuda`` runs it on the GPU (needs lupex[gpu] and a usable CUDA device,
         else :class:`~lupex.errors.LupexError`), ``auto`` uses the GPU where it is usable. The horizon map (when
-        ``horizon`` is not given) is always computed on the CPU: there is no CUDA horizon kernel yet.
+        ``horizon`` is not given) uses the CUDA horizon kernel where a GPU is usable (``auto``), else the CPU.
     cache, cache_dir :
         Passed to :func:`horizon_map`.
     progress : tqdm-like, optional

@@ -1,0 +1,295 @@
+"""CUDA (numba.cuda) backend of the horizon map: one thread per (cell, azimuth), direct ray march.
+
+Unlike the CPU sweep (:mod:`lupex.core.horizon`, convex hulls along sheared lines), every GPU thread marches
+its own cell's exact ray, as the dense reference (:mod:`lupex.core.horizon_reference`) does:
+
+* the straight map-space ray from the cell centre is sampled at distance ``d`` [m] with the step
+  ``res/32`` over the first 4 pixels (where a metre of height is a large angle), then
+  ``max(res_g / 4, d * STEP_GROWTH)`` with ``res_g`` the pixel size of the grid that covers the sample
+  (main DEM, then the far fields in order, each from where the finer one ends);
+* heights are bilinear between the outermost cell centres of a grid (no edge extrapolation); inside the
+  main DEM the main DEM alone decides (NaN = hole, sample skipped), elsewhere the first far field with a
+  finite value; where no grid covers the sample the ray ends (``edge_limited`` when that is closer than
+  ``max_distance_m``);
+* each sample is lifted to 3-D with the inverse south polar stereographic projection and its elevation is
+  ``asin(v.up / |v|)`` with ``v = Q - P`` (exact sphere, the reference's formula:
+  :func:`unit_components` and :func:`sin_elevation`, plain ``register_jitable`` functions usable on the
+  CPU too); samples beyond ``max_distance_m`` of great-circle distance end the ray.
+
+The angular error of the growing step is below ``slope * STEP_GROWTH / 2`` rad (1e-4 rad for a slope of 1).
+Results are float32 radians, NaN for NaN cells and -pi/2 where no terrain lies along a ray, as
+:func:`lupex.core.horizon.horizon_map_cpu` returns. Install ``lupex[gpu]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numba.core.extending import register_jitable
+from numpy.typing import NDArray
+
+from lupex.core.horizon import (
+    DEFAULT_ADAPTIVE_MARGIN,
+    DEFAULT_ADAPTIVE_STEPS,
+    DEFAULT_ADAPTIVE_TOL,
+    DEFAULT_NEAR_SAMPLES,
+    DEFAULT_NEAR_SUBSTEPS,
+    FarField,
+    pack_far_fields,
+)
+
+try:  # numba.cuda is a module global so that numba's CUDA simulator can substitute it
+    from numba import cuda
+except ImportError:  # pragma: no cover - numba without its CUDA target
+    cuda = None  # type: ignore[assignment]
+
+__all__ = ["STEP_GROWTH", "horizon_map_cuda", "sin_elevation", "unit_components"]
+
+#: Relative growth of the march step with distance [-]: ``step = max(res_g / 4, d * STEP_GROWTH)``.
+STEP_GROWTH = 2.0e-4
+#: Pixels from the observer sampled at ``res / 32`` [-].
+_DENSE_PIXELS = 4.0
+_THREADS = (128, 1)
+_EPS_IDX = 1e-9  # rounding of map coordinates [cell indices], as in the CPU kernel and the reference
+
+
+@register_jitable
+def unit_components(x: float, y: float, radius: float) -> tuple[float, float, float]:
+    """Unit position vector of map point (x, y) [m] by inverse south polar stereographic projection.
+
+    With ``s2 = rho^2 / 4R^2``: ``(x, y) / (R (1 + s2))`` and ``-(1 - s2) / (1 + s2)`` (the reference's
+    ``_unit_components``). ``radius`` [m].
+    """
+    s2 = (x * x + y * y) / (4.0 * radius * radius)
+    inv = 1.0 / (1.0 + s2)
+    f = inv / radius
+    return x * f, y * f, -(1.0 - s2) * inv
+
+
+@register_jitable
+def sin_elevation(ux: float, uy: float, uz: float, rq: float, upx: float, upy: float, upz: float, rp: float) -> float:
+    """Sine of the elevation of point ``rq u`` seen from ``rp up`` above the plane normal to ``up`` [-].
+
+    ``u``, ``up`` unit vectors, ``rq``, ``rp`` radii [m] (body radius plus height).
+    """
+    vx = rq * ux - rp * upx
+    vy = rq * uy - rp * upy
+    vz = rq * uz - rp * upz
+    return (vx * upx + vy * upy + vz * upz) / math.sqrt(vx * vx + vy * vy + vz * vz)
+
+
+@register_jitable
+def _bilinear(g: Any, ri: float, cj: float) -> float:
+    """Bilinear value of ``g`` at fractional (row, col) index inside the cell-centre rectangle; NaN-aware."""
+    ny, nx = g.shape
+    ri = min(max(ri, 0.0), ny - 1.0)
+    cj = min(max(cj, 0.0), nx - 1.0)
+    i0 = min(int(ri), max(ny - 2, 0))
+    j0 = min(int(cj), max(nx - 2, 0))
+    i1 = min(i0 + 1, ny - 1)
+    j1 = min(j0 + 1, nx - 1)
+    fi = ri - i0
+    fj = cj - j0
+    v = 0.0
+    w = (1.0 - fi) * (1.0 - fj)
+    if w > 0.0:
+        v += w * g[i0, j0]
+    w = (1.0 - fi) * fj
+    if w > 0.0:
+        v += w * g[i0, j1]
+    w = fi * (1.0 - fj)
+    if w > 0.0:
+        v += w * g[i1, j0]
+    w = fi * fj
+    if w > 0.0:
+        v += w * g[i1, j1]
+    return v  # a NaN corner with non-zero weight makes v NaN
+
+
+@register_jitable
+def _covers(g: Any, gx0: float, gy0: float, gres: float, x: float, y: float) -> bool:
+    """True when map point (x, y) [m] lies between the outermost cell centres of grid ``g``."""
+    ny, nx = g.shape
+    cj = (x - gx0) / gres - 0.5
+    ri = (gy0 - y) / gres - 0.5
+    return -_EPS_IDX <= cj <= nx - 1.0 + _EPS_IDX and -_EPS_IDX <= ri <= ny - 1.0 + _EPS_IDX
+
+
+@register_jitable
+def _sample(
+    z: Any, x0: float, y0: float, res: float, f0: Any, f1: Any, f2: Any, fgeo: Any, nfar: int, x: float, y: float
+) -> tuple[float, int]:
+    """Height [m] at (x, y) [m] (NaN: hole) and the grid that covers it (-1 main, ``g`` far field, -2 none)."""
+    if _covers(z, x0, y0, res, x, y):
+        return _bilinear(z, (y0 - y) / res - 0.5, (x - x0) / res - 0.5), -1
+    cover = -2
+    for g in range(nfar):
+        a = f0 if g == 0 else (f1 if g == 1 else f2)
+        gx0 = fgeo[g, 0]
+        gy0 = fgeo[g, 1]
+        gres = fgeo[g, 2]
+        if _covers(a, gx0, gy0, gres, x, y):
+            if cover == -2:
+                cover = g
+            v = _bilinear(a, (gy0 - y) / gres - 0.5, (x - gx0) / gres - 0.5)
+            if not math.isnan(v):
+                return v, g
+    return math.nan, cover
+
+
+@register_jitable
+def _next_crossing(p: float, dp: float, c0: float, gres: float, d: float) -> float:
+    """Smallest map distance > ``d`` [m] at which ``p + s dp`` crosses a centre line ``c0 + (k + 1/2) gres``."""
+    if abs(dp) < 1e-12:
+        return math.inf
+    u = (p + d * dp - c0) / gres - 0.5
+    k = math.floor(u + 1e-9) + 1.0 if dp > 0.0 else math.ceil(u - 1e-9) - 1.0
+    return (c0 + (k + 0.5) * gres - p) / dp
+
+
+@register_jitable
+def _exit_distance(px: float, py: float, dx: float, dy: float, z: Any, x0: float, y0: float, res: float) -> float:
+    """Map distance [m] along (dx, dy) from (px, py) [m] at which the ray leaves the cell-centre box of ``z``."""
+    ny, nx = z.shape
+    t = math.inf
+    if dx > 1e-15:
+        t = min(t, (x0 + (nx - 0.5) * res - px) / dx)
+    elif dx < -1e-15:
+        t = min(t, (x0 + 0.5 * res - px) / dx)
+    if dy > 1e-15:
+        t = min(t, (y0 - 0.5 * res - py) / dy)
+    elif dy < -1e-15:
+        t = min(t, (y0 - (ny - 0.5) * res - py) / dy)
+    return max(t, 0.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _kernel() -> Any:
+    @cuda.jit
+    def horizon_kernel(  # type: ignore[no-untyped-def]
+        z, geo, az, f0, f1, f2, fgeo, nfar, out, edge
+    ):
+        # geo: x0, y0, res, observer height, radius, max distance, chord^2 limit [m, m^2]
+        cell, a = cuda.grid(2)  # type: ignore[call-arg, var-annotated]
+        ny, nx = z.shape
+        if cell >= ny * nx or a >= az.shape[0]:
+            return
+        i = cell // nx
+        j = cell - i * nx
+        x0 = geo[0]
+        y0 = geo[1]
+        res = geo[2]
+        radius = geo[4]
+        zc = z[i, j]
+        if math.isnan(zc):
+            out[a, i, j] = math.nan
+            return
+        px = x0 + (j + 0.5) * res
+        py = y0 - (i + 0.5) * res
+        upx, upy, upz = unit_components(px, py, radius)
+        rp = radius + zc + geo[3]
+        dx = math.sin(az[a])
+        dy = math.cos(az[a])
+        best = -1.0
+        # main DEM: res/32 over the first pixels, then res/4 (growing), the last sample on its exit point;
+        # far fields: from the exit point with the covering grid's res/4 (growing), as the reference does
+        d_exit = _exit_distance(px, py, dx, dy, z, x0, y0, res)
+        dense_end = _DENSE_PIXELS * res
+        far_step = fgeo[0, 2] if nfar > 0 else res
+        in_main = d_exit > 0.0
+        d = min(res / 32.0, d_exit) if in_main else 0.25 * far_step
+        while True:
+            sx = px + d * dx
+            sy = py + d * dy
+            zq, g = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, sx, sy)
+            ux, uy, uz = unit_components(sx, sy, radius)
+            chord2 = (ux - upx) ** 2 + (uy - upy) ** 2 + (uz - upz) ** 2
+            if chord2 > geo[6]:
+                break
+            if g == -2:
+                edge[i, j] = 1  # the terrain ends before max_distance
+                break
+            if not math.isnan(zq):
+                s = sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp)
+                if s > best:
+                    best = s
+            # next sample: the regular step or the next crossing of a centre line of the covering grid (a kink
+            # of the bilinear surface), whichever comes first
+            if in_main:
+                if d >= d_exit:
+                    in_main = False
+                    d += max(0.25 * far_step, d * STEP_GROWTH)
+                    continue
+                gx0, gy0, gres = x0, y0, res
+                nxt = min(d + (res / 32.0 if d < dense_end else max(0.25 * res, d * STEP_GROWTH)), d_exit)
+            else:
+                gx0, gy0, gres = fgeo[max(g, 0), 0], fgeo[max(g, 0), 1], fgeo[max(g, 0), 2]
+                far_step = gres
+                nxt = d + max(0.25 * gres, d * STEP_GROWTH)
+            cx = _next_crossing(px, dx, gx0, gres, d)
+            cy = _next_crossing(py, dy, gy0, gres, d)
+            d = min(nxt, cx, cy)
+        out[a, i, j] = math.asin(min(max(best, -1.0), 1.0))
+
+    return horizon_kernel
+
+
+def horizon_map_cuda(
+    z: NDArray[np.floating],
+    x0: float,
+    y0: float,
+    res: float,
+    azimuths_rad: NDArray[np.floating] | Sequence[float],
+    observer_height_m: float,
+    body_radius_m: float,
+    max_distance_m: float,
+    far_fields: Sequence[FarField] = (),
+    near_samples: int = DEFAULT_NEAR_SAMPLES,
+    near_substeps: int = DEFAULT_NEAR_SUBSTEPS,
+    adaptive_steps: int = DEFAULT_ADAPTIVE_STEPS,
+    adaptive_tol: float = DEFAULT_ADAPTIVE_TOL,
+    adaptive_margin: float = DEFAULT_ADAPTIVE_MARGIN,
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """Same arguments and results as :func:`lupex.core.horizon.horizon_map_cpu`, on the GPU.
+
+    ``near_samples``, ``near_substeps`` and the ``adaptive_*`` tuning arguments of the CPU sweep are accepted
+    and ignored (the GPU marches every ray directly). Returns ``horizon_rad`` float32 (n_az, ny, nx) [rad]
+    (NaN for NaN cells, -pi/2 where no terrain lies along the ray) and ``edge_limited`` bool (ny, nx).
+    """
+    zz = np.ascontiguousarray(z, dtype=np.float64)
+    if zz.ndim != 2 or zz.shape[0] < 1 or zz.shape[1] < 1:
+        raise ValueError("z must be a non-empty 2-D array")
+    if not (res > 0.0 and body_radius_m > 0.0 and max_distance_m > 0.0):
+        raise ValueError("res, body_radius_m and max_distance_m must be positive")
+    az = np.ascontiguousarray(np.atleast_1d(np.asarray(azimuths_rad, dtype=np.float64)))
+    f0, f1, f2, fgeo, nfar = pack_far_fields(far_fields)
+    half = min(max_distance_m / (2.0 * body_radius_m), math.pi / 2)
+    geo = np.array(
+        [x0, y0, res, observer_height_m, body_radius_m, max_distance_m, (2.0 * math.sin(half)) ** 2], dtype=np.float64
+    )
+    ny, nx = zz.shape
+    out = np.empty((az.size, ny, nx), dtype=np.float32)
+    edge = np.zeros((ny, nx), dtype=np.uint8)
+    if az.size == 0:
+        return out, edge.astype(bool)
+    d_out = cuda.device_array(out.shape, dtype=np.float32)
+    d_edge = cuda.to_device(edge)
+    grid = ((ny * nx + _THREADS[0] - 1) // _THREADS[0], az.size)
+    _kernel()[grid, _THREADS](
+        cuda.to_device(zz),
+        cuda.to_device(geo),
+        cuda.to_device(az),
+        cuda.to_device(f0),
+        cuda.to_device(f1),
+        cuda.to_device(f2),
+        cuda.to_device(fgeo),
+        int(nfar),
+        d_out,
+        d_edge,
+    )
+    cuda.synchronize()
+    return d_out.copy_to_host(), d_edge.copy_to_host().astype(bool)
