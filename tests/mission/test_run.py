@@ -93,6 +93,11 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
     assert comms["route_steps"]["dte"] + comms["route_steps"]["relay"] + comms["route_steps"]["none"] > 0
     assert 0.0 < comms["relay_line_of_sight_fraction"] < 0.5
     assert manifest["route"]["available"] and len(manifest["candidates"]) == 8
+    # every stage on the page: the flight's touchdowns, the stations' windows, the drill holes, the campaign
+    assert len(manifest["touchdowns"]["x_m"]) == len(manifest["touchdowns"]["safe"]) > 0
+    assert manifest["comms"]["stations"] and all("windows" in st for st in manifest["comms"]["stations"])
+    assert len(manifest["drill_holes"]) == stages["science"]["n_drill_holes"]
+    assert manifest["campaign"]["days"]
 
 
 def test_rerun_uses_the_cache_and_a_rover_change_recomputes_only_the_traverse(runs):

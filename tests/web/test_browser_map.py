@@ -126,6 +126,9 @@ def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noq
     assert page.locator("#m-time").text_content() != first
     assert page.locator("#m-phase").text_content() not in ("-", phase0)  # another step or the campaign
     assert page.locator(".mission-rover").count() == 1
+    assert page.locator("#m-stations").text_content() != "-"  # the comms stage's windows at that time
+    assert page.get_by_label("Drill holes (science)").is_checked()
+    assert page.locator(".leaflet-control-layers").text_content().count("Touchdowns (P(safe)") == 1
     page.locator("#mission-time").fill("0")
     page.select_option("#speed", "24")
     page.click("#play")

@@ -235,6 +235,10 @@ class CommsStage(Stage):
         top = float(np.log10(max(float(rate.max()), 10.0)))
         return [MapLayer("relay", "Relay rate to the lander [log10 bps]", shown, "viridis", 0.0, top, "log10 bps")]
 
+    def web_data(self, result: CommsResult, ctx: OutputContext) -> dict[str, Any]:
+        return {"comms": {"stations": [{"name": st.name, "windows": [[w.start_utc, w.end_utc] for w in st.windows]}
+                                       for st in result.windows.stations]}}  # fmt: skip
+
     def write_files(self, result: CommsResult, ctx: OutputContext, out: Path) -> list[str]:
         files = [str(write_csv(_window_rows(result), out / "comms" / "windows.csv"))]
         volume = [{"day_utc": d, "volume_GB": round(float(v), 4)}

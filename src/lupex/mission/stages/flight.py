@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
+import numpy as np
+
 from lupex.errors import InputError
 from lupex.flight.descent import DescentProfile, descent_profile
 from lupex.flight.dispersion import LandingDispersion, default_dispersion_errors, ellipse_geojson, landing_dispersion
@@ -170,6 +172,15 @@ class FlightStage(Stage):
             dem = read_dem(ctx.scenario.dem("traverse"))
             figs["flight_dispersion.png"] = dispersion_png(dem, result.dispersion)
         return StageReport([_flight_section(self, result, ctx, figs)], figs)
+
+    def web_data(self, result: FlightResult, ctx: OutputContext) -> dict[str, Any]:
+        d = result.dispersion
+        if d is None:
+            return {}
+        keep = np.unique(np.linspace(0, d.x_m.size - 1, min(d.x_m.size, 500)).round().astype(int))
+        cloud = {"x_m": [round(float(d.x_m[i]), 1) for i in keep], "y_m": [round(float(d.y_m[i]), 1) for i in keep],
+                 "safe": [bool(d.safe[i]) for i in keep], "p_safe": round(float(d.p_safe), 4)}  # fmt: skip
+        return {"touchdowns": cloud}
 
     def write_files(self, result: FlightResult, ctx: OutputContext, out: Path) -> list[str]:
         files = [str(write_json(result.budget.as_dict(), out / "flight" / "budget.json")),

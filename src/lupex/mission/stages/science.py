@@ -273,6 +273,11 @@ class ScienceStage(Stage):
                                    "viridis", 0.0, hi, "kg"))  # fmt: skip
         return layers
 
+    def web_data(self, result: ScienceResult, ctx: OutputContext) -> dict[str, Any]:
+        holes = [{"x_m": round(float(d.x_m), 1), "y_m": round(float(d.y_m), 1),
+                  "mean_weh_wt_pct": round(float(np.mean(d.weh_wt_pct)), 3)} for d in result.observations.drills]
+        return {"drill_holes": holes}  # fmt: skip
+
     def write_files(self, result: ScienceResult, ctx: OutputContext, out: Path) -> list[str]:
         e = result.estimate
         crs = ctx.results["sites"].metrics.attrs["crs"] if "sites" in ctx.results else ""

@@ -206,6 +206,16 @@ async function loadRun(name) {
     cs.max = campaign.days.length; cs.value = 1;
     showDay(1);
   }
+  if (m.touchdowns && m.touchdowns.x_m.length) {  // flight stage: the landing Monte Carlo's touchdowns
+    const t = m.touchdowns;
+    overlays[`Touchdowns (P(safe) ${(t.p_safe * 100).toFixed(1)} %)`] = addRunLayer(L.layerGroup(t.x_m.map((x, i) =>
+      L.circleMarker(xy(x, t.y_m[i]), { radius: 2, weight: 0, fillOpacity: 0.8, fillColor: t.safe[i] ? "#7fff7f" : "#ff4040" }))), false);
+  }
+  if (m.drill_holes && m.drill_holes.length) {  // science stage: the drill holes and their mean water
+    overlays["Drill holes (science)"] = addRunLayer(L.layerGroup(m.drill_holes.map((d) =>
+      L.circleMarker(xy(d.x_m, d.y_m), { radius: 6, color: "#000", weight: 1, fillColor: "#1e90ff", fillOpacity: 1 })
+        .bindTooltip(`drill hole: ${fmt(d.mean_weh_wt_pct)} wt% water on average`))), true);
+  }
   shadowOverlay = null;
   if (m.layers.some((l) => l.name === "illumination") && (route || campaign)) {
     const start = Date.parse((route || campaign).start_utc);
@@ -302,9 +312,18 @@ function showShadow(ms) {
   shadowTimer = setTimeout(() => { shadowOverlay.setUrl(url); el("shadow-time").textContent = fmtUtc(hour); }, 150);
 }
 
+function stationsInContact(ms) {
+  if (!manifest || !manifest.comms) { return null; }
+  return manifest.comms.stations.filter((s) => s.windows.some(([a, b]) => Date.parse(a) <= ms && ms < Date.parse(b)))
+    .map((s) => s.name);
+}
+
 function showMission(h) {
   if (!mission) { return; }
-  showShadow(mission.startMs + h * 3600e3);
+  const ms = mission.startMs + h * 3600e3;
+  showShadow(ms);
+  const inContact = stationsInContact(ms);
+  el("m-stations").textContent = inContact === null ? "-" : (inContact.length ? inContact.join(", ") : "none");
   el("m-time").textContent = `${fmtUtc(mission.startMs + h * 3600e3)} UTC (+${(h / 24).toFixed(1)} d)`;
   if (route && h <= mission.routeEnd) {
     const i = routeIndexAt(h);
