@@ -514,7 +514,8 @@ def _result(c: _Campaign) -> CampaignResult:
         start_utc=as_ns(c.inp.start_utc), events=events, hourly=hourly, sorties=c.sorties,
         faults=c.faults, drill_samples=c.samples, distance_m=c.distance_m, data_returned_MB=c.returned_MB,
         data_lost_MB=c.lost_MB, alive=c.alive, loss_reason=c.loss_reason, energy=energy,
-        min_margin_Wh=float(c.min_margin_Wh), reserve_breaches=c.breaches, success=ok,
+        min_margin_Wh=float(c.min_margin_Wh) if math.isfinite(c.min_margin_Wh) else b.stored_Wh - b.reserve_Wh(0.0),
+        reserve_breaches=c.breaches, success=ok,
         capacity_Wh=c.inp.rover.battery_Wh, reserve_Wh=c.inp.rover.battery_Wh * c.inp.rover.min_state_of_charge,
         survival_K=c.inp.node.survival_K,
     )  # fmt: skip
