@@ -132,6 +132,25 @@ def test_soc_below_reserve_only_with_a_recorded_failure() -> None:
     assert not r.alive and "battery empty" in r.loss_reason  # the small battery does not survive 100 h nights
 
 
+def test_a_rover_lost_away_from_the_haven_ends_the_campaign_cleanly() -> None:
+    # a rover lost at a station lies in a cell whose sky is known only to that sortie: the downlink must stop
+    # without looking it up (seen on the pragyan-like preset: the rover froze at a station)
+    from lupex.ops.campaign import _Campaign
+    from lupex.ops.params import Perturbation
+
+    class HavenOnly(DaySky):
+        def at(self, t_ns: int, cell: tuple[int, int]) -> tuple[float, float, bool, float]:
+            if cell != HAVEN:
+                raise InputError(f"cell {cell} has no sky series in this campaign")
+            return super().at(t_ns, cell)
+
+    c = _Campaign(replace(_inputs(days=1.0), sky=HavenOnly(10.0, 20.0)), Perturbation(), 0)
+    c.cell, c.alive, c.storage_MB = (50, 61), False, 100.0
+    c.env.process(c.downlink())
+    c.env.run()
+    assert c.returned_MB == 0.0 and c.storage_MB == 100.0
+
+
 def test_no_faults_is_deterministic_and_counts_are_exact() -> None:
     a = simulate_campaign(_inputs(days=5.0, n_stations=3), seed=1)
     b = simulate_campaign(_inputs(days=5.0, n_stations=3), seed=99)  # the seed only drives faults

@@ -429,8 +429,10 @@ class _Campaign:
         while h * NS_PER_H < self.end_ns:
             t = h * NS_PER_H
             yield self.env.timeout(t - self.now)
+            if not self.alive:  # a lost rover sends nothing (and may lie where no sky series was kept)
+                return
             reach = self.cell == self.inp.site_cell or self.sky.at(t, self.cell)[2]
-            cap = float(rates[h]) if h < rates.size and reach and t >= self.comms_ok_from_ns and self.alive else 0.0
+            cap = float(rates[h]) if h < rates.size and reach and t >= self.comms_ok_from_ns else 0.0
             sent = min(self.storage_MB, cap * min(1.0, (self.end_ns - t) / NS_PER_H))
             if sent > 0:
                 self.storage_MB -= sent
