@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from lupex.core.thermal import (
 )
 from lupex.defaults import default
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, parse_time, time_range
-from lupex.errors import EphemerisRangeError, InputError
+from lupex.errors import EphemerisRangeError, InputError, LupexError
 from lupex.illumination.horizon import far_field_for, horizon_map
 from lupex.terrain.dem import check_dem
 from lupex.terrain.derivatives import gradient
@@ -164,6 +165,23 @@ def region_window(
     return slice(r0, r1), slice(c0, c1), mask
 
 
+def column_kernel(backend: str) -> Callable[..., None]:
+    """The column solver of ``backend`` (``auto``: CUDA where a GPU is usable, else the numba CPU kernel)."""
+    if backend not in ("auto", "cpu", "cuda"):
+        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
+    if backend == "cpu":
+        return advance_columns
+    from lupex.core.visibility_cuda import cuda_available  # imports numba.cuda: only when it matters
+
+    if cuda_available():
+        from lupex.core.thermal_cuda import advance_columns_cuda
+
+        return advance_columns_cuda
+    if backend == "cuda":
+        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
+    return advance_columns
+
+
 def thermal_map(
     dem: xr.DataArray,
     start: Any,
@@ -184,6 +202,7 @@ def thermal_map(
     body_radius_m: float = MOON_RADIUS_M,
     cache: bool = True,
     progress: Any = None,
+    backend: str = "auto",
 ) -> xr.Dataset:
     """Surface temperature statistics, temperatures at depth and ice stability depth of every cell.
 
@@ -220,6 +239,10 @@ def thermal_map(
         Reuse cached horizon maps.
     progress : tqdm-like, optional
         ``total`` is set to the number of time chunks (the spin-up runs included), ``update(1)`` per chunk.
+    backend : {"auto", "cpu", "cuda"}
+        The column solver: ``cuda`` (:func:`lupex.core.thermal_cuda.advance_columns_cuda`; needs lupex[gpu] and a
+        usable CUDA device, else :class:`~lupex.errors.LupexError`), ``auto`` takes it where a GPU is usable, else
+        ``cpu`` (numba).
 
     Returns
     -------
@@ -231,6 +254,7 @@ def thermal_map(
         record the period, parameters and the placeholder/estimate defaults used.
     """
     dem = check_dem(dem)
+    advance = column_kernel(backend)
     a0 = default("albedo_normal") if albedo is None else float(albedo)
     hp = default("h_parameter_m") if h_param_m is None else float(h_param_m)
     eps = default("emissivity") if emissivity is None else float(emissivity)
@@ -354,7 +378,7 @@ def thermal_map(
             n = min(chunk_steps, n_total - t0)
             q = absorbed(sun, t0, n)
             stats[5][:] += q.sum(axis=1, dtype=np.float64)
-            advance_columns(
+            advance(
                 temp, q, step_s, grid.z_m, grid.thickness_m, grid.density_kg_m3,
                 grid.conductivity_W_m_K, HEAT_CAPACITY_COEFFS, eps, qb, chi, True,
                 stats[0], stats[1], stats[2], stats[3], stats[4], no_series,
