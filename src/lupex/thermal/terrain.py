@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -255,6 +256,41 @@ def thermal_map(
     """
     dem = check_dem(dem)
     advance = column_kernel(backend)
+    a0, hp, eps, scatter_radius_m = _surface_options(albedo, h_param_m, emissivity, scatter_radius_m)
+    if not (math.isfinite(spinup_days) and 0.0 <= spinup_days <= 3650.0):
+        raise InputError(f"spinup_days {spinup_days!r} must be in [0, 3650] days")
+    if not 1 <= int(chunk_steps) <= 10_000:
+        raise InputError(f"chunk_steps {chunk_steps!r} must be an integer in [1, 10000]")
+    if any(not (0.0 <= d <= 2.5) for d in depths_m):
+        raise InputError(f"depths_m {depths_m!r} must lie in [0, 2.5] m (the model grid's depth)")
+    times, step_s, spin_times = _periods(start, end, step, spinup_days)
+    scene = _scene(dem, region, horizon, n_azimuth, far_field, scatter_radius_m, body_radius_m, cache)
+    phys = _physics(a0, hp, eps, body_radius_m)
+    sun_main = _sun_arrays(times)
+    q_climate = _climate_flux(scene, phys, times, sun_main)
+    temp = initial_profile_K(q_climate, phys.grid, eps, phys.qb, phys.chi)
+    temp32 = np.where(np.isfinite(temp), temp, 100.0).astype(np.float32)
+    run = _ColumnRun(scene, phys, temp32, step_s, int(chunk_steps), advance, progress)
+    spin_passes = _SPINUP_PASSES if spin_times.size else 0
+    if progress is not None:
+        progress.total = spin_passes * -(-spin_times.size // chunk_steps) + -(-times.size // chunk_steps)
+    if spin_passes:
+        run.spin_up(_sun_arrays(spin_times), spin_times.size, spin_passes, q_climate)
+    stats = run.new_stats()
+    run.run(sun_main, times.size, stats)
+    log.info("thermal map: %d cells x %d steps (+%d x %d spin-up)", scene.n_cells, times.size, spin_passes,
+             spin_times.size)  # fmt: skip
+    info = {"start_utc": format_utc(times[0]), "end_utc": format_utc(times[-1]), "step_s": step_s,
+            "n_times": int(times.size), "spinup_days": float(spinup_days), "albedo_normal": a0, "h_parameter_m": hp,
+            "emissivity": eps, "scatter_radius_m": float(scatter_radius_m),
+            "region": "" if region is None else ",".join(f"{v:g}" for v in region)}  # fmt: skip
+    return _thermal_dataset(dem, scene, phys.grid, stats, times.size, depths_m, info)
+
+
+def _surface_options(
+    albedo: float | None, h_param_m: float | None, emissivity: float | None, scatter_radius_m: float | None
+) -> tuple[float, float, float, float]:
+    """Albedo, H-parameter [m], emissivity and scatter radius [m], defaults filled in and checked."""
     a0 = default("albedo_normal") if albedo is None else float(albedo)
     hp = default("h_parameter_m") if h_param_m is None else float(h_param_m)
     eps = default("emissivity") if emissivity is None else float(emissivity)
@@ -262,30 +298,59 @@ def thermal_map(
         raise InputError(f"albedo {albedo!r} must be in [0, 1); the highland value is 0.12")
     if not 0.0 < eps <= 1.0:
         raise InputError(f"emissivity {emissivity!r} must be in (0, 1]; regolith is 0.95")
-    scatter_radius_m = default("scatter_radius_m") if scatter_radius_m is None else float(scatter_radius_m)
-    if not (math.isfinite(scatter_radius_m) and scatter_radius_m >= 0.0):
+    radius = default("scatter_radius_m") if scatter_radius_m is None else float(scatter_radius_m)
+    if not (math.isfinite(radius) and radius >= 0.0):
         raise InputError(f"scatter_radius_m {scatter_radius_m!r} must be >= 0 metres")
-    if not (math.isfinite(spinup_days) and 0.0 <= spinup_days <= 3650.0):
-        raise InputError(f"spinup_days {spinup_days!r} must be in [0, 3650] days")
-    if not 1 <= int(chunk_steps) <= 10_000:
-        raise InputError(f"chunk_steps {chunk_steps!r} must be an integer in [1, 10000]")
-    drill = default("drill_depth_m")
-    threshold = default("ice_stability_temperature_K")
-    if any(not (0.0 <= d <= 2.5) for d in depths_m):
-        raise InputError(f"depths_m {depths_m!r} must lie in [0, 2.5] m (the model grid's depth)")
+    return a0, hp, eps, radius
+
+
+def _periods(
+    start: Any, end: Any, step: Any, spinup_days: float
+) -> tuple[NDArray[np.datetime64], float, NDArray[np.datetime64]]:
+    """The period's instants, the step [s] and the spin-up instants before it (checked against the ephemeris)."""
     times = time_range(start, end, step)
     step_s = parse_duration_s(step)
     if step_s > 6 * 3600.0:
         raise InputError(f"step {step!r} is too coarse for the surface temperature; use at most 6h (1h is typical)")
     moon_centred_vectors(times[[0, -1]])  # refuse a period outside the ephemeris before any long computation
     spin_n = int(round(spinup_days * 86400.0 / step_s))
-    if spin_n > 0:
-        first = parse_time(start) - np.timedelta64(int(round(spin_n * step_s * 1000)), "ms")
-        spin_times = time_range(first, times[0] - np.timedelta64(int(step_s * 1000), "ms"), step)
-        moon_centred_vectors(spin_times[[0]])
-    else:
-        spin_times = times[:0]
+    if spin_n <= 0:
+        return times, step_s, times[:0]
+    first = parse_time(start) - np.timedelta64(int(round(spin_n * step_s * 1000)), "ms")
+    spin_times = time_range(first, times[0] - np.timedelta64(int(step_s * 1000), "ms"), step)
+    moon_centred_vectors(spin_times[[0]])
+    return times, step_s, spin_times
 
+
+@dataclass(frozen=True)
+class _Scene:
+    """The modelled window: its cells, horizons, normals, view factors and the neighbourhood of scattering."""
+
+    rows: Any
+    cols: Any
+    ny: int
+    nx: int
+    idx: NDArray[np.int64]
+    profiles: NDArray[np.float32]
+    x_m: NDArray[np.float64]
+    y_m: NDArray[np.float64]
+    cell_r_m: NDArray[np.float64]
+    normals: NDArray[np.float64]
+    view: NDArray[np.float64]
+    terrain_view: NDArray[np.float64]
+    area_m2: NDArray[np.float64]
+    half: int
+    res_m: float
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.idx.size)
+
+
+def _scene(
+    dem: xr.DataArray, region: tuple[float, float, float] | None, horizon: xr.DataArray | None, n_azimuth: int,
+    far_field: Any, scatter_radius_m: float, body_radius_m: float, cache: bool,
+) -> _Scene:  # fmt: skip
     res = float(dem.attrs["res_m"])
     half = int(round(scatter_radius_m / res))
     rows, cols, mask = region_window(dem, region, half)
@@ -300,9 +365,7 @@ def thermal_map(
     n_az = horizon.shape[0]
     ny, nx = window.shape
     z = np.asarray(window.values, dtype=np.float64)
-    xs = np.asarray(window["x"].values, dtype=np.float64)
-    ys = np.asarray(window["y"].values, dtype=np.float64)
-    xx, yy = np.meshgrid(xs, ys)
+    xx, yy = np.meshgrid(np.asarray(window["x"].values, dtype=np.float64), np.asarray(window["y"].values, np.float64))
     gx, gy = gradient(window)
     normals = surface_normals(gx.values, gy.values)
     flat_normals = np.ascontiguousarray(normals.reshape(-1, 3))
@@ -311,121 +374,149 @@ def thermal_map(
     k = scale_factor(xx, yy)
     valid = np.isfinite(z) & np.isfinite(view)
     area = np.where(valid, (res / k) ** 2 / np.where(valid, normals[..., 2], 1.0), 0.0)
-    terrain_view = np.clip(1.0 - view, 0.0, 1.0)
-    cell_r = (body_radius_m + z).ravel()
-    model = mask & valid
-    idx = np.flatnonzero(model.ravel())
-    n_cells = idx.size
+    idx = np.flatnonzero((mask & valid).ravel())
+    return _Scene(rows, cols, ny, nx, idx, profiles, xx.ravel(), yy.ravel(), (body_radius_m + z).ravel(),
+                  flat_normals, view, np.clip(1.0 - view, 0.0, 1.0), area, half, res)  # fmt: skip
 
-    solar = default("solar_constant_W_m2")
-    flux_d2 = solar * (AU_KM * 1000.0) ** 2
+
+@dataclass(frozen=True)
+class _Physics:
+    """Optical and regolith parameters of the run."""
+
+    a0: float
+    aa: float
+    ab: float
+    eps: float
+    albedo_diffuse: float
+    flux_d2: float
+    body_radius_m: float
+    grid: RegolithGrid
+    chi: float
+    qb: float
+
+
+def _physics(a0: float, hp: float, eps: float, body_radius_m: float) -> _Physics:
     aa, ab = default("albedo_coeff_a"), default("albedo_coeff_b")
-    albedo_diffuse = albedo_at_incidence(_DIFFUSE_INCIDENCE_RAD, a0, aa, ab)
-    grid: RegolithGrid = regolith_grid(
-        hp,
-        default("density_surface_kg_m3"),
-        default("density_deep_kg_m3"),
-        default("conductivity_surface_W_m_K"),
-        default("conductivity_deep_W_m_K"),
-    )
-    chi = default("radiative_conductivity_chi")
-    qb = default("geothermal_flux_W_m2")
+    grid = regolith_grid(hp, default("density_surface_kg_m3"), default("density_deep_kg_m3"),
+                         default("conductivity_surface_W_m_K"), default("conductivity_deep_W_m_K"))  # fmt: skip
+    return _Physics(a0, aa, ab, eps, albedo_at_incidence(_DIFFUSE_INCIDENCE_RAD, a0, aa, ab),
+                    default("solar_constant_W_m2") * (AU_KM * 1000.0) ** 2, body_radius_m, grid,
+                    default("radiative_conductivity_chi"), default("geothermal_flux_W_m2"))  # fmt: skip
 
-    def sun_arrays(ts: NDArray[np.datetime64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        return moon_centred_vectors(ts).sun_kernel_arrays()
 
-    def absorbed(sun: tuple[NDArray[np.float64], ...], t0: int, n: int) -> NDArray[np.float32]:
-        inc = np.empty((n, ny * nx))
-        dab = np.empty((n, ny * nx))
-        incident_flux_chunk(
-            profiles, xx.ravel(), yy.ravel(), cell_r, flat_normals, body_radius_m,
-            sun[0], sun[1], sun[2], flux_d2, a0, aa, ab, t0, inc, dab,
-        )  # fmt: skip
-        q = np.empty((n, ny, nx))
-        scattered_flux_chunk(
-            inc.reshape(n, ny, nx), dab.reshape(n, ny, nx), terrain_view, area, half, albedo_diffuse, eps, 2, 3, q,
-        )  # fmt: skip
-        return np.ascontiguousarray(q.reshape(n, -1)[:, idx].T, dtype=np.float32)
+def _sun_arrays(ts: NDArray[np.datetime64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    return moon_centred_vectors(ts).sun_kernel_arrays()
 
-    sun_main = sun_arrays(times)
-    # "climate" forcing of the deep layers: the mean absorbed flux over the 13 lunations (about a year) before
-    # the period, from _CLIMATE_SAMPLES instants that step through the lunar phase; the period's own samples
-    # stand in where the ephemeris does not reach that far back
+
+def _absorbed(scene: _Scene, phys: _Physics, sun: tuple[NDArray[np.float64], ...], t0: int, n: int) -> NDArray[Any]:
+    """Absorbed flux (direct, scattered light and terrain infrared) of the modelled cells, (n_cells, n) [W m-2]."""
+    cells = scene.ny * scene.nx
+    inc = np.empty((n, cells))
+    dab = np.empty((n, cells))
+    incident_flux_chunk(
+        scene.profiles, scene.x_m, scene.y_m, scene.cell_r_m, scene.normals, phys.body_radius_m,
+        sun[0], sun[1], sun[2], phys.flux_d2, phys.a0, phys.aa, phys.ab, t0, inc, dab,
+    )  # fmt: skip
+    q = np.empty((n, scene.ny, scene.nx))
+    scattered_flux_chunk(
+        inc.reshape(n, scene.ny, scene.nx), dab.reshape(n, scene.ny, scene.nx), scene.terrain_view, scene.area_m2,
+        scene.half, phys.albedo_diffuse, phys.eps, 2, 3, q,
+    )  # fmt: skip
+    return np.ascontiguousarray(q.reshape(n, -1)[:, scene.idx].T, dtype=np.float32)
+
+
+def _climate_flux(
+    scene: _Scene, phys: _Physics, times: NDArray[np.datetime64], sun_main: tuple[NDArray[np.float64], ...]
+) -> NDArray[np.float64]:
+    """Mean absorbed flux of the "climate" that sets the deep layers [W m-2].
+
+    The 13 lunations (about a year) before the period, from :data:`_CLIMATE_SAMPLES` instants that step through
+    the lunar phase; the period's own samples stand in where the ephemeris does not reach that far back.
+    """
     climate_times = times[0] - (
         np.arange(_CLIMATE_SAMPLES, 0, -1) * (13.0 * _SYNODIC_DAYS * 86400e9 / _CLIMATE_SAMPLES)
     ).astype("timedelta64[ns]")
     climate_sun: tuple[NDArray[np.float64], ...]
     try:
-        climate_sun = sun_arrays(climate_times)
+        climate_sun = _sun_arrays(climate_times)
     except EphemerisRangeError:
         stride = max(1, times.size // _CLIMATE_SAMPLES)
         climate_sun = tuple(np.ascontiguousarray(a[::stride]) for a in sun_main)
-    q_climate = absorbed(climate_sun, 0, climate_sun[0].shape[0]).mean(axis=1, dtype=np.float64)
-    temp = initial_profile_K(q_climate, grid, eps, qb, chi)
-    temp = np.where(np.isfinite(temp), temp, 100.0).astype(np.float32)
-    nz = grid.z_m.size
-    no_series = np.empty((0, 0), dtype=np.float32)
+    return np.asarray(_absorbed(scene, phys, climate_sun, 0, climate_sun[0].shape[0]).mean(axis=1, dtype=np.float64))
 
-    def new_stats() -> tuple[NDArray[np.float64], ...]:
+
+class _ColumnRun:
+    """The columns' state advanced through forcing, with the statistics it accumulates."""
+
+    def __init__(self, scene: _Scene, phys: _Physics, temp: NDArray[np.float32], step_s: float, chunk_steps: int,
+                 advance: Callable[..., None], progress: Any) -> None:  # fmt: skip
+        self.scene, self.phys, self.temp, self.step_s = scene, phys, temp, step_s
+        self.chunk_steps, self.advance, self.progress = chunk_steps, advance, progress
+        self.no_series = np.empty((0, 0), dtype=np.float32)
+
+    def new_stats(self) -> tuple[NDArray[np.float64], ...]:
+        """Fresh accumulators: surface min, max, sum; node max, sum; absorbed-flux sum."""
+        n, nz = self.scene.n_cells, self.phys.grid.z_m.size
         return (
-            np.full(n_cells, np.inf), np.full(n_cells, -np.inf), np.zeros(n_cells),
-            np.full((nz, n_cells), -np.inf), np.zeros((nz, n_cells)), np.zeros(n_cells),
+            np.full(n, np.inf), np.full(n, -np.inf), np.zeros(n),
+            np.full((nz, n), -np.inf), np.zeros((nz, n)), np.zeros(n),
         )  # fmt: skip
 
-    def run(sun: tuple[NDArray[np.float64], ...], n_total: int, stats: tuple[NDArray[np.float64], ...]) -> None:
-        """Advance ``temp`` through ``n_total`` steps of forcing, accumulating into ``stats``."""
-        for t0 in range(0, n_total, chunk_steps):
-            n = min(chunk_steps, n_total - t0)
-            q = absorbed(sun, t0, n)
+    def run(self, sun: tuple[NDArray[np.float64], ...], n_total: int, stats: tuple[NDArray[np.float64], ...]) -> None:
+        """Advance the state through ``n_total`` steps of forcing, accumulating into ``stats``."""
+        g, p = self.phys.grid, self.phys
+        for t0 in range(0, n_total, self.chunk_steps):
+            n = min(self.chunk_steps, n_total - t0)
+            q = _absorbed(self.scene, p, sun, t0, n)
             stats[5][:] += q.sum(axis=1, dtype=np.float64)
-            advance(
-                temp, q, step_s, grid.z_m, grid.thickness_m, grid.density_kg_m3,
-                grid.conductivity_W_m_K, HEAT_CAPACITY_COEFFS, eps, qb, chi, True,
-                stats[0], stats[1], stats[2], stats[3], stats[4], no_series,
+            self.advance(
+                self.temp, q, self.step_s, g.z_m, g.thickness_m, g.density_kg_m3, g.conductivity_W_m_K,
+                HEAT_CAPACITY_COEFFS, p.eps, p.qb, p.chi, True, stats[0], stats[1], stats[2], stats[3], stats[4],
+                self.no_series,
             )  # fmt: skip
-            if progress is not None:
-                progress.update(1)
+            if self.progress is not None:
+                self.progress.update(1)
 
-    spin_passes = _SPINUP_PASSES if spin_times.size else 0
-    if progress is not None:
-        progress.total = spin_passes * -(-spin_times.size // chunk_steps) + -(-times.size // chunk_steps)
-    if spin_passes:
-        sun_spin = sun_arrays(spin_times)
-        for done in range(1, spin_passes + 1):
-            spin = new_stats()
-            run(sun_spin, spin_times.size, spin)
-            if done < spin_passes:
-                # the metres below the diurnal skin relax over decades: set their mean to the equilibrium implied
-                # by this pass's mean surface temperature scaled to the climate flux, then run the lunation again
-                n_spin = spin_times.size
-                t_eq_spin = ((spin[5] / n_spin + qb) / (eps * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
-                t_eq_climate = ((np.maximum(q_climate, 0.0) + qb) / (eps * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
+    def spin_up(self, sun: tuple[NDArray[np.float64], ...], n_spin: int, passes: int,
+                q_climate: NDArray[np.float64]) -> None:  # fmt: skip
+        """Run the spin-up forcing ``passes`` times; between runs the metres below the diurnal skin, which relax over
+        decades, get the mean of the equilibrium implied by the run's mean surface temperature scaled to the
+        climate flux."""
+        p = self.phys
+        for done in range(1, passes + 1):
+            spin = self.new_stats()
+            self.run(sun, n_spin, spin)
+            if done < passes:
+                t_eq_spin = ((spin[5] / n_spin + p.qb) / (p.eps * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
+                t_eq_climate = ((np.maximum(q_climate, 0.0) + p.qb) / (p.eps * STEFAN_BOLTZMANN_W_M2_K4)) ** 0.25
                 ts_climate = spin[2] / n_spin * t_eq_climate / t_eq_spin
-                target = equilibrium_mean_profile_K(grid, ts_climate, q_climate, eps, qb, chi)
-                correct_mean_profile(temp, spin[4] / n_spin, target, grid.z_m)
-    ts_min, ts_max, ts_sum, tz_max, tz_sum, q_sum = new_stats()
-    run(sun_main, times.size, (ts_min, ts_max, ts_sum, tz_max, tz_sum, q_sum))
-    nt = times.size
+                target = equilibrium_mean_profile_K(p.grid, ts_climate, q_climate, p.eps, p.qb, p.chi)
+                correct_mean_profile(self.temp, spin[4] / n_spin, target, p.grid.z_m)
+
+
+def _thermal_dataset(
+    dem: xr.DataArray, scene: _Scene, grid: RegolithGrid, stats: tuple[NDArray[np.float64], ...], nt: int,
+    depths_m: tuple[float, ...], info: dict[str, Any],
+) -> xr.Dataset:  # fmt: skip
+    """The result maps on the DEM grid (NaN outside the modelled cells) with the run's attributes."""
+    ts_min, ts_max, ts_sum, tz_max, tz_sum, q_sum = stats
+    drill, threshold = default("drill_depth_m"), default("ice_stability_temperature_K")
     depth = ice_stability_depth_m(tz_max, grid.z_m, threshold, drill)
     ice_class = np.where(np.isnan(depth), 2, np.where(depth == 0.0, 0, 1)).astype(np.uint8)
-    t_mean_nodes = tz_sum / nt
     at_max = np.stack([_interp_nodes(tz_max, grid.z_m, d) for d in depths_m])
-    at_mean = np.stack([_interp_nodes(t_mean_nodes, grid.z_m, d) for d in depths_m])
-
-    full_shape = dem.shape
+    at_mean = np.stack([_interp_nodes(tz_sum / nt, grid.z_m, d) for d in depths_m])
 
     def to_map(values: NDArray[Any], fill: Any = np.nan, dtype: Any = np.float32) -> NDArray[Any]:
-        out = np.full(full_shape, fill, dtype=dtype)
-        sub = np.full(ny * nx, fill, dtype=dtype)
-        sub[idx] = values
-        out[rows, cols] = sub.reshape(ny, nx)
+        out = np.full(dem.shape, fill, dtype=dtype)
+        sub = np.full(scene.ny * scene.nx, fill, dtype=dtype)
+        sub[scene.idx] = values
+        out[scene.rows, scene.cols] = sub.reshape(scene.ny, scene.nx)
         return out
 
-    view_full = np.full(full_shape, np.nan, dtype=np.float32)
-    view_full[rows, cols] = view
-    coords = {"y": dem["y"], "x": dem["x"]}
+    view_full = np.full(dem.shape, np.nan, dtype=np.float32)
+    view_full[scene.rows, scene.cols] = scene.view
     dims = ("y", "x")
-    ds = xr.Dataset(
+    return xr.Dataset(
         {
             "t_min_K": (dims, to_map(ts_min), {"units": "K", "long_name": "minimum surface temperature"}),
             "t_mean_K": (dims, to_map(ts_sum / nt), {"units": "K", "long_name": "mean surface temperature"}),
@@ -441,29 +532,11 @@ def thermal_map(
             "sky_view_factor": (dims, view_full, {"units": "1"}),
             "mean_absorbed_W_m2": (dims, to_map(q_sum / nt), {"units": "W m-2"}),
         },
-        coords={**coords, "depth_m": np.asarray(depths_m, dtype=np.float64)},
-        attrs={
-            "crs": dem.attrs.get("crs", ""),
-            "res_m": res,
-            "source": dem.attrs.get("source", ""),
-            "start_utc": format_utc(times[0]),
-            "end_utc": format_utc(times[-1]),
-            "step_s": step_s,
-            "n_times": int(nt),
-            "spinup_days": float(spinup_days),
-            "albedo_normal": a0,
-            "h_parameter_m": hp,
-            "emissivity": eps,
-            "scatter_radius_m": float(scatter_radius_m),
-            "ice_stability_temperature_K": threshold,
-            "drill_depth_m": drill,
-            "region": "" if region is None else ",".join(f"{v:g}" for v in region),
-            "cells_modelled": int(n_cells),
-            "defaults_used": ",".join(_THERMAL_DEFAULTS),
-        },
-    )
-    log.info("thermal map: %d cells x %d steps (+%d x %d spin-up)", n_cells, nt, spin_passes, spin_times.size)
-    return ds
+        coords={"y": dem["y"], "x": dem["x"], "depth_m": np.asarray(depths_m, dtype=np.float64)},
+        attrs={"crs": dem.attrs.get("crs", ""), "res_m": scene.res_m, "source": dem.attrs.get("source", ""), **info,
+               "ice_stability_temperature_K": threshold, "drill_depth_m": drill,
+               "cells_modelled": scene.n_cells, "defaults_used": ",".join(_THERMAL_DEFAULTS)},
+    )  # fmt: skip
 
 
 def _interp_nodes(values: NDArray[np.float64], z_m: NDArray[np.float64], depth_m: float) -> NDArray[np.float64]:
