@@ -227,17 +227,14 @@ def thermal_map(
         Half width of the square neighbourhood standing for the terrain a cell sees (sky-view-factor
         closure of scattered light and infrared) [m]; default ``scatter_radius_m`` (5 km, an estimate).
     spinup_days : float, default 29.53
-        Days of real forcing before ``start`` run three times to spin the model up, after an initial profile in
-        equilibrium with the period's mean absorbed flux; between runs the deep mean profile is reset
-        to the equilibrium implied by the run and the mean flux of the year before ``start`` (see the model card). [d]
+        Days of forcing before ``start`` run three times to spin the model up from an equilibrium profile; between
+        runs the deep mean profile is reset to equilibrium with the year before ``start`` (see the model card). [d]
     depths_m : tuple of float
         Depths at which maximum and mean temperatures are reported. [m]
     chunk_steps : int, default 48
         Time steps per chunk (memory ~ cells x chunk x 24 bytes).
     body_radius_m : float
-        Lunar radius [m].
-    cache : bool
-        Reuse cached horizon maps.
+        Lunar radius [m]. ``cache``: reuse cached horizon maps.
     progress : tqdm-like, optional
         ``total`` is set to the number of time chunks (the spin-up runs included), ``update(1)`` per chunk.
     backend : {"auto", "cpu", "cuda"}
@@ -255,42 +252,35 @@ def thermal_map(
         record the period, parameters and the placeholder/estimate defaults used.
     """
     dem = check_dem(dem)
-    advance = column_kernel(backend)
-    a0, hp, eps, scatter_radius_m = _surface_options(albedo, h_param_m, emissivity, scatter_radius_m)
+    a0, hp, eps, radius = _surface_options(albedo, h_param_m, emissivity, scatter_radius_m, (spinup_days, chunk_steps,
+                                                                                           depths_m))  # fmt: skip
+    times, step_s, spin_times = _periods(start, end, step, spinup_days)
+    scene = _scene(dem, region, horizon, n_azimuth, far_field, radius, body_radius_m, cache)
+    phys = _physics(a0, hp, eps, body_radius_m)
+    run = _ColumnRun(scene, phys, step_s, int(chunk_steps), column_kernel(backend), progress)
+    stats = run.integrate(times, spin_times)
+    info = {"start_utc": format_utc(times[0]), "end_utc": format_utc(times[-1]), "step_s": step_s,
+            "n_times": times.size, "spinup_days": float(spinup_days), "albedo_normal": a0, "h_parameter_m": hp,
+            "emissivity": eps, "scatter_radius_m": radius, "region": ",".join(f"{v:g}" for v in region or ())}
+    return _thermal_dataset(dem, scene, phys.grid, stats, times.size, depths_m, info)
+
+
+def _check_run_options(spinup_days: float, chunk_steps: int, depths_m: tuple[float, ...]) -> None:
     if not (math.isfinite(spinup_days) and 0.0 <= spinup_days <= 3650.0):
         raise InputError(f"spinup_days {spinup_days!r} must be in [0, 3650] days")
     if not 1 <= int(chunk_steps) <= 10_000:
         raise InputError(f"chunk_steps {chunk_steps!r} must be an integer in [1, 10000]")
     if any(not (0.0 <= d <= 2.5) for d in depths_m):
         raise InputError(f"depths_m {depths_m!r} must lie in [0, 2.5] m (the model grid's depth)")
-    times, step_s, spin_times = _periods(start, end, step, spinup_days)
-    scene = _scene(dem, region, horizon, n_azimuth, far_field, scatter_radius_m, body_radius_m, cache)
-    phys = _physics(a0, hp, eps, body_radius_m)
-    sun_main = _sun_arrays(times)
-    q_climate = _climate_flux(scene, phys, times, sun_main)
-    temp = initial_profile_K(q_climate, phys.grid, eps, phys.qb, phys.chi)
-    temp32 = np.where(np.isfinite(temp), temp, 100.0).astype(np.float32)
-    run = _ColumnRun(scene, phys, temp32, step_s, int(chunk_steps), advance, progress)
-    spin_passes = _SPINUP_PASSES if spin_times.size else 0
-    if progress is not None:
-        progress.total = spin_passes * -(-spin_times.size // chunk_steps) + -(-times.size // chunk_steps)
-    if spin_passes:
-        run.spin_up(_sun_arrays(spin_times), spin_times.size, spin_passes, q_climate)
-    stats = run.new_stats()
-    run.run(sun_main, times.size, stats)
-    log.info("thermal map: %d cells x %d steps (+%d x %d spin-up)", scene.n_cells, times.size, spin_passes,
-             spin_times.size)  # fmt: skip
-    info = {"start_utc": format_utc(times[0]), "end_utc": format_utc(times[-1]), "step_s": step_s,
-            "n_times": int(times.size), "spinup_days": float(spinup_days), "albedo_normal": a0, "h_parameter_m": hp,
-            "emissivity": eps, "scatter_radius_m": float(scatter_radius_m),
-            "region": "" if region is None else ",".join(f"{v:g}" for v in region)}  # fmt: skip
-    return _thermal_dataset(dem, scene, phys.grid, stats, times.size, depths_m, info)
 
 
 def _surface_options(
-    albedo: float | None, h_param_m: float | None, emissivity: float | None, scatter_radius_m: float | None
+    albedo: float | None, h_param_m: float | None, emissivity: float | None, scatter_radius_m: float | None,
+    run_options: tuple[float, int, tuple[float, ...]],
 ) -> tuple[float, float, float, float]:
-    """Albedo, H-parameter [m], emissivity and scatter radius [m], defaults filled in and checked."""
+    """Albedo, H-parameter [m], emissivity and scatter radius [m], defaults filled in and checked, after the run's
+    ``(spinup_days, chunk_steps, depths_m)`` are checked."""
+    _check_run_options(*run_options)
     a0 = default("albedo_normal") if albedo is None else float(albedo)
     hp = default("h_parameter_m") if h_param_m is None else float(h_param_m)
     eps = default("emissivity") if emissivity is None else float(emissivity)
@@ -448,11 +438,31 @@ def _climate_flux(
 class _ColumnRun:
     """The columns' state advanced through forcing, with the statistics it accumulates."""
 
-    def __init__(self, scene: _Scene, phys: _Physics, temp: NDArray[np.float32], step_s: float, chunk_steps: int,
-                 advance: Callable[..., None], progress: Any) -> None:  # fmt: skip
-        self.scene, self.phys, self.temp, self.step_s = scene, phys, temp, step_s
+    def __init__(self, scene: _Scene, phys: _Physics, step_s: float, chunk_steps: int, advance: Callable[..., None],
+                 progress: Any) -> None:  # fmt: skip
+        self.scene, self.phys, self.step_s = scene, phys, step_s
+        self.temp = np.empty((phys.grid.z_m.size, scene.n_cells), dtype=np.float32)
         self.chunk_steps, self.advance, self.progress = chunk_steps, advance, progress
         self.no_series = np.empty((0, 0), dtype=np.float32)
+
+    def integrate(self, times: NDArray[np.datetime64], spin_times: NDArray[np.datetime64]) -> tuple[NDArray[Any], ...]:
+        """Start in equilibrium with the climate flux, spin up, run the period; its statistics."""
+        p = self.phys
+        sun_main = _sun_arrays(times)
+        q_climate = _climate_flux(self.scene, p, times, sun_main)
+        temp = initial_profile_K(q_climate, p.grid, p.eps, p.qb, p.chi)
+        self.temp = np.where(np.isfinite(temp), temp, 100.0).astype(np.float32)
+        passes = _SPINUP_PASSES if spin_times.size else 0
+        if self.progress is not None:
+            k = self.chunk_steps
+            self.progress.total = passes * -(-spin_times.size // k) + -(-times.size // k)
+        if passes:
+            self.spin_up(_sun_arrays(spin_times), spin_times.size, passes, q_climate)
+        stats = self.new_stats()
+        self.run(sun_main, times.size, stats)
+        log.info("thermal map: %d cells x %d steps (+%d x %d spin-up)", self.scene.n_cells, times.size, passes,
+                 spin_times.size)  # fmt: skip
+        return stats
 
     def new_stats(self) -> tuple[NDArray[np.float64], ...]:
         """Fresh accumulators: surface min, max, sum; node max, sum; absorbed-flux sum."""
