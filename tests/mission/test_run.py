@@ -60,7 +60,8 @@ def test_run_writes_a_self_contained_report_and_every_artifact(runs):
                  "maps/mean_illumination.tif", "figures/route.png", "figures/sites.png", "web/layers.json",
                  "web/traverse_sun.png", "web/hillshade.png", "web/relay.png", "comms/windows.csv",
                  "comms/volume_per_day.csv", "comms/relay_rate_bps.tif", "figures/comms_windows.png",
-                 "ops_events.csv", "ops_runs.csv", "campaign.czml", "figures/ops_gantt.png"):  # fmt: skip
+                 "ops_events.csv", "ops_runs.csv", "campaign.czml", "figures/ops_gantt.png",
+                 "figures/science_posterior.png"):  # fmt: skip
         assert (folder / name).stat().st_size > 0, name
     stages = summary["stages"]
     assert list(stages) == ["flight", "sites", "traverse", "comms", "science", "ops"]

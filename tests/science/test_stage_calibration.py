@@ -42,3 +42,23 @@ def test_truth_inside_p10_p90_in_about_80_percent_of_seeds(upstream) -> None:
     assert hits >= 8, hits
     # and the interval is informative, not wide enough to hold anything: the relative P10-P90 width stays small
     assert float(np.median(spreads)) < 0.3, spreads
+
+
+def test_burial_corrected_neutron_weh_stays_physical() -> None:
+    # the wet-layer inversion under a predicted burial is bounded by pure ice and carries the amplified noise:
+    # C/c0 = 1 - (1 - f(W)) exp(-d/L) inverted for W (two-layer model, docs/models/science_instruments.md)
+    from lupex.mission.stages.science import _burial_corrected
+    from lupex.science.neutron import epithermal_ratio, two_layer_epithermal_ratio, weh_from_counts_wt_pct
+    from lupex.science.observations import NeutronTrack, Observations
+
+    gx, gy = np.arange(3) * 5.0, np.arange(3)[::-1] * 5.0
+    burial = np.full((3, 3), 0.3)
+    layer = np.array([0.5, 5.0, 30.0])
+    uniform = weh_from_counts_wt_pct(two_layer_epithermal_ratio(layer, 0.3), 1.0)  # what a uniform reading gives
+    noisy = np.array([uniform[0], uniform[1], 100.0])  # the last reads far more than a buried layer can give
+    track = NeutronTrack(np.full(3, 5.0), np.full(3, 5.0), noisy, 0.1 * noisy + 0.05, np.ones(3), 60.0)
+    out = _burial_corrected(Observations(neutron=track), gx, gy, burial).neutron
+    np.testing.assert_allclose(out.weh_wt_pct[:2], layer[:2], rtol=1e-6)  # the layer's WEH recovered
+    assert out.weh_wt_pct[2] == pytest.approx(100.0) and np.all(out.weh_wt_pct <= 100.0 + 1e-9)
+    assert np.all(out.weh_sd_wt_pct >= track.weh_sd_wt_pct)  # the correction amplifies the noise
+    assert float(epithermal_ratio(100.0)) > 0

@@ -9,7 +9,7 @@ import numpy as np
 
 from lupex.reporting.figures import _figure, _png
 
-__all__ = ["drill_profiles_png", "mass_distribution_png", "neutron_track_png", "radargram_png"]
+__all__ = ["drill_profiles_png", "mass_distribution_png", "neutron_track_png", "posterior_maps_png", "radargram_png"]
 
 
 def neutron_track_png(distance_m: np.ndarray, counts: np.ndarray, weh_wt_pct: np.ndarray, weh_sd_wt_pct: np.ndarray,
@@ -79,4 +79,31 @@ def mass_distribution_png(realisations_kg: np.ndarray, p10_kg: float, p50_kg: fl
     ax.set_ylabel("realisations")
     ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
+    return _png(fig)
+
+
+def posterior_maps_png(x_m: np.ndarray, y_m: np.ndarray, mean_wt_pct: np.ndarray, sd_wt_pct: np.ndarray,
+                       route_xy_m: tuple[np.ndarray, np.ndarray] | None, holes_xy_m: Sequence[tuple[float, float]],
+                       title: str) -> bytes:  # fmt: skip
+    """Posterior mean and one-sigma WEH maps [wt%] side by side, with the route and the drill holes (map metres)."""
+    fig = _figure(figsize=(10.0, 4.4))
+    extent = (float(x_m.min()), float(x_m.max()), float(y_m.min()), float(y_m.max()))
+    top = float(np.nanmax(mean_wt_pct)) if np.isfinite(mean_wt_pct).any() else 1.0
+    for k, (values, label, cmap) in enumerate(((mean_wt_pct, "posterior mean WEH [wt%]", "Blues"),
+                                               (sd_wt_pct, "posterior sd of WEH [wt%]", "magma"))):  # fmt: skip
+        ax = fig.add_subplot(1, 2, k + 1)
+        shown = values if y_m[0] > y_m[-1] else values[::-1]
+        im = ax.imshow(shown, extent=extent, origin="upper", cmap=cmap, vmin=0.0, vmax=top)
+        fig.colorbar(im, ax=ax, label=label, shrink=0.8)
+        if route_xy_m is not None:
+            ax.plot(route_xy_m[0], route_xy_m[1], color="tab:orange", lw=1, label="route")
+        if holes_xy_m:
+            hx, hy = zip(*holes_xy_m, strict=True)
+            ax.plot(hx, hy, "o", ms=5, mfc="none", mec="tab:green", label="drill holes")
+        ax.set_xlabel("x [m]")
+        ax.set_ylabel("y [m]" if k == 0 else "")
+        ax.set_aspect("equal")
+        if k == 0 and (route_xy_m is not None or holes_xy_m):
+            ax.legend(loc="lower left", fontsize=7)
+    fig.suptitle(title, fontsize=9)
     return _png(fig)

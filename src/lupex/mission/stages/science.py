@@ -24,6 +24,7 @@ from lupex.reporting.science_figures import (
     drill_profiles_png,
     mass_distribution_png,
     neutron_track_png,
+    posterior_maps_png,
     radargram_png,
 )
 from lupex.reporting.writers import write_geotiff_layers
@@ -199,7 +200,7 @@ class ScienceStage(Stage):
 
     name: ClassVar[str] = "science"
     title: ClassVar[str] = "What the mission will find"
-    version: ClassVar[str] = "7"
+    version: ClassVar[str] = "8"
     reads: ClassVar[tuple[str, ...]] = ("science", "rover")
     needs: ClassVar[tuple[str, ...]] = ("sites", "traverse")
     sections: ClassVar[dict[str, type[SectionModel]]] = {"science": ScienceSection}
@@ -318,8 +319,9 @@ def _burial_corrected(obs: Observations, gx: np.ndarray, gy: np.ndarray, stabili
     The uniform-layer inversion reads a wet layer under dry regolith low: the two-layer model gives
     ``C/c0 = 1 - (1 - f(WEH)) exp(-d/L)`` (:func:`lupex.science.neutron.two_layer_epithermal_ratio`). With the
     burial ``d`` the thermal model predicts at each footprint (known before measuring), the layer's WEH is
-    ``f^-1(1 - (1 - f(WEH_uniform)) exp(d/L))``; the relative uncertainty is kept. Footprints whose predicted
-    burial is below the drill reach keep the uniform value.
+    ``f^-1(1 - (1 - f(WEH_uniform)) exp(d/L))``, at most pure ice (100 wt%); its uncertainty is the same map applied
+    to WEH_uniform -+ sd (the correction amplifies the counting noise). Footprints without a predicted burial keep
+    the uniform value.
     """
     from dataclasses import replace
 
@@ -334,10 +336,16 @@ def _burial_corrected(obs: Observations, gx: np.ndarray, gy: np.ndarray, stabili
     d = stability_m[i, j]
     gain = np.where(np.isfinite(d), np.exp(np.where(np.isfinite(d), d, 0.0) / default("science_ns_leakage_depth_m")),
                     1.0)  # fmt: skip
-    layer_ratio = np.clip(1.0 - (1.0 - epithermal_ratio(n.weh_wt_pct)) * gain, 1e-6, 1.0)
-    weh = weh_from_counts_wt_pct(1.0, 1.0 / layer_ratio)  # one count against 1/ratio dry counts: c0/C = 1/ratio
-    scale = np.where(n.weh_wt_pct > 0, weh / np.maximum(n.weh_wt_pct, 1e-12), 1.0)
-    return replace(obs, neutron=replace(n, weh_wt_pct=weh, weh_sd_wt_pct=n.weh_sd_wt_pct * scale))
+    floor = float(epithermal_ratio(100.0))  # a layer of pure ice: the lowest ratio a wet layer can have
+
+    def layer_weh(weh_uniform: np.ndarray) -> np.ndarray:
+        ratio = np.clip(1.0 - (1.0 - epithermal_ratio(np.maximum(weh_uniform, 0.0))) * gain, floor, 1.0)
+        return weh_from_counts_wt_pct(1.0, 1.0 / ratio)  # one count against 1/ratio dry counts: c0/C = 1/ratio
+
+    weh = layer_weh(n.weh_wt_pct)
+    # the correction amplifies the counting noise by up to exp(d/L): propagate it through the same map
+    spread = (layer_weh(n.weh_wt_pct + n.weh_sd_wt_pct) - layer_weh(n.weh_wt_pct - n.weh_sd_wt_pct)) / 2.0
+    return replace(obs, neutron=replace(n, weh_wt_pct=weh, weh_sd_wt_pct=np.maximum(spread, n.weh_sd_wt_pct)))
 
 
 def _track_distance_m(obs: Observations) -> np.ndarray:
@@ -378,6 +386,14 @@ def _figures(result: ScienceResult, name: str) -> dict[str, bytes]:
                                                        e.water_mass_p90_kg, result.truth_water_mass_kg,
                                                        f"Water in the volume, {name}")}  # fmt: skip
     figs.update(_instrument_figures(result, name))
+    if result.volume_mask.any():
+        obs = result.observations
+        route = (obs.radar.x_m, obs.radar.y_m) if obs.radar is not None and obs.radar.x_m.size > 1 else None
+        figs["science_posterior.png"] = posterior_maps_png(
+            e.x_m, e.y_m, np.where(result.volume_mask, e.weh_mean_wt_pct, np.nan),
+            np.where(result.volume_mask, e.weh_sd_wt_pct, np.nan), route, [(d.x_m, d.y_m) for d in obs.drills],
+            f"Posterior water in the volume, {name}",
+        )  # fmt: skip
     if n is not None and n.x_m.size > 1:
         figs["science_neutron.png"] = neutron_track_png(
             result.route_distance_m, n.epithermal_counts, n.weh_wt_pct, n.weh_sd_wt_pct,
@@ -420,7 +436,8 @@ def _science_section(stage: ScienceStage, result: ScienceResult, ctx: OutputCont
             f"{s['water_mass_kg']['p50']:,.0f} kg, P90 {s['water_mass_kg']['p90']:,.0f} kg ({s['estimate_class']}); "
             f"the synthetic truth holds {s['truth_water_mass_kg']:,.0f} kg. {s['upgrade_note']}")  # fmt: skip
     captions = (("science_mass.png", "Water mass over the realisations"), ("science_neutron.png", "Neutron counts"),
-                ("science_radargram.png", "Radargram and picks"), ("science_drills.png", "Drill profiles vs truth"))
+                ("science_radargram.png", "Radargram and picks"), ("science_drills.png", "Drill profiles vs truth"),
+                ("science_posterior.png", "Posterior mean and sd of WEH"))
     row = "".join(image_html(figs[k], c) for k, c in captions if k in figs)
     parts = [f"<p>{html.escape(note)}</p>", f'<div class="figures">{row}</div>',
              table_html([{k: v for k, v in s.items() if not isinstance(v, dict)}])]  # fmt: skip
