@@ -77,9 +77,10 @@ def _resolve_backend(backend: str) -> str:
         return "cpu"
     from lupex.core.visibility_cuda import cuda_available  # imports numba.cuda: only when it matters
 
-    if backend == "cuda" and not cuda_available():
+    usable = cuda_available()
+    if backend == "cuda" and not usable:
         raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
-    return "cuda" if cuda_available() else "cpu"
+    return "cuda" if usable else "cpu"
 
 
 def far_field_for(dem: xr.DataArray) -> list[xr.DataArray]:

@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
+from lupex.core.runs import longest_true_run
 from lupex.core.visibility import disk_fraction_array
 from lupex.ephemeris import Site, format_utc, sky_positions, time_range
 from lupex.errors import InputError
@@ -116,11 +117,7 @@ class SiteIllumination:
 
 
 def _longest_run(mask: NDArray[np.bool_]) -> int:
-    best = run = 0
-    for value in mask:
-        run = run + 1 if value else 0
-        best = max(best, run)
-    return best
+    return int(longest_true_run(mask))
 
 
 def _default_dem(x: float, y: float) -> xr.DataArray:

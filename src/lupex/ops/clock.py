@@ -13,7 +13,7 @@ import numpy as np
 
 from lupex.errors import InputError
 
-__all__ = ["NS_PER_H", "NS_PER_S", "as_ns", "hours", "ns_from_s", "utc_at"]
+__all__ = ["NS_PER_H", "NS_PER_S", "as_ns", "ns_from_s", "utc_at"]
 
 NS_PER_S = 1_000_000_000
 NS_PER_H = 3600 * NS_PER_S
@@ -24,11 +24,6 @@ def ns_from_s(seconds: float) -> int:
     if isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
         raise InputError(f"a duration of {seconds!r} s is not accepted; give a finite number of seconds >= 0")
     return int(round(float(seconds) * NS_PER_S))
-
-
-def hours(t_ns: int) -> float:
-    """Integer nanoseconds as hours [h] (for display and rates)."""
-    return t_ns / NS_PER_H
 
 
 def utc_at(start_utc: np.datetime64, t_ns: int) -> np.datetime64:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from lupex.core.runs import longest_true_run
 from lupex.defaults import default
 from lupex.errors import InputError
 from lupex.terrain import xy_to_latlon
 from lupex.terrain.derivatives import slope_deg as terrain_slope_deg
 from lupex.traverse import Rover, cell_sky_series
 
-__all__ = ["Haven", "longest_run", "safe_haven"]
+__all__ = ["Haven", "safe_haven"]
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,6 @@ class Haven:
     site_lit_fraction: float
     distance_m: float
     cells_searched: int
-
-
-def longest_run(mask: np.ndarray) -> np.ndarray:
-    """Longest run of True along axis 0 of a (nt, n) boolean array, per column [samples]."""
-    m = np.asarray(mask, dtype=bool)
-    best = np.zeros(m.shape[1:], dtype=np.int64)
-    cur = np.zeros(m.shape[1:], dtype=np.int64)
-    for row in m:
-        cur = np.where(row, cur + 1, 0)
-        np.maximum(best, cur, out=best)
-    return best
 
 
 def _candidates(window: xr.DataArray, site_cell: tuple[int, int], rover: Rover, max_distance_m: float,
@@ -109,7 +99,7 @@ def safe_haven(
     sky = cell_sky_series(dem, start_utc, end_utc, "1h", cells=cells, window=window,
                           mast_height_m=rover.mast_height_m, n_azimuth=n_azimuth, cache=cache)  # fmt: skip
     dark = sky.sun_fraction <= 0.0
-    night_h = longest_run(dark) * sky.step_s / 3600.0
+    night_h = longest_true_run(dark) * sky.step_s / 3600.0
     lit = 1.0 - dark.mean(axis=0)
     res = float(window.attrs["res_m"])
     dist = np.hypot(cells[:, 0] - site_cell[0], cells[:, 1] - site_cell[1]) * res

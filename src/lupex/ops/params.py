@@ -7,8 +7,7 @@ Every number defaults to a documented entry of :mod:`lupex.defaults` (unit, sour
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from lupex.defaults import default
 from lupex.errors import InputError
@@ -196,9 +195,3 @@ class OpsParams:
     def without_faults(self) -> OpsParams:
         """The same parameters with every fault switched off."""
         return replace(self, faults=replace(self.faults, enabled=False))
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain values (for summaries)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("faults", "success")}
-        out["fault_policy"] = self.faults.policy
-        return out

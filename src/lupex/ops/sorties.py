@@ -7,7 +7,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import xarray as xr
@@ -229,9 +229,3 @@ class LibraryPlanner:
             if s.station is not None and (s.station.row, s.station.col) not in done:
                 return s
         return None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"sorties": self.sorties}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.sorties = state["sorties"]

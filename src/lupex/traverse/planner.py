@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from lupex.core.runs import longest_true_run
 from lupex.core.traverse import (
     ACTION_DRILL,
     ACTION_MOVE,
@@ -335,11 +336,7 @@ class TraversePlan:
 
 
 def _longest_run(mask: NDArray[np.bool_]) -> int:
-    best = run = 0
-    for v in mask:
-        run = run + 1 if v else 0
-        best = max(best, run)
-    return best
+    return int(longest_true_run(mask))
 
 
 def _heuristics(inputs: PlanInputs, cells: Sequence[int], dwell_quanta: Sequence[int]) -> NDArray[np.float64]:
