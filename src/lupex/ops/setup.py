@@ -14,10 +14,9 @@ from lupex.ops.params import OpsParams
 from lupex.ops.sky import CellSkyLookup
 from lupex.ops.sorties import LibraryPlanner, Sortie, TraversePlanner
 from lupex.ops.thermal_node import ThermalNode
-from lupex.terrain import latlon_to_xy
-from lupex.traverse import Rover, cell_sky_series
+from lupex.traverse import Rover, cell_sky_series, window_cell
 
-__all__ = ["CampaignWorld", "downlink_MB_per_hour", "library_inputs", "planner_inputs", "window_cell"]
+__all__ = ["CampaignWorld", "downlink_MB_per_hour", "library_inputs", "planner_inputs"]
 
 #: Horizon azimuths of the campaign's sky (as the traverse stage's).
 N_AZIMUTH = 90
@@ -77,17 +76,6 @@ class CampaignWorld:
     def end_utc(self) -> np.datetime64:
         """End of the surface mission."""
         return self.start_utc + np.timedelta64(int(round(self.params.duration_days * 86400)), "s")
-
-
-def window_cell(window: xr.DataArray, lat_deg: float, lon_deg: float) -> tuple[int, int]:
-    """Row and column of the window cell holding a point (the planner's rule); a point outside is refused."""
-    x, y = latlon_to_xy(lat_deg, lon_deg)
-    xs, ys = window["x"].values, window["y"].values
-    res = float(window.attrs["res_m"])
-    j, i = int(np.rint((x - xs[0]) / res)), int(np.rint((ys[0] - y) / res))
-    if not (0 <= i < ys.size and 0 <= j < xs.size):
-        raise InputError(f"({lat_deg:g}, {lon_deg:g}) lies outside the campaign's window; give a point inside it")
-    return i, j
 
 
 def downlink_MB_per_hour(

@@ -6,6 +6,7 @@ from lupex.traverse.environment import (
     cell_sky_series,
     traverse_environment,
     window_around,
+    window_cell,
 )
 from lupex.traverse.planner import (
     OBJECTIVES,
@@ -46,4 +47,5 @@ __all__ = [
     "plan_traverse",
     "traverse_environment",
     "window_around",
+    "window_cell",
 ]

@@ -22,7 +22,14 @@ from lupex.terrain.dem import check_dem
 from lupex.terrain.derivatives import slope_deg as terrain_slope_deg
 from lupex.terrain.projection import latlon_to_xy, xy_to_latlon
 
-__all__ = ["CellSky", "TraverseEnvironment", "cell_sky_series", "traverse_environment", "window_around"]
+__all__ = [
+    "CellSky",
+    "TraverseEnvironment",
+    "cell_sky_series",
+    "traverse_environment",
+    "window_around",
+    "window_cell",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,21 +104,7 @@ class TraverseEnvironment:
 
     def cell_of(self, lat_deg: float, lon_deg: float, name: str = "point") -> tuple[int, int]:
         """Row and column of the cell holding a point; a point outside the window is refused."""
-        if not (-90.0 <= lat_deg <= 90.0 and math.isfinite(lon_deg)):
-            raise InputError(f"{name} latitude {lat_deg!r} must be in [-90, 90] degrees")
-        x, y = latlon_to_xy(lat_deg, lon_deg)
-        xs = self.dem["x"].values
-        ys = self.dem["y"].values
-        half = 0.5 * self.res_m
-        if not (xs[0] - half <= x <= xs[-1] + half and ys[-1] - half <= y <= ys[0] + half):
-            lat0, lon0 = xy_to_latlon(xs[[0, -1, -1, 0]], ys[[0, 0, -1, -1]])
-            raise InputError(
-                f"{name} ({lat_deg:g}, {lon_deg:g}) lies outside the map window (corners lat "
-                f"{np.round(lat0, 3).tolist()}, lon {np.round(lon0, 3).tolist()}); give a point inside it"
-            )
-        j = int(np.clip(np.rint((x - xs[0]) / self.res_m), 0, xs.size - 1))
-        i = int(np.clip(np.rint((ys[0] - y) / self.res_m), 0, ys.size - 1))
-        return i, j
+        return window_cell(self.dem, lat_deg, lon_deg, name)
 
     def xy_of(self, i: NDArray[np.int64] | int, j: NDArray[np.int64] | int) -> tuple[NDArray[np.float64], ...]:
         """Map coordinates of cell centres [m]."""
@@ -119,6 +112,25 @@ class TraverseEnvironment:
             np.asarray(self.dem["x"].values[np.asarray(j)], dtype=np.float64),
             np.asarray(self.dem["y"].values[np.asarray(i)], dtype=np.float64),
         )
+
+
+def window_cell(window: xr.DataArray, lat_deg: float, lon_deg: float, name: str = "point") -> tuple[int, int]:
+    """Row and column of the cell of ``window`` holding a point; a point outside the window is refused."""
+    if not (-90.0 <= lat_deg <= 90.0 and math.isfinite(lon_deg)):
+        raise InputError(f"{name} latitude {lat_deg!r} must be in [-90, 90] degrees")
+    x, y = latlon_to_xy(lat_deg, lon_deg)
+    xs, ys = window["x"].values, window["y"].values
+    res = float(window.attrs["res_m"])
+    half = 0.5 * res
+    if not (xs[0] - half <= x <= xs[-1] + half and ys[-1] - half <= y <= ys[0] + half):
+        lat0, lon0 = xy_to_latlon(xs[[0, -1, -1, 0]], ys[[0, 0, -1, -1]])
+        raise InputError(
+            f"{name} ({lat_deg:g}, {lon_deg:g}) lies outside the map window (corners lat "
+            f"{np.round(lat0, 3).tolist()}, lon {np.round(lon0, 3).tolist()}); give a point inside it"
+        )
+    j = int(np.clip(np.rint((x - xs[0]) / res), 0, xs.size - 1))
+    i = int(np.clip(np.rint((ys[0] - y) / res), 0, ys.size - 1))
+    return i, j
 
 
 def window_around(dem: xr.DataArray, points_latlon: Sequence[tuple[float, float]], margin_m: float) -> xr.DataArray:
