@@ -1,0 +1,257 @@
+"""The horizon kernel's driver: azimuths in parallel, each covered by sheared lines; the public entry point."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from lupex.core.horizon.hull import line_work
+from lupex.core.horizon.near import near_table
+from lupex.core.horizon.sampling import FASTMATH, World
+from lupex.core.horizon.sweep import EMPTY_MARK, Azimuth, Settings, Views, sweep_line
+
+__all__ = [
+    "DEFAULT_ADAPTIVE_MARGIN",
+    "DEFAULT_ADAPTIVE_STEPS",
+    "DEFAULT_ADAPTIVE_TOL",
+    "DEFAULT_NEAR_SAMPLES",
+    "DEFAULT_NEAR_SUBSTEPS",
+    "MAX_FAR_FIELDS",
+    "FarField",
+    "horizon_map_cpu",
+    "pack_far_fields",
+]
+
+#: Maximum number of far-field grids accepted by the kernel.
+MAX_FAR_FIELDS = 3
+#: Default number of near samples computed directly along each cell's exact ray.
+DEFAULT_NEAR_SAMPLES = 6
+#: Default number of near samples per major step (bilinear between grid rows).
+DEFAULT_NEAR_SUBSTEPS = 2
+#: Default reach [major steps] of the adaptive direct march where the bracketing lines disagree.
+DEFAULT_ADAPTIVE_STEPS = 96
+#: Default disagreement [tan elevation] of the two bracketing lines that triggers the direct march.
+DEFAULT_ADAPTIVE_TOL = 0.002
+#: Default relative margin of the adaptive march window around the two lines' tangent points.
+DEFAULT_ADAPTIVE_MARGIN = 0.1
+
+FarField = tuple[NDArray[np.floating], float, float, float]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH)
+def _azimuth_frame(az: float, x0: float, y0: float, res: float) -> tuple[bool, float, int, NDArray[np.float64]]:
+    """Major axis, minor/major ratio ``t``, major step sign and the (major, minor) -> map affine of an azimuth."""
+    sa = math.sin(az)
+    ca = math.cos(az)
+    geo = np.empty(6)
+    geo[0] = x0 + 0.5 * res
+    geo[3] = y0 - 0.5 * res
+    rows_major = abs(ca) >= abs(sa)
+    if rows_major:
+        # major axis = rows (row index grows toward -y), minor = columns
+        sm = 1 if ca < 0.0 else -1
+        t = sa / abs(ca)
+        geo[1], geo[2], geo[4], geo[5] = 0.0, res, -res, 0.0
+    else:
+        # major axis = columns (grow toward +x), minor = rows
+        sm = 1 if sa > 0.0 else -1
+        t = -ca / abs(sa)
+        geo[1], geo[2], geo[4], geo[5] = res, 0.0, 0.0, -res
+    if abs(t) < 1e-12:
+        t = 0.0
+    return rows_major, t, sm, geo
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH)
+def _horizon_kernel(
+    world: Any,
+    zt: NDArray[np.float64],
+    azimuths: NDArray[np.float64],
+    cfg: Any,
+    cap: int,
+    out: NDArray[np.float32],
+    edge: NDArray[np.uint8],
+    edge_t: NDArray[np.uint8],
+) -> None:
+    """Parallel (over azimuths) driver: fills ``out`` [rad]; ORs the edge flags into ``edge``/``edge_t``
+    (row-major / column-major azimuths)."""
+    z = world.z
+    ny, nx = z.shape
+    for a in numba.prange(azimuths.shape[0]):
+        rows_major, t, sm, geo = _azimuth_frame(azimuths[a], world.x0, world.y0, world.res)
+        n_major, n_minor = (ny, nx) if rows_major else (nx, ny)
+        m0 = 0 if sm > 0 else n_major - 1
+        ds_grid = world.res * math.sqrt(1.0 + t * t)
+        tab = near_table(t, sm, ds_grid, cfg.nnear, cfg.ext_steps)
+        az = Azimuth(t, sm, m0, ds_grid, geo, tab)
+        oa = out[a]
+        oo = oa if rows_major else np.empty((nx, ny), dtype=np.float32)
+        oo[:, :] = EMPTY_MARK  # "no bracketing line has served this cell yet"
+        # tangent-point distance [m] of the line that served a cell first
+        v = Views(z if rows_major else zt, oo, edge if rows_major else edge_t, np.full((n_major, n_minor), np.inf))
+        w = line_work(cap, n_major)
+        hints = np.zeros(2, dtype=np.int64)
+        span = t * (n_major - 1)
+        bmin = int(math.floor(min(0.0, -span))) - 2
+        bmax = int(math.floor(n_minor - 1 + max(0.0, -span))) + 2
+        for b in range(bmin, bmax + 1):
+            sweep_line(v, b, az, cfg, world, w, hints)
+        for i in range(ny):
+            for j in range(nx):
+                oa[i, j] = math.atan(oo[i, j] if rows_major else oo[j, i])
+
+
+def pack_far_fields(
+    far_fields: Sequence[FarField],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], int]:
+    """Pack up to three far-field grids into the fixed-arity form the kernels take.
+
+    Parameters
+    ----------
+    far_fields
+        Sequence of ``(z_far [m], x0_far [m], y0_far [m], res_far [m])``, ordered fine to coarse.
+
+    Returns
+    -------
+    f0, f1, f2, fgeo, nfar
+        Three float64 C-contiguous height arrays [m] (1x1 NaN placeholders where unused), a
+        (3, 3) array of ``x0, y0, res`` [m] per grid, and the number of grids used.
+    """
+    if len(far_fields) > MAX_FAR_FIELDS:
+        raise ValueError(f"at most {MAX_FAR_FIELDS} far-field grids are supported, got {len(far_fields)}")
+    arrays: list[NDArray[np.float64]] = []
+    fgeo = np.zeros((MAX_FAR_FIELDS, 3), dtype=np.float64)
+    for g, (zf, fx0, fy0, fres) in enumerate(far_fields):
+        a = np.ascontiguousarray(zf, dtype=np.float64)
+        if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
+            raise ValueError("far-field grids must be non-empty 2-D arrays")
+        if not fres > 0.0:
+            raise ValueError("far-field resolution must be positive")
+        arrays.append(a)
+        fgeo[g] = (float(fx0), float(fy0), float(fres))
+    nfar = len(arrays)
+    while len(arrays) < MAX_FAR_FIELDS:
+        arrays.append(np.full((1, 1), np.nan))
+    return arrays[0], arrays[1], arrays[2], fgeo, nfar
+
+
+def _check_inputs(zz: NDArray[np.float64], res: float, body_radius_m: float, max_distance_m: float) -> None:
+    """Refuse an empty grid or a non-positive pixel, radius or reach."""
+    if zz.ndim != 2 or zz.shape[0] < 1 or zz.shape[1] < 1:
+        raise ValueError("z must be a non-empty 2-D array")
+    if not res > 0.0:
+        raise ValueError("res must be positive")
+    if not body_radius_m > 0.0:
+        raise ValueError("body_radius_m must be positive")
+    if not max_distance_m > 0.0:
+        raise ValueError("max_distance_m must be positive")
+
+
+def horizon_map_cpu(
+    z: NDArray[np.floating],
+    x0: float,
+    y0: float,
+    res: float,
+    azimuths_rad: NDArray[np.floating] | Sequence[float],
+    observer_height_m: float,
+    body_radius_m: float,
+    max_distance_m: float,
+    far_fields: Sequence[FarField] = (),
+    near_samples: int = DEFAULT_NEAR_SAMPLES,
+    near_substeps: int = DEFAULT_NEAR_SUBSTEPS,
+    adaptive_steps: int = DEFAULT_ADAPTIVE_STEPS,
+    adaptive_tol: float = DEFAULT_ADAPTIVE_TOL,
+    adaptive_margin: float = DEFAULT_ADAPTIVE_MARGIN,
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """Horizon elevation angles of every DEM cell for a set of azimuths (CPU, numba parallel).
+
+    Parameters
+    ----------
+    z
+        Heights [m] relative to the sphere, shape (ny, nx); row 0 northern-most, column 0
+        western-most. NaN cells are treated as missing terrain (their own output is NaN).
+    x0, y0
+        Map coordinates of the upper-left grid corner [m] (south polar stereographic).
+    res
+        Square pixel size [m].
+    azimuths_rad
+        Azimuths [rad], clockwise from grid north (+y) toward +x.
+    observer_height_m
+        Observer height above the terrain at each cell centre [m].
+    body_radius_m
+        Radius of the spherical body [m] (Moon: 1737400).
+    max_distance_m
+        Maximum along-ground distance [m] of terrain considered along each ray.
+    far_fields
+        Up to three ``(z_far [m], x0_far [m], y0_far [m], res_far [m])`` grids in the same CRS,
+        ordered fine to coarse; used where the ray leaves the main DEM.
+    near_samples
+        Number of major-axis steps along each cell's exact ray evaluated directly (exact for the
+        bilinear surface, exact geometry) before the convex-hull sweep takes over (delayed insertion).
+    near_substeps
+        Ignored (kept for compatibility): the near field is exact for the bilinear surface.
+    adaptive_steps
+        Reach [major steps] of the direct march of the cell's own ray used where the two bracketing
+        lines disagree.
+    adaptive_tol
+        Disagreement [tan of elevation] of the two bracketing lines above which the cell's own ray
+        is marched directly (``math.inf`` disables the march: faster, less accurate on steep terrain).
+    adaptive_margin
+        Relative margin beyond the farther tangent point to which the direct march extends.
+
+    Returns
+    -------
+    horizon_rad
+        float32 array (n_az, ny, nx) of horizon elevation angles [rad] above the local horizontal;
+        -pi/2 where no terrain at all lies along the ray.
+    edge_limited
+        bool array (ny, nx): True where, for at least one azimuth, the available terrain ended
+        before ``max_distance_m``.
+    """
+    zz = np.ascontiguousarray(z, dtype=np.float64)
+    _check_inputs(zz, res, body_radius_m, max_distance_m)
+    if near_samples < 1 or near_substeps < 1:
+        raise ValueError("near_samples and near_substeps must be >= 1")
+    az = np.ascontiguousarray(np.atleast_1d(np.asarray(azimuths_rad, dtype=np.float64)))
+    f0, f1, f2, fgeo, nfar = pack_far_fields(far_fields)
+    world = World(zz, float(x0), float(y0), float(res), f0, f1, f2, fgeo, nfar)
+    cfg = Settings(
+        int(near_samples),
+        float(observer_height_m),
+        float(body_radius_m),
+        float(max_distance_m),
+        max(int(adaptive_steps), int(near_samples)),
+        float(adaptive_tol),
+        float(adaptive_margin),
+    )
+    ny, nx = zz.shape
+    out = np.empty((az.shape[0], ny, nx), dtype=np.float32)
+    edge = np.zeros((ny, nx), dtype=np.uint8)
+    edge_t = np.zeros((nx, ny), dtype=np.uint8)
+    if az.shape[0] > 0:
+        zt = np.ascontiguousarray(zz.T)
+        cap = _line_capacity(world, float(body_radius_m), float(max_distance_m))
+        _horizon_kernel(world, zt, az, cfg, cap, out, edge, edge_t)
+    return out, (edge | edge_t.T).astype(bool)
+
+
+def _line_capacity(world: Any, body_radius_m: float, max_distance_m: float) -> int:
+    """Samples a line can hold: 3 per major step plus the far extension at half the finest pixel."""
+    finest = min([world.res, *[float(world.fgeo[g, 2]) for g in range(world.nfar)]])
+    # grid distance >= ground distance; k <= 1 + rho^2/(4R^2) with rho bounded by all grids' extents
+    rho = 0.0
+    grids = [(world.z.shape, world.x0, world.y0, world.res)]
+    for g, a in enumerate((world.f0, world.f1, world.f2)[: world.nfar]):
+        grids.append((a.shape, float(world.fgeo[g, 0]), float(world.fgeo[g, 1]), float(world.fgeo[g, 2])))
+    for (gny, gnx), gx0, gy0, gres in grids:
+        for xx in (gx0, gx0 + gnx * gres):
+            for yy in (gy0, gy0 - gny * gres):
+                rho = max(rho, math.hypot(xx, yy))
+    k_max = 1.0 + rho**2 / (4.0 * body_radius_m**2)
+    ext_cap = int(math.ceil(2.0 * max_distance_m * k_max / finest)) + 8
+    return 3 * max(world.z.shape) + ext_cap + 4

@@ -1,0 +1,210 @@
+"""Terrain sampling for the horizon kernel: the bilinear surface of the main DEM and its far fields.
+
+A grid covers the rectangle between its outermost cell centres (no edge extrapolation). The terrain is
+bundled in a :data:`World` (main grid and up to three far-field grids), lines are addressed in the
+(major, minor) index frame of one azimuth, mapped to map coordinates by a 6-element affine ``geo``:
+``x = geo[0] + geo[1] m + geo[2] q``, ``y = geo[3] + geo[4] m + geo[5] q``.
+
+All quantities are SI: heights and distances [m].
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "EMPTY_TAN",
+    "HOLE",
+    "OK",
+    "OUTSIDE",
+    "World",
+    "bilinear_clamped",
+    "line_height",
+    "ray_height",
+    "sample_world",
+    "split",
+]
+
+# Status codes of the world sampler.
+OK = 0
+HOLE = 1
+OUTSIDE = 2
+# Tangent value used for "no terrain" (atan -> -pi/2).
+EMPTY_TAN = -1.0e20
+# Tolerance [cell indices] of the "between the outermost cell centres" test (rounding of map coordinates).
+EPS_IDX = 1e-9
+
+# fastmath without nnan/ninf: NaN tests must survive optimisation.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+# Helpers run without NRT reference counting: passing arrays to a compiled helper otherwise costs
+# an atomic incref/decref per array per call, which dominated the run time.
+HELPER_OPTS: dict[str, Any] = {"cache": True, "fastmath": FASTMATH, "_nrt": False}
+helper = numba.njit(**HELPER_OPTS)
+#: Hot helpers that take bundles (namedtuples of arrays) are inlined at numba IR level: a bundle passed to a
+#: compiled call is copied onto the stack by value (8 words per array), which tripled the kernel's time.
+inline_helper = numba.njit(inline="always", **HELPER_OPTS)
+
+#: The terrain of one kernel call: the main grid ``z`` [m] with its upper-left corner ``x0, y0`` [m] and
+#: pixel ``res`` [m], and up to three far-field grids ``f0, f1, f2`` (1x1 NaN where unused) with
+#: ``fgeo[g] = (x0, y0, res)`` [m] and ``nfar`` in use, ordered fine to coarse.
+World = namedtuple("World", ["z", "x0", "y0", "res", "f0", "f1", "f2", "fgeo", "nfar"])
+
+
+@helper
+def bilinear_clamped(g: NDArray[np.float64], ri: float, cj: float) -> float:
+    """Bilinear value of ``g`` at fractional (row, col) index, clamped to the cell-centre range.
+
+    Returns NaN when a corner with non-zero weight is NaN.
+    """
+    ny, nx = g.shape
+    if ri < 0.0:
+        ri = 0.0
+    elif ri > ny - 1.0:
+        ri = ny - 1.0
+    if cj < 0.0:
+        cj = 0.0
+    elif cj > nx - 1.0:
+        cj = nx - 1.0
+    i0 = int(ri)
+    j0 = int(cj)
+    if i0 > ny - 2:
+        i0 = max(ny - 2, 0)
+    if j0 > nx - 2:
+        j0 = max(nx - 2, 0)
+    fi = ri - i0
+    fj = cj - j0
+    v = 0.0
+    w = (1.0 - fi) * (1.0 - fj)
+    if w > 0.0:
+        a = g[i0, j0]
+        if math.isnan(a):
+            return math.nan
+        v += w * a
+    if fj > 0.0:
+        w = (1.0 - fi) * fj
+        if w > 0.0:
+            a = g[i0, j0 + 1]
+            if math.isnan(a):
+                return math.nan
+            v += w * a
+    if fi > 0.0:
+        w = fi * (1.0 - fj)
+        if w > 0.0:
+            a = g[i0 + 1, j0]
+            if math.isnan(a):
+                return math.nan
+            v += w * a
+        w = fi * fj
+        if w > 0.0:
+            a = g[i0 + 1, j0 + 1]
+            if math.isnan(a):
+                return math.nan
+            v += w * a
+    return v
+
+
+@helper
+def _covers(
+    gx0: float, gy0: float, gres: float, shape: tuple[int, int], x: float, y: float
+) -> tuple[bool, float, float]:
+    """Whether grid (corner ``gx0, gy0``, pixel ``gres``) covers (x, y), and the fractional (row, col)."""
+    gny, gnx = shape
+    cj = (x - gx0) / gres - 0.5
+    ri = (gy0 - y) / gres - 0.5
+    inside = -EPS_IDX <= cj <= gnx - 1.0 + EPS_IDX and -EPS_IDX <= ri <= gny - 1.0 + EPS_IDX
+    return inside, ri, cj
+
+
+@helper
+def sample_world(x: float, y: float, world: Any) -> tuple[float, int, float]:
+    """Terrain height [m] at map point (x, y) [m]: main DEM first, then far fields.
+
+    Returns ``(height, status, res_cover)``: status :data:`OK`, :data:`HOLE` (covered but NaN) or
+    :data:`OUTSIDE` every grid; ``res_cover`` [m] is the pixel size of the first grid covering the point
+    (0 when outside all).
+    """
+    inside, ri, cj = _covers(world.x0, world.y0, world.res, world.z.shape, x, y)
+    if inside:
+        v = bilinear_clamped(world.z, ri, cj)
+        if math.isnan(v):
+            return math.nan, HOLE, world.res
+        return v, OK, world.res
+    res_cover = 0.0
+    fgeo = world.fgeo
+    for g in range(world.nfar):
+        if g == 0:
+            a = world.f0
+        elif g == 1:
+            a = world.f1
+        else:
+            a = world.f2
+        gres = fgeo[g, 2]
+        inside, ri, cj = _covers(fgeo[g, 0], fgeo[g, 1], gres, a.shape, x, y)
+        if inside:
+            if res_cover == 0.0:
+                res_cover = gres
+            v = bilinear_clamped(a, ri, cj)
+            if not math.isnan(v):
+                return v, OK, gres
+    if res_cover > 0.0:
+        return math.nan, HOLE, res_cover
+    return math.nan, OUTSIDE, 0.0
+
+
+@helper
+def ray_height(
+    zz: NDArray[np.float64], mm: int, qq: int, mf: float, qf: float, geo: NDArray[np.float64], world: Any
+) -> float:
+    """Bilinear height [m] at (major, minor) index ``(mm + mf, qq + qf)`` of ``zz``; far fields outside."""
+    n_major, n_minor = zz.shape
+    mm1 = mm + 1
+    qq1 = qq + 1
+    if mf == 0.0:
+        mm1 = mm
+    if qf == 0.0:
+        qq1 = qq
+    if mm >= 0 and mm1 < n_major and qq >= 0 and qq1 < n_minor:
+        a = zz[mm, qq]
+        bq = zz[mm, qq1]
+        c = zz[mm1, qq]
+        d = zz[mm1, qq1]
+        r0 = a + qf * (bq - a)
+        r1 = c + qf * (d - c)
+        return r0 + mf * (r1 - r0)
+    mpos = mm + mf
+    qpos = qq + qf
+    xw = geo[0] + geo[1] * mpos + geo[2] * qpos
+    yw = geo[3] + geo[4] * mpos + geo[5] * qpos
+    zq, _st, _r = sample_world(xw, yw, world)
+    return zq
+
+
+@helper
+def split(v: float) -> tuple[int, float]:
+    """Integer floor and fractional part of ``v`` with the fraction guaranteed in [0, 1)."""
+    f = math.floor(v)
+    fr = v - f
+    if fr >= 1.0:
+        return f + 1, 0.0
+    return f, fr
+
+
+@helper
+def line_height(zz: NDArray[np.float64], m: int, q0: int, fr: float, n_minor: int) -> float:
+    """Height on row ``m`` of ``zz`` at minor position ``q0 + fr`` (linear; NaN outside the outermost
+    cell centres: there is no terrain there unless a far field covers it)."""
+    if q0 >= 0 and q0 + 1 <= n_minor - 1:
+        a = zz[m, q0]
+        if fr == 0.0:
+            return a
+        return a + fr * (zz[m, q0 + 1] - a)
+    if q0 == n_minor - 1 and fr == 0.0:
+        return zz[m, q0]
+    return math.nan

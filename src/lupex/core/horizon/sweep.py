@@ -1,0 +1,349 @@
+"""One sheared line of one azimuth: sampling, the projective frame, and the sweep that serves its cells.
+
+``zz``/``oo``/``ee``/``dd`` (bundled as :data:`Views`) are the DEM, the output tangent slice, the edge flags
+and the tangent-point distances of the first serving line, all viewed as (major, minor) arrays. The line's
+minor position at step ``k`` is ``b + t k`` and its major index ``m0 + sm k``. A cell at the line's floor
+position receives weight ``1 - frac`` and is finalised (max with its near field, or the adaptive march); the
+cell above receives ``frac`` (accumulated; that line is swept earlier). SI units: [m], [rad].
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from typing import Any
+
+from lupex.core.horizon.hull import F_HI, S_PUSH, push_back, retire_far, window_tan
+from lupex.core.horizon.near import near_tan
+from lupex.core.horizon.sampling import (
+    EMPTY_TAN,
+    OK,
+    OUTSIDE,
+    helper,
+    inline_helper,
+    line_height,
+    sample_world,
+    split,
+)
+
+__all__ = ["EMPTY_MARK", "Azimuth", "Settings", "Views", "sweep_line"]
+
+# Marker left in the output by a bracketing line that saw no terrain (fits float32).
+EMPTY_MARK = -3.0e38
+
+#: Call-wide settings: ``nnear`` near steps, observer height ``obs_h`` [m], sphere ``radius`` [m], reach
+#: ``max_dist`` [m], and the adaptive march's reach ``ext_len_steps`` [major steps], trigger ``ext_tol``
+#: [tan] and relative margin ``ext_margin``.
+Settings = namedtuple("Settings", ["nnear", "obs_h", "radius", "max_dist", "ext_steps", "ext_tol", "ext_margin"])
+#: One azimuth's line geometry: minor/major ratio ``t``, major step sign ``sm``, first major index ``m0``,
+#: map distance per major step ``ds_grid`` [m], the (major, minor) -> map affine ``geo`` and the
+#: :data:`~lupex.core.horizon.near.NearTable` ``tab``.
+Azimuth = namedtuple("Azimuth", ["t", "sm", "m0", "ds_grid", "geo", "tab"])
+#: The (major, minor) views of one azimuth: DEM ``zz``, output ``oo``, edge flags ``ee``, distances ``dd``.
+Views = namedtuple("Views", ["zz", "oo", "ee", "dd"])
+
+
+@helper
+def _served(b: int, t: float, k: int, n_minor: int) -> bool:
+    """Whether step ``k`` of line ``b`` lies strictly between minor positions -1 and n_minor."""
+    ki, fr = split(t * k)
+    q0 = b + ki
+    return q0 >= -1 and q0 <= n_minor - 1 and not (q0 == -1 and fr == 0.0)
+
+
+@helper
+def _served_range(b: int, t: float, n_major: int, n_minor: int) -> tuple[int, int]:
+    """First and last step of line ``b`` strictly inside (-1, n_minor) on the minor axis (first > last: none)."""
+    if t == 0.0:
+        if b < 0 or b > n_minor - 1:
+            return 0, -1
+        return 0, n_major - 1
+    ka = (-1.0 - b) / t
+    kb = (n_minor - b) / t
+    klo = min(max(min(ka, kb), -2.0), n_major + 2.0)
+    khi = min(max(max(ka, kb), -2.0), n_major + 2.0)
+    k_first = max(int(math.floor(klo)) - 1, 0)
+    k_last = min(int(math.ceil(khi)) + 1, n_major - 1)
+    while k_first <= k_last and not _served(b, t, k_first, n_minor):
+        k_first += 1
+    while k_last >= k_first and not _served(b, t, k_last, n_minor):
+        k_last -= 1
+    return k_first, k_last
+
+
+@helper
+def _step_fractions(t: float, k: int, last: bool) -> tuple[int, float, float]:
+    """Samples of step ``k``: their number and the fractions of the column crossing and the half step."""
+    fa = 0.5
+    fb = 2.0
+    if not last and t != 0.0:
+        tk = t * k
+        nxt = math.floor(tk) + 1.0 if t > 0.0 else math.ceil(tk) - 1.0
+        fc = (nxt - tk) / t
+        if 1e-9 < fc < 1.0 - 1e-9 and abs(fc - 0.5) > 1e-9:
+            if fc < 0.5:
+                fa = fc
+                fb = 0.5
+            else:
+                fb = fc
+    n_sub = 1 if last else (3 if fb < 1.0 else 2)
+    return n_sub, fa, fb
+
+
+@helper
+def _inv_scale(xw: float, yw: float, radius: float) -> float:
+    """Inverse stereographic scale factor ``1 / (1 + rho^2 / 4R^2)`` at map point (x, y) [m]."""
+    return 1.0 / (1.0 + (xw * xw + yw * yw) / (4.0 * radius * radius))
+
+
+@helper
+def _sample_grid(zz: Any, b: int, k_first: int, n_srv: int, az: Any, radius: float, world: Any, w: Any) -> float:
+    """Samples of the line's served steps: every step, half step and crossing of a column (row) line
+    through cell centres (kinks of the bilinear surface); step ``ell``'s sample index is ``sidx[ell]``.
+    Returns the along-ground distance [m] of the last valid sample (``-inf`` if none)."""
+    n_minor = zz.shape[1]
+    geo = az.geo
+    t = az.t
+    u = 0.0
+    prev_inv = 0.0
+    k_prev = float(k_first)
+    u_last_valid = -math.inf
+    n = 0
+    for ell in range(n_srv):
+        k = k_first + ell
+        m = az.m0 + az.sm * k
+        n_sub, fa, fb = _step_fractions(t, k, ell == n_srv - 1)
+        for i_sub in range(n_sub):
+            f = 0.0 if i_sub == 0 else (fa if i_sub == 1 else fb)
+            if i_sub == 0:
+                w.sidx[ell] = n
+            kpos = k + f
+            ki, fr = split(t * kpos)
+            q0 = b + ki
+            qf = q0 + fr
+            mpos = m + az.sm * f
+            xw = geo[0] + geo[1] * mpos + geo[2] * qf
+            yw = geo[3] + geo[4] * mpos + geo[5] * qf
+            inv = _inv_scale(xw, yw, radius)
+            if n > 0:
+                u += 0.5 * (kpos - k_prev) * az.ds_grid * (inv + prev_inv)
+            prev_inv = inv
+            k_prev = kpos
+            w.wu[n] = u
+            w.wk[n] = inv
+            if f == 0.0:
+                zq = line_height(zz, m, q0, fr, n_minor)
+            else:
+                zq = (1.0 - f) * line_height(zz, m, q0, fr, n_minor) + f * line_height(zz, m + az.sm, q0, fr, n_minor)
+            if math.isnan(zq):
+                zq, _st, _r = sample_world(xw, yw, world)
+            w.wv[n] = 0 if math.isnan(zq) else 1
+            if not math.isnan(zq):
+                w.wz[n] = zq
+                u_last_valid = u
+            n += 1
+    return u_last_valid
+
+
+@helper
+def _extend_far(
+    b: int, k_last: int, n0: int, az: Any, radius: float, max_dist: float, world: Any, u_last_valid: float, w: Any
+) -> tuple[int, float]:
+    """Far-field extension beyond the last served step, half the covering grid's pixel per sample, up to
+    ``max_dist`` beyond it. Returns the number of samples and the distance [m] where the terrain ends
+    (``inf`` if it reaches ``max_dist``)."""
+    geo = az.geo
+    cap = w.wx.shape[0]
+    n_tot = n0
+    u = w.wu[n0 - 1]
+    u_last_srv = u
+    prev_inv = w.wk[n0 - 1]
+    kpos = float(k_last)
+    step_res = world.res
+    while True:
+        if n_tot >= cap:
+            return n_tot, u_last_valid
+        dk = 0.5 * step_res / az.ds_grid
+        kpos += dk
+        mpos = az.m0 + az.sm * kpos
+        qpos = b + az.t * kpos
+        xn = geo[0] + geo[1] * mpos + geo[2] * qpos
+        yn = geo[3] + geo[4] * mpos + geo[5] * qpos
+        inv = _inv_scale(xn, yn, radius)
+        u += 0.5 * dk * az.ds_grid * (inv + prev_inv)
+        prev_inv = inv
+        if u > u_last_srv + max_dist:
+            return n_tot, math.inf
+        zq, st, rc = sample_world(xn, yn, world)
+        if st == OUTSIDE:
+            return n_tot, u_last_valid
+        step_res = rc
+        w.wu[n_tot] = u
+        w.wk[n_tot] = inv
+        if st == OK:
+            w.wv[n_tot] = 1
+            w.wz[n_tot] = zq
+            u_last_valid = u
+        else:
+            w.wv[n_tot] = 0
+        n_tot += 1
+    return n_tot, u_last_valid  # unreachable (HOLE continues the loop)
+
+
+@helper
+def _project(w: Any, n_tot: int, u_mid: float, radius: float) -> None:
+    """Exact great-circle-plane geometry, angle ``theta = (u - u_mid)/R`` from the middle of the line.
+
+    Projective coordinates ``xi = tan(theta)``, ``eta = 1 - R/(r cos(theta)) = (z - A)/(R + z)`` with
+    ``A = R (1 - cos)/cos`` keep straight lines straight (so hull and tangents are exact), are monotone in
+    theta whatever the terrain slope, and keep "up" up.
+    """
+    th0 = (w.wu[0] - u_mid) / radius
+    cth = math.cos(th0)
+    sth = math.sin(th0)
+    uprev = w.wu[0]
+    for s in range(n_tot):
+        d = (w.wu[s] - uprev) / radius
+        uprev = w.wu[s]
+        d2 = d * d
+        cd = 1.0 - d2 * (0.5 - d2 / 24.0)
+        sd = d * (1.0 - d2 * (1.0 / 6.0 - d2 / 120.0))
+        cn = cth * cd - sth * sd
+        sn = sth * cd + cth * sd
+        cth = cn
+        sth = sn
+        w.wc[s] = cth
+        w.ws[s] = sth
+        inv_c = 1.0 / cth
+        w.wx[s] = sth * inv_c
+        if w.wv[s]:
+            zq = w.wz[s]
+            w.wy[s] = (zq - radius * sth * sth / (1.0 + cth) * inv_c) / (radius + zq)
+
+
+@inline_helper
+def _march_end(edge: bool, d_far: float, wk_obs: float, az: Any, cfg: Any) -> float:
+    """Distance [m] to which the adaptive march runs: on to a little beyond the farther tangent point (the
+    own ray's horizon lies between the lines' up to the lateral variation), or its full reach at an edge."""
+    ext_len = cfg.ext_steps * az.ds_grid
+    if edge:
+        return min(cfg.max_dist, ext_len * wk_obs)
+    return min(cfg.max_dist, d_far * (1.0 + cfg.ext_margin) + 2.0 * az.ds_grid * wk_obs)
+
+
+@inline_helper
+def _finish_cell(
+    v: Any, m: int, qc: int, fr: float, tanv: float, dist: float, zp: float, edge: bool, wk_obs: float,
+    az: Any, cfg: Any, world: Any,
+) -> None:  # fmt: skip
+    """Finalise cell (m, qc) from its lower bracketing line: blend with the upper line's share, or march
+    the cell's own ray where the two disagree near the cell or the terrain ends early; then the near field."""
+    tab = az.tab
+    prev = v.oo[m, qc]
+    near = near_tan(v.zz, m, qc, zp, wk_obs, cfg.radius, cfg.max_dist, tab, 0, tab.nn, az.geo, world)
+    both = prev > EMPTY_MARK and tanv > EMPTY_TAN
+    march = False
+    d_far = math.inf
+    if fr > 0.0:
+        if both:
+            # where the two lines disagree and both tangent points are within reach, lateral blending is
+            # poor (steep near walls): march the cell's own ray instead
+            d_far = max(dist, v.dd[m, qc])
+            march = abs(tanv - prev / fr) > cfg.ext_tol and d_far < cfg.ext_steps * az.ds_grid * wk_obs
+        # where the terrain ends early (edge) the lines can see less or more of it than the cell's own
+        # ray: march unless the lines agree
+        march = march or (edge and not both)
+    if march:
+        s_end = _march_end(edge, d_far, wk_obs, az, cfg)
+        ext = near_tan(v.zz, m, qc, zp, wk_obs, cfg.radius, s_end, tab, tab.nn, tab.nn_ext, az.geo, world)
+        v.oo[m, qc] = max(near, ext)
+        return
+    if prev <= EMPTY_MARK:
+        acc = tanv  # the other bracketing line saw no terrain: this line alone
+    elif tanv <= EMPTY_TAN:
+        acc = prev / fr if fr > 0.0 else EMPTY_TAN  # this line saw none: the other alone
+    else:
+        acc = prev + (1.0 - fr) * tanv
+    v.oo[m, qc] = max(near, acc)
+
+
+@inline_helper
+def _serve_cells(
+    v: Any, m: int, q0: int, fr: float, s_obs: int, edge: bool, hints: Any, az: Any, cfg: Any, world: Any, w: Any
+) -> None:
+    """Serve the two cells bracketing the line's point on row ``m`` (lower: finalised; upper: its share)."""
+    n_minor = v.zz.shape[1]
+    foot = az.t / (1.0 + az.t * az.t) * az.ds_grid  # along-line distance of the perpendicular's foot per cell
+    wk_obs = w.wk[s_obs]
+    c_obs = w.wc[s_obs]
+    s_obs_th = w.ws[s_obs]
+    for side in range(2):
+        qc = q0 + side
+        wgt = 1.0 - fr if side == 0 else fr
+        if side == 1 and wgt <= 0.0:
+            break
+        if qc < 0 or qc >= n_minor:
+            continue
+        zc = v.zz[m, qc]
+        if math.isnan(zc):
+            v.oo[m, qc] = math.nan
+            continue
+        if edge:
+            v.ee[m, qc] = 1
+        zp = zc + cfg.obs_h
+        # observer at the foot of the perpendicular from the cell centre onto the line: the cell lies
+        # delta = qc - (q0 + fr) cells off the line's point on row m, i.e. dk = delta t/(1+t^2) steps along it
+        du = (qc - q0 - fr) * foot * wk_obs
+        dth = du / cfg.radius
+        cd = 1.0 - 0.5 * dth * dth
+        c_f = c_obs * cd - s_obs_th * dth
+        s_f = s_obs_th * cd + c_obs * dth
+        tanv, hints[side], dist = window_tan(w, hints[side], w.wu[s_obs] + du, c_f, s_f, zp, cfg.radius, cfg.max_dist)
+        if side == 0:
+            _finish_cell(v, m, qc, fr, tanv, dist, zp, edge, wk_obs, az, cfg, world)
+        elif tanv <= EMPTY_TAN:
+            v.oo[m, qc] = EMPTY_MARK
+        else:
+            v.oo[m, qc] = wgt * tanv
+            v.dd[m, qc] = dist
+
+
+@helper
+def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any) -> None:
+    """Sweep sheared line ``b`` of one azimuth and accumulate its contribution into ``v.oo`` (tangent space)."""
+    n_major, n_minor = v.zz.shape
+    k_first, k_last = _served_range(b, az.t, n_major, n_minor)
+    if k_first > k_last:
+        return
+    n_srv = k_last - k_first + 1
+    u_last_valid = _sample_grid(v.zz, b, k_first, n_srv, az, cfg.radius, world, w)
+    n_ph1 = w.sidx[n_srv - 1] + 1
+    n_tot, u_end = _extend_far(b, k_last, n_ph1, az, cfg.radius, cfg.max_dist, world, u_last_valid, w)
+    _project(w, n_tot, 0.5 * w.wu[n_ph1 - 1], cfg.radius)
+    # sweep from the far end; the window holds the samples beyond each cell's near field, within reach
+    st = w.st
+    st[0] = -1
+    st[1] = -1
+    st[2] = n_tot - 1
+    st[F_HI] = n_tot - 1
+    st[S_PUSH] = n_tot - 1
+    hints[0] = 0
+    hints[1] = 0
+    near_len = cfg.nnear * az.ds_grid
+    pad = 0.5 * az.ds_grid  # the perpendicular's foot lies within half a step of the line's point
+    for ell in range(n_srv - 1, -1, -1):
+        s_obs = w.sidx[ell]
+        u_obs = w.wu[s_obs]
+        # delayed insertion: the hull only holds samples beyond the near part of the exact ray
+        u_near = u_obs + near_len * w.wk[s_obs] * (1.0 + 1e-9)
+        s_push = st[S_PUSH]
+        while s_push > s_obs and w.wu[s_push] > u_near:
+            if w.wv[s_push]:
+                push_back(w, s_push)
+            s_push -= 1
+            st[S_PUSH] = s_push
+        retire_far(w, u_obs + cfg.max_dist + pad)
+        k = k_first + ell
+        ki, fr = split(az.t * k)
+        edge = u_obs + cfg.max_dist > u_end + 1e-6
+        _serve_cells(v, az.m0 + az.sm * k, b + ki, fr, s_obs, edge, hints, az, cfg, world, w)
