@@ -134,10 +134,32 @@ def _front_pred(w: Any, i: int, px: float, py: float) -> bool:
 
 
 @inline_helper
-def _front_tangent(w: Any, top: int, px: float, py: float) -> int:
-    """Index of the front-hull vertex (index 0 = nearest) of largest slope from P (binary search)."""
-    lo = 0
-    hi = top
+def _front_tangent(w: Any, top: int, start: int, px: float, py: float) -> int:
+    """Index of the front-hull vertex (index 0 = nearest) of largest slope from P, by galloping from
+    ``start`` + binary search; ``pred(i)`` is true for ``1 <= i <= answer`` and false above it."""
+    j = min(max(start, 0), top)
+    if j == 0 or _front_pred(w, j, px, py):
+        lo = j  # answer >= j: gallop toward the far end
+        hi = top
+        step = 1
+        while lo + step <= top:
+            if _front_pred(w, lo + step, px, py):
+                lo += step
+                step *= 2
+            else:
+                hi = lo + step - 1
+                break
+    else:
+        hi = j - 1  # answer < j: gallop toward the near end
+        lo = 0
+        step = 1
+        while hi - step + 1 >= 1:
+            p = hi - step + 1
+            if _front_pred(w, p, px, py):
+                lo = p
+                break
+            hi = p - 1
+            step *= 2
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if _front_pred(w, mid, px, py):
@@ -238,31 +260,34 @@ def _exact_scan(w: Any, lim: int, u_obs: float, px: float, py: float, max_dist: 
 
 @inline_helper
 def window_tan(
-    w: Any, hint: int, u_obs: float, cth: float, sth: float, zp: float, radius: float, max_dist: float
-) -> tuple[float, int, float]:
+    w: Any, hints: Any, side: int, u_obs: float, cth: float, sth: float, zp: float, radius: float, max_dist: float
+) -> tuple[float, float]:
     """Elevation tangent of the highest window sample seen from an observer on the line at height ``zp`` [m].
 
     The observer lies at along-ground distance ``u_obs`` [m] on the line, i.e. at frame angle ``theta`` with
     ``cth = cos(theta)``, ``sth = sin(theta)``. Samples beyond ``max_dist`` [m] from it are excluded exactly.
-    Returns ``(tan_elevation, back_hull_index, distance)`` with the along-ground distance [m] of the tangent
-    point; ``(EMPTY_TAN, ., inf)`` when no sample lies within ``max_dist``.
+    ``hints[2 side]`` and ``hints[2 side + 1]`` hold the previous answers of this side on the back and front
+    hulls (updated). Returns ``(tan_elevation, distance)`` with the along-ground distance [m] of the tangent
+    point; ``(EMPTY_TAN, inf)`` when no sample lies within ``max_dist``.
     """
     st = w.st
     b_top = st[B_TOP]
     f_top = st[F_TOP]
     if b_top < 0 and f_top < 0:
-        return EMPTY_TAN, hint, math.inf
+        return EMPTY_TAN, math.inf
     inv_c = 1.0 / cth
     px = sth * inv_c
     aa = radius * sth * sth / (1.0 + cth) * inv_c
     py = (zp - aa) / (radius + zp)
     best = -1
-    it = hint
     if b_top >= 0:
-        it = _tangent(w.hx, w.hy, b_top, hint, px, py)
+        it = _tangent(w.hx, w.hy, b_top, hints[2 * side], px, py)
+        hints[2 * side] = it
         best = w.hi[it]
     if f_top >= 0:
-        cand = w.fi[_front_tangent(w, f_top, px, py)]
+        jt = _front_tangent(w, f_top, hints[2 * side + 1], px, py)
+        hints[2 * side + 1] = jt
+        cand = w.fi[jt]
         if best < 0:
             best = cand
         else:
@@ -275,11 +300,11 @@ def window_tan(
         # tangent point in the sliver between the exact reach and the window's padded reach
         best = _exact_scan(w, st[S_PUSH] + 1, u_obs, px, py, max_dist)
         if best < 0:
-            return EMPTY_TAN, it, math.inf
+            return EMPTY_TAN, math.inf
     # exact elevation: tan e = (r_q cos d - r_p) / (r_q sin d), d = theta_q - theta_p
     cq = w.wc[best]
     sq = w.ws[best]
     rq = radius + w.wz[best]
     cosd = cq * cth + sq * sth
     sind = sq * cth - cq * sth
-    return ((w.wz[best] - zp) + rq * (cosd - 1.0)) / (rq * sind), it, w.wu[best] - u_obs
+    return ((w.wz[best] - zp) + rq * (cosd - 1.0)) / (rq * sind), w.wu[best] - u_obs

@@ -95,7 +95,7 @@ def _horizon_kernel(
         # tangent-point distance [m] of the line that served a cell first
         v = Views(z if rows_major else zt, oo, edge if rows_major else edge_t, np.full((n_major, n_minor), np.inf))
         w = line_work(cap, n_major)
-        hints = np.zeros(2, dtype=np.int64)
+        hints = np.zeros(4, dtype=np.int64)  # previous tangent indices: (back, front) per side
         span = t * (n_major - 1)
         bmin = int(math.floor(min(0.0, -span))) - 2
         bmax = int(math.floor(n_minor - 1 + max(0.0, -span))) + 2

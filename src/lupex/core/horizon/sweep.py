@@ -268,44 +268,69 @@ def _finish_cell(
 
 
 @inline_helper
+def _side_tangent(
+    v: Any, m: int, qc: int, du: float, s_obs: int, edge: bool, hints: Any, side: int, cfg: Any, w: Any
+) -> tuple[float, float, float, bool]:
+    """Tangent [-] and tangent-point distance [m] of the line for cell (m, qc), its observer height [m] and
+    whether the cell is served (inside the grid, not NaN).
+
+    The observer sits at the foot of the perpendicular from the cell centre onto the line, ``du`` [m] along
+    it from the line's point on row ``m``. The window is first cut exactly at ``max_dist`` from it.
+    """
+    if qc < 0 or qc >= v.zz.shape[1]:
+        return EMPTY_TAN, math.inf, 0.0, False
+    zc = v.zz[m, qc]
+    if math.isnan(zc):
+        v.oo[m, qc] = math.nan
+        return EMPTY_TAN, math.inf, 0.0, False
+    if edge:
+        v.ee[m, qc] = 1
+    zp = zc + cfg.obs_h
+    dth = du / cfg.radius
+    cd = 1.0 - 0.5 * dth * dth
+    c_f = w.wc[s_obs] * cd - w.ws[s_obs] * dth
+    s_f = w.ws[s_obs] * cd + w.wc[s_obs] * dth
+    u = w.wu[s_obs] + du
+    retire_far(w, u + cfg.max_dist)
+    tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist)
+    return tanv, dist, zp, True
+
+
+@inline_helper
 def _serve_cells(
     v: Any, m: int, q0: int, fr: float, s_obs: int, edge: bool, hints: Any, az: Any, cfg: Any, world: Any, w: Any
 ) -> None:
-    """Serve the two cells bracketing the line's point on row ``m`` (lower: finalised; upper: its share)."""
-    n_minor = v.zz.shape[1]
+    """Serve the two cells bracketing the line's point on row ``m`` (lower: finalised; upper: its share).
+
+    The cell lies ``delta = qc - (q0 + fr)`` cells off the line's point, so the foot of its perpendicular is
+    ``delta t/(1+t^2)`` steps along the line. The two tangents are queried in order of decreasing reach
+    (the window only shrinks); the cells are independent, so the order does not change the result.
+    """
     foot = az.t / (1.0 + az.t * az.t) * az.ds_grid  # along-line distance of the perpendicular's foot per cell
     wk_obs = w.wk[s_obs]
-    c_obs = w.wc[s_obs]
-    s_obs_th = w.ws[s_obs]
-    for side in range(2):
-        qc = q0 + side
-        wgt = 1.0 - fr if side == 0 else fr
-        if side == 1 and wgt <= 0.0:
-            break
-        if qc < 0 or qc >= n_minor:
-            continue
-        zc = v.zz[m, qc]
-        if math.isnan(zc):
-            v.oo[m, qc] = math.nan
-            continue
-        if edge:
-            v.ee[m, qc] = 1
-        zp = zc + cfg.obs_h
-        # observer at the foot of the perpendicular from the cell centre onto the line: the cell lies
-        # delta = qc - (q0 + fr) cells off the line's point on row m, i.e. dk = delta t/(1+t^2) steps along it
-        du = (qc - q0 - fr) * foot * wk_obs
-        dth = du / cfg.radius
-        cd = 1.0 - 0.5 * dth * dth
-        c_f = c_obs * cd - s_obs_th * dth
-        s_f = s_obs_th * cd + c_obs * dth
-        tanv, hints[side], dist = window_tan(w, hints[side], w.wu[s_obs] + du, c_f, s_f, zp, cfg.radius, cfg.max_dist)
+    du0 = (0 - fr) * foot * wk_obs
+    du1 = (1 - fr) * foot * wk_obs
+    n_sides = 2 if fr > 0.0 else 1
+    first = 1 if n_sides == 2 and du1 > du0 else 0
+    t0 = t1 = EMPTY_TAN
+    d0 = d1 = math.inf
+    zp0 = 0.0
+    ok0 = ok1 = False
+    for o in range(n_sides):
+        side = first if o == 0 else 1 - first
+        tv, dv, zp, ok = _side_tangent(v, m, q0 + side, du0 if side == 0 else du1, s_obs, edge, hints, side, cfg, w)
         if side == 0:
-            _finish_cell(v, m, qc, fr, tanv, dist, zp, edge, wk_obs, az, cfg, world)
-        elif tanv <= EMPTY_TAN:
-            v.oo[m, qc] = EMPTY_MARK
+            t0, d0, zp0, ok0 = tv, dv, zp, ok
         else:
-            v.oo[m, qc] = wgt * tanv
-            v.dd[m, qc] = dist
+            t1, d1, ok1 = tv, dv, ok
+    if ok0:
+        _finish_cell(v, m, q0, fr, t0, d0, zp0, edge, wk_obs, az, cfg, world)
+    if ok1:
+        if t1 <= EMPTY_TAN:
+            v.oo[m, q0 + 1] = EMPTY_MARK
+        else:
+            v.oo[m, q0 + 1] = fr * t1
+            v.dd[m, q0 + 1] = d1
 
 
 @helper
@@ -327,10 +352,8 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
     st[2] = n_tot - 1
     st[F_HI] = n_tot - 1
     st[S_PUSH] = n_tot - 1
-    hints[0] = 0
-    hints[1] = 0
+    hints[:] = 0
     near_len = cfg.nnear * az.ds_grid
-    pad = 0.5 * az.ds_grid  # the perpendicular's foot lies within half a step of the line's point
     for ell in range(n_srv - 1, -1, -1):
         s_obs = w.sidx[ell]
         u_obs = w.wu[s_obs]
@@ -342,7 +365,6 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
                 push_back(w, s_push)
             s_push -= 1
             st[S_PUSH] = s_push
-        retire_far(w, u_obs + cfg.max_dist + pad)
         k = k_first + ell
         ki, fr = split(az.t * k)
         edge = u_obs + cfg.max_dist > u_end + 1e-6
