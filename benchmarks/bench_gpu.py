@@ -11,9 +11,32 @@ import time
 
 import numpy as np
 
+# FP32 lanes per streaming multiprocessor by compute capability (NVIDIA CUDA programming guide, "Arithmetic
+# instructions" throughput table); unknown capabilities print no FLOP figure.
+_FP32_PER_SM = {(7, 0): 64, (7, 5): 64, (8, 0): 64, (8, 6): 128, (8, 9): 128, (9, 0): 128, (10, 0): 128}
 
-def _report(name: str, seconds: float, samples: float, unit: str) -> None:
-    print(f"{name:<34s} {seconds:8.2f} s  {samples / seconds:12.4g} {unit}/s  ({samples:.3g} {unit})", flush=True)
+
+def card_limits(device: object) -> tuple[float, float]:
+    """Peak DRAM bandwidth [B/s] and peak FP32 rate [FLOP/s] (fused multiply-add = 2) of a numba CUDA device."""
+    get = lambda name: float(getattr(device, name, 0) or 0)  # noqa: E731
+    bandwidth = 2.0 * get("MEMORY_CLOCK_RATE") * 1e3 * get("GLOBAL_MEMORY_BUS_WIDTH") / 8.0
+    lanes = _FP32_PER_SM.get(tuple(getattr(device, "compute_capability", ())), 0)
+    flops = 2.0 * lanes * get("MULTIPROCESSOR_COUNT") * get("CLOCK_RATE") * 1e3
+    return bandwidth, flops
+
+
+_LIMITS = (0.0, 0.0)
+
+
+def _report(name: str, seconds: float, samples: float, unit: str, bytes_per_sample: float = 0.0) -> None:
+    rate = samples / seconds
+    line = f"{name:<34s} {seconds:8.2f} s  {rate:12.4g} {unit}/s  ({samples:.3g} {unit})"
+    bandwidth, flops = _LIMITS
+    if flops > 0:
+        line += f"; the card's FP32 peak allows {flops / rate:.3g} FLOP per {unit[:-1]} at this rate"
+    if bandwidth > 0 and bytes_per_sample > 0:
+        line += f"; DRAM {rate * bytes_per_sample / 1e9:.0f} GB/s of {bandwidth / 1e9:.0f} GB/s peak"
+    print(line, flush=True)
 
 
 def main() -> int:
@@ -35,7 +58,14 @@ def main() -> int:
     if "--quick" in sys.argv:
         dem = dem.isel(y=slice(512, 1024), x=slice(512, 1024))
     ny, nx = dem.shape
-    print(f"device: {cuda.get_current_device().name!r}; map {ny} x {nx}", flush=True)
+    device = cuda.get_current_device()
+    global _LIMITS
+    _LIMITS = card_limits(device)
+    print(
+        f"device: {device.name!r}; map {ny} x {nx}; peak DRAM {_LIMITS[0] / 1e9:.0f} GB/s, "
+        f"peak FP32 {_LIMITS[1] / 1e12:.1f} TFLOP/s",
+        flush=True,
+    )
 
     t = time.perf_counter()
     horizon = horizon_map(dem, 360, 0.0, "auto", backend="cuda", cache=False)
@@ -68,7 +98,11 @@ def main() -> int:
         flux = cuda.to_device(np.maximum(np.float32(0.0), np.sin(phase, dtype=np.float32)) * peak[None, :] + 0.05)
         advance_columns_cuda(state, flux, dt, *props, 0.95, 0.018, 2.7, True, *sums, *zsums, np.empty((0, 0)))
     cuda.synchronize()
-    _report(f"thermal year, {nz} nodes, float32", time.perf_counter() - t, n_cells * n_steps, "column-steps")
+    # per column-step: the float32 profile read and written, the flux read, the running sums read and written
+    bytes_per_step = nz * 4 * 2 + 4 + (3 + 2 * nz) * 8 * 2
+    _report(
+        f"thermal year, {nz} nodes, float32", time.perf_counter() - t, n_cells * n_steps, "column-steps", bytes_per_step
+    )
     return 0
 
 
