@@ -2,7 +2,7 @@
 
 Kernels for the terrain-coupled thermal model (``lupex.thermal.terrain``; model card
 ``docs/models/thermal.md``). Frames: per cell, the local frame is (grid east, grid north, up) from
-:func:`lupex.core.visibility.cell_frame`; horizon profiles are sampled at grid azimuths
+:func:`lupex.core.sky.cell_frame`; horizon profiles are sampled at grid azimuths
 ``k * 2 pi / n_az`` clockwise from grid north, like the horizon maps. SI units, angles in radians.
 
 Radiation balance (two bands, after Ingersoll, Svitek & Murray 1992, with a sky-view-factor closure):
@@ -28,8 +28,9 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from lupex.core.sky import azimuth_bracket, cell_frame, horizon_between, topocentric_enu_first_order
 from lupex.core.thermal import albedo_at_incidence
-from lupex.core.visibility import asin_fast, atan2_fast, cell_frame, disk_fraction
+from lupex.core.visibility import asin_fast, atan2_fast, disk_fraction
 
 __all__ = ["incident_flux_chunk", "scattered_flux_chunk", "sky_view_factor", "surface_normals"]
 
@@ -154,7 +155,6 @@ def incident_flux_chunk(
     """
     n_cells, n_az = profiles_rad.shape
     n = incident_W_m2.shape[0]
-    scale = n_az / _TWO_PI
     for c in numba.prange(n_cells):
         ne = normals[c, 0]
         nn = normals[c, 1]
@@ -164,34 +164,22 @@ def incident_flux_chunk(
                 incident_W_m2[s, c] = math.nan
                 absorbed_W_m2[s, c] = math.nan
             continue
-        up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(cell_x_m[c], cell_y_m[c], body_radius_m)
+        frame = cell_frame(cell_x_m[c], cell_y_m[c], body_radius_m)
         r = cell_r_m[c]
         for s in range(n):
             t = t0 + s
-            d0 = sun_dir_me[t, 0]
-            d1 = sun_dir_me[t, 1]
-            d2 = sun_dir_me[t, 2]
             inv = sun_inv_distance_per_m[t]
-            # topocentric direction (grid east, grid north, up), parallax removed, to first order in r/d
-            su = d0 * up0 + d1 * up1 + d2 * up2 - r * inv
-            se = d0 * ge0 + d1 * ge1 + d2 * ge2
-            sn = d0 * gn0 + d1 * gn1 + d2 * gn2
+            # topocentric direction (grid east, grid north, up), parallax removed to first order in r / d
+            se, sn, su = topocentric_enu_first_order(
+                sun_dir_me[t, 0], sun_dir_me[t, 1], sun_dir_me[t, 2], inv, r, frame
+            )
             cos_i = ne * se + nn * sn + nu * su
             if cos_i <= 0.0:
                 incident_W_m2[s, c] = 0.0
                 absorbed_W_m2[s, c] = 0.0
                 continue
-            az = atan2_fast(se, sn)
-            pos = az * scale
-            k0 = int(pos)
-            w = pos - k0
-            if k0 >= n_az:
-                k0 = n_az - 1
-                w = 0.0
-            k1 = k0 + 1
-            if k1 == n_az:
-                k1 = 0
-            h = (1.0 - w) * profiles_rad[c, k0] + w * profiles_rad[c, k1]
+            k0, k1, w = azimuth_bracket(atan2_fast(se, sn), n_az)
+            h = horizon_between(profiles_rad[c, k0], profiles_rad[c, k1], w)
             f = disk_fraction((asin_fast(su) - h) / sun_radius_rad[t])
             if f <= 0.0:
                 incident_W_m2[s, c] = 0.0

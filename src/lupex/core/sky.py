@@ -20,7 +20,14 @@ import math
 
 from numba.core.extending import register_jitable
 
-__all__ = ["azimuth_bracket", "cell_frame", "horizon_between", "topocentric_enu"]
+__all__ = [
+    "azimuth_bracket",
+    "cell_frame",
+    "horizon_between",
+    "topocentric_enu",
+    "topocentric_enu_first_order",
+    "topocentric_enu_of_position",
+]
 
 _TWO_PI = 2.0 * math.pi
 
@@ -100,3 +107,60 @@ def azimuth_bracket(azimuth_rad: float, n_az: int) -> tuple[int, int, float]:
 def horizon_between(h0: float, h1: float, w: float) -> float:
     """Horizon [rad] at weight ``w`` between two bracketing profile samples (linear in azimuth)."""
     return (1.0 - w) * h0 + w * h1
+
+
+@register_jitable
+def topocentric_enu_first_order(
+    d0: float,
+    d1: float,
+    d2: float,
+    inv_distance_per_m: float,
+    r_cell_m: float,
+    frame: tuple[float, float, float, float, float, float, float, float, float],
+) -> tuple[float, float, float]:
+    """Direction (grid east, grid north, up) [-] from a cell to a distant body, parallax to first order and
+    **not normalised**: ``d - (r / D) up`` in the cell's axes.
+
+    For the Sun (``r / D <= 1.2e-5``) the vector's length is ``1 - (r / D) sin e`` to first order, so its up
+    component, taken as the elevation sine, is off by at most ``(r / D) |sin e| < 1.2e-5`` (about 4e-7 where
+    the Sun grazes the polar horizons, ``sin e < 0.03``); the azimuth (a ratio) is unaffected. The statistics
+    and insolation kernels use this form for the Sun because it is linear in ``d``, which the exact block bounds
+    of :func:`lupex.core.visibility.block_bounds` rely on. Arguments as :func:`topocentric_enu`.
+    """
+    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = frame
+    su = d0 * up0 + d1 * up1 + d2 * up2 - r_cell_m * inv_distance_per_m
+    se = d0 * ge0 + d1 * ge1 + d2 * ge2
+    sn = d0 * gn0 + d1 * gn1 + d2 * gn2
+    return se, sn, su
+
+
+@register_jitable
+def topocentric_enu_of_position(
+    p0: float,
+    p1: float,
+    p2: float,
+    r_cell_m: float,
+    frame: tuple[float, float, float, float, float, float, float, float, float],
+) -> tuple[float, float, float]:
+    """Unit direction (grid east, grid north, up) [-] from a cell to a body at position ``p`` [m] from the
+    Moon's centre (MOON_ME): ``p - r up`` normalised, exact for near bodies (the Earth's parallax is ~1 deg).
+
+    Parameters
+    ----------
+    p0, p1, p2
+        Body position relative to the Moon's centre (MOON_ME) [m].
+    r_cell_m
+        Distance of the cell from the Moon's centre [m].
+    frame
+        :func:`cell_frame` of the cell.
+    """
+    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = frame
+    v0 = p0 - r_cell_m * up0
+    v1 = p1 - r_cell_m * up1
+    v2 = p2 - r_cell_m * up2
+    inv_norm = 1.0 / math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
+    return (
+        (v0 * ge0 + v1 * ge1 + v2 * ge2) * inv_norm,
+        (v0 * gn0 + v1 * gn1 + v2 * gn2) * inv_norm,
+        (v0 * up0 + v1 * up1 + v2 * up2) * inv_norm,
+    )

@@ -10,6 +10,19 @@ The per-cell logic (:func:`sun_cell_stats`, :func:`earth_cell_stats`) is written
 ``register_jitable``, so the CPU kernel here (numba, parallel over rows) and the CUDA kernel in
 :mod:`lupex.core.visibility_cuda` (one thread per cell) run the same code. A horizon "profile" is addressed as
 ``prof[k, pi, pj]``: the CPU passes a per-cell copy shaped (n_az, 1, 1), the GPU the whole map.
+
+The sky geometry (cell frame, topocentric direction, azimuth bracket) is :mod:`lupex.core.sky`'s; ``cell_frame``
+and :func:`horizon_at` stay importable from here. The Sun's direction is taken to first order in its parallax and
+not normalised (:func:`lupex.core.sky.topocentric_enu_first_order`: elevation off by < 1.2e-5 x sin e, under
+4e-7 rad at the polar horizons; linear in the MOON_ME direction, which the chord bounds need); the Earth's is
+exact and normalised (:func:`lupex.core.sky.topocentric_enu_of_position`).
+
+Exact block decisions (issue #17): time is walked in coarse then fine blocks; a block is decided lit or dark
+when its elevation range clears the horizon bounds of the azimuth sectors its arc crosses (5 deg sectors for
+the Sun's coarse blocks, one sector per profile sample interval for the fine ones and the Earth; a block clear
+of the cell's highest / lowest bound needs no azimuth at all), and inside an undecided block single steps whose
+elevation alone clears the block's bounds skip the azimuth. The Sun's sum is kept as (fully lit steps) +
+(partial fractions in time order), so every output equals the step-by-step evaluation bit for bit.
 """
 
 from __future__ import annotations
@@ -22,9 +35,20 @@ import numpy as np
 from numba.core.extending import register_jitable
 from numpy.typing import NDArray
 
+from lupex.core.sky import (
+    azimuth_bracket,
+    cell_frame,
+    horizon_between,
+    topocentric_enu_first_order,
+    topocentric_enu_of_position,
+)
+
 _TWO_PI = 2.0 * math.pi
-_N_SECTORS = 72  # 5 deg azimuth sectors for the block decisions
-_SECTOR_WIDTH = 2.0 * math.pi / _N_SECTORS
+_GPU_SECTORS = 360  # azimuth sectors of the block decisions on the GPU (a fixed-size local array per thread)
+_COARSE_SECTORS = 72  # 5 deg sectors for the Sun's coarse blocks
+_CPU_MAX_SECTORS = 720  # on the CPU one sector per profile sample interval, up to this many
+_NO_BOUND = 1e9  # [rad] stands for +infinity (fastmath kernels assume no infinities)
+_EPS_ELEV = 1e-8  # [rad] slack of the elevation comparisons: covers asin_fast's monotone steps and rounding
 
 
 @register_jitable
@@ -83,38 +107,11 @@ def asin_fast(z: float) -> float:
 
 
 @register_jitable
-def cell_frame(
-    x: float, y: float, radius: float
-) -> tuple[float, float, float, float, float, float, float, float, float]:
-    """Up, grid-east and grid-north unit vectors (MOON_ME) at grid point x, y of the polar stereographic grid."""
-    rho = math.sqrt(x * x + y * y)
-    c = 2.0 * math.atan(rho / (2.0 * radius))  # colatitude from the south pole
-    lon = math.atan2(x, y)
-    sc, cc = math.sin(c), math.cos(c)
-    sl, cl = math.sin(lon), math.cos(lon)
-    up0, up1, up2 = sc * cl, sc * sl, -cc
-    # local north and east, then rotated by -lon / 90 - lon to grid north / grid east
-    n0, n1, n2 = cc * cl, cc * sl, sc
-    e0, e1, e2 = -sl, cl, 0.0
-    gn0, gn1, gn2 = cl * n0 - sl * e0, cl * n1 - sl * e1, cl * n2 - sl * e2
-    ge0, ge1, ge2 = sl * n0 + cl * e0, sl * n1 + cl * e1, sl * n2 + cl * e2
-    return up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2
-
-
-@register_jitable
 def horizon_at(prof: NDArray[np.floating], pi: int, pj: int, azimuth: float) -> float:
-    """Linear interpolation of ``prof[:, pi, pj]`` (samples at k * 2 pi / n) at ``azimuth`` in [0, 2 pi) [rad]."""
-    n = prof.shape[0]
-    pos = azimuth * (n / _TWO_PI)
-    i0 = int(pos)
-    w = pos - i0
-    if i0 >= n:
-        i0 = n - 1
-        w = 0.0
-    i1 = i0 + 1
-    if i1 == n:
-        i1 = 0
-    return (1.0 - w) * prof[i0, pi, pj] + w * prof[i1, pi, pj]
+    """Linear interpolation of ``prof[:, pi, pj]`` (samples at k * 2 pi / n) at ``azimuth`` in [0, 2 pi) [rad]
+    (:func:`lupex.core.sky.azimuth_bracket` and :func:`~lupex.core.sky.horizon_between`)."""
+    k0, k1, w = azimuth_bracket(azimuth, prof.shape[0])
+    return horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)
 
 
 def block_bounds(dirs: NDArray[np.float64], block: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -213,25 +210,34 @@ def sector_thresholds(
     upper: NDArray[np.float64],
     lower: NDArray[np.float64],
 ) -> None:
-    """Per 5 deg sector: sin(max h + radius) and sin(min h - radius) over the samples bracketing the sector.
+    """Per azimuth sector (``upper.size`` equal sectors from grid azimuth 0): ``max h + radius`` and
+    ``min h - radius`` [rad] over the profile samples bracketing the sector.
 
     Linear interpolation between samples never leaves the range of the two bracketing samples, so the
-    interpolated horizon anywhere in the sector lies between the sector's min and max.
+    interpolated horizon anywhere in the sector lies between the sector's min and max. With one sector per
+    sample interval (``upper.size == n_az``, what the CPU kernel uses) each sector holds exactly its two
+    samples: the tightest bounds a linear interpolation allows.
     """
     n = prof.shape[0]
-    step = _TWO_PI / n
-    half_pi = 0.5 * math.pi
-    for s in range(_N_SECTORS):
-        k0 = int(math.floor(s * _SECTOR_WIDTH / step))
-        k1 = int(math.ceil((s + 1) * _SECTOR_WIDTH / step))
+    n_sec = upper.size
+    if n_sec == n:  # one sector per sample interval: its two samples
+        for s in range(n):
+            h0 = prof[s, pi, pj]
+            h1 = prof[s + 1 if s + 1 < n else 0, pi, pj]
+            upper[s] = max(h0, h1) + radius
+            lower[s] = min(h0, h1) - radius
+        return
+    for s in range(n_sec):
+        k0 = (s * n) // n_sec  # floor and ceil of the sector's ends in sample units, in exact integers
+        k1 = -((-(s + 1) * n) // n_sec)
         low = 1e9
         high = -1e9
         for k in range(k0, k1 + 1):
             v = prof[k % n, pi, pj]
             low = min(low, v)
             high = max(high, v)
-        upper[s] = math.sin(min(half_pi, high + radius))
-        lower[s] = math.sin(max(-half_pi, low - radius))
+        upper[s] = high + radius
+        lower[s] = low - radius
 
 
 @register_jitable
@@ -245,11 +251,29 @@ def _block_decision(
     a1: float,
     b1: float,
     deviation: float,
-) -> int:
-    """+1 if every step of the block is certainly above the sector thresholds ``upper``, -1 if certainly below
-    ``lower``, 0 if undecided. (g, a, b) are the direction's up / grid-east / grid-north components at the
-    block's first and last steps; ``deviation`` bounds the distance of any step's direction from the chord,
-    hence of its elevation sine from the chord's, and (divided by the horizontal reach) of its azimuth."""
+    highest: float,
+    lowest: float,
+) -> tuple[int, float, float]:
+    """Decide a block against the sector bounds of :func:`sector_thresholds`.
+
+    (g, a, b) are the direction's up / grid-east / grid-north components at the block's first and last steps;
+    ``deviation`` bounds the distance of any step's direction from the chord, hence of its elevation sine from
+    the chord's, and (divided by the horizontal reach) of its azimuth. Returns ``(decision, high, low)``:
+    decision +1 if every step is certainly above ``upper`` over its azimuth arc, -1 if certainly below
+    ``lower``, 0 if undecided; ``high`` / ``low`` the largest ``upper`` and smallest ``lower`` over the arc
+    [rad] (+-_NO_BOUND when no arc could be bounded), which the caller may use to decide single steps by their
+    elevation alone. ``highest`` / ``lowest`` are the extremes over all sectors: blocks clear of them are
+    decided before any azimuth is computed.
+    """
+    # elevations from the sines (asin_fast is monotone); _EPS_ELEV covers its error and rounding
+    e_min = asin_fast(max(-1.0, min(g0, g1) - deviation)) - _EPS_ELEV
+    e_max = asin_fast(min(1.0, max(g0, g1) + deviation)) + _EPS_ELEV
+    if e_min >= highest:  # above the highest horizon in any azimuth: no need for the azimuths
+        return 1, highest, lowest
+    if e_max <= lowest:
+        return -1, highest, lowest
+    n_sec = upper.size
+    per_rad = n_sec / _TWO_PI
     az0 = atan2_fast(a0, b0)
     az1 = atan2_fast(a1, b1)
     span = az1 - az0
@@ -259,37 +283,27 @@ def _block_decision(
         az0 = az1
         span = _TWO_PI - span
     if span > 0.5:
-        return 0
+        return 0, _NO_BOUND, -_NO_BOUND
     reach = min(max(abs(a0), abs(b0)), max(abs(a1), abs(b1))) * (1.0 - 0.125 * span * span) - deviation
     if reach <= 1e-3:
-        return 0
+        return 0, _NO_BOUND, -_NO_BOUND
     margin = 1.01 * deviation / reach + 3e-5  # >= asin(deviation / reach) + azimuth approximation error
-    s0 = int(math.floor((az0 - margin) / _SECTOR_WIDTH))
-    s1 = int(math.floor((az0 + span + margin) / _SECTOR_WIDTH))
-    g_min = min(g0, g1) - deviation
-    g_max = max(g0, g1) + deviation
-    above = True
-    below = True
-    for s in range(s0, s1 + 1):
-        k = s % _N_SECTORS
-        if g_min < upper[k]:
-            above = False
-        if g_max > lower[k]:
-            below = False
-    if above:
-        return 1
-    if below:
-        return -1
-    return 0
-
-
-@register_jitable
-def _lit_run(t0: int, t1: int, total: float, run: int, first: int, last: int) -> tuple[float, int, int, int]:
-    """Accumulate steps t0..t1 as fully lit."""
-    total += t1 - t0 + 1
-    if first < 0:
-        first = t0
-    return total, 0, first, t1
+    s0 = int(math.floor((az0 - margin) * per_rad))
+    count = int(math.floor((az0 + span + margin) * per_rad)) - s0 + 1
+    k = s0 % n_sec
+    high = -_NO_BOUND
+    low = _NO_BOUND
+    for _ in range(count):
+        high = max(high, upper[k])
+        low = min(low, lower[k])
+        k += 1
+        if k == n_sec:
+            k = 0
+    if e_min >= high:
+        return 1, high, low
+    if e_max <= low:
+        return -1, high, low
+    return 0, high, low
 
 
 @register_jitable
@@ -297,26 +311,6 @@ def _dark_run(t0: int, t1: int, run: int, best_run: int) -> tuple[int, int]:
     """Accumulate steps t0..t1 as fully dark."""
     run += t1 - t0 + 1
     return run, max(run, best_run)
-
-
-@register_jitable
-def _components(
-    dirs: NDArray[np.float64],
-    t: int,
-    up0: float,
-    up1: float,
-    up2: float,
-    ge0: float,
-    ge1: float,
-    ge2: float,
-    gn0: float,
-    gn1: float,
-    gn2: float,
-) -> tuple[float, float, float]:
-    d0 = dirs[t, 0]
-    d1 = dirs[t, 1]
-    d2 = dirs[t, 2]
-    return (d0 * up0 + d1 * up1 + d2 * up2, d0 * ge0 + d1 * ge1 + d2 * ge2, d0 * gn0 + d1 * gn1 + d2 * gn2)
 
 
 @register_jitable
@@ -340,6 +334,17 @@ def whole_period_bounds(
 
 
 @register_jitable
+def _extremes(upper: NDArray[np.float64], lower: NDArray[np.float64]) -> tuple[float, float]:
+    """Smallest ``lower`` and largest ``upper`` over all sectors [rad]."""
+    lowest = lower[0]
+    highest = upper[0]
+    for k in range(1, lower.size):
+        lowest = min(lowest, lower[k])
+        highest = max(highest, upper[k])
+    return lowest, highest
+
+
+@register_jitable
 def sun_cell_stats(
     prof: NDArray[np.floating],
     pi: int,
@@ -357,32 +362,38 @@ def sun_cell_stats(
     blocks_per_coarse: int,
     upper: NDArray[np.float64],
     lower: NDArray[np.float64],
+    upper_coarse: NDArray[np.float64],
+    lower_coarse: NDArray[np.float64],
     max_abs_z: float,
     max_inv_distance: float,
+    stop_at_first_lit: bool,
 ) -> tuple[float, int, int, int, int]:
     """Sun statistics of one cell: (sum of visible fractions, longest dark run, first lit, last lit, steps with
     any part of the Sun visible) [steps].
 
-    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with the largest solar radius;
+    ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with the largest solar radius, for
+    the fine blocks, and ``upper_coarse``/``lower_coarse`` the same for fewer, wider sectors (the coarse blocks
+    sweep wider arcs: fewer sectors to scan);
     ``max_abs_z`` is the largest |z| (MOON_ME) of the Sun's unit directions and ``max_inv_distance`` the largest
-    1 / distance [1/m]: cells whose whole horizon is out of the Sun's reach are decided at once.
+    1 / distance [1/m]: cells whose whole horizon is out of the Sun's reach are decided at once. The sum is
+    (steps fully lit) + (partial fractions in time order), so it does not depend on the block decisions.
+    With ``stop_at_first_lit`` the walk ends at the first lit step (only "lit at all" is then meaningful).
     """
-    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(x, y, body_radius_m)
+    frame = cell_frame(x, y, body_radius_m)
+    n_az = prof.shape[0]
+    up0, up1, up2 = frame[0], frame[1], frame[2]
     n_sun_blocks = sun_starts.size - 1
+    nt = sun_starts[n_sun_blocks]
     # whole-period bound: s.u = sin(c) cos(decl) cos(dlon) - cos(c) sin(decl) <= sin(c) + |cos(c)| max|s_z|
     g_bound = math.sqrt(up0 * up0 + up1 * up1) + abs(up2) * max_abs_z
-    lowest = lower[0]
-    highest = upper[0]
-    for k in range(1, lower.size):
-        lowest = min(lowest, lower[k])
-        highest = max(highest, upper[k])
-    nt = sun_starts[n_sun_blocks]
-    if g_bound <= lowest:  # the Sun never clears the lowest horizon, minus its radius: dark throughout
+    lowest, highest = _extremes(upper, lower)
+    if asin_fast(min(1.0, g_bound)) + _EPS_ELEV <= lowest:  # never clears the lowest horizon minus its radius
         return 0.0, nt, -1, -1, 0
-    if -g_bound - r_cell * max_inv_distance >= highest:  # never below the highest horizon plus its radius
+    if asin_fast(max(-1.0, -g_bound - r_cell * max_inv_distance)) - _EPS_ELEV >= highest:  # never below
         return float(nt), 0, 0, nt - 1, nt
     n_coarse = (n_sun_blocks + blocks_per_coarse - 1) // blocks_per_coarse
-    total = 0.0
+    full = 0
+    partial = 0.0
     lit_steps = 0
     run = 0
     best_run = 0
@@ -405,15 +416,34 @@ def sun_cell_stats(
                     t1 = sun_starts[fb + 1] - 1
                     deviation = sun_deviation[fb]
                 decision = 0
+                high = _NO_BOUND
+                low = -_NO_BOUND
                 if t1 > t0:
-                    g0, a0, b0 = _components(sun_dir_me, t0, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
-                    g1, a1, b1 = _components(sun_dir_me, t1, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
-                    g0 -= r_cell * sun_inv_distance_per_m[t0]
-                    g1 -= r_cell * sun_inv_distance_per_m[t1]
-                    decision = _block_decision(upper, lower, g0, a0, b0, g1, a1, b1, deviation)
+                    a0, b0, g0 = topocentric_enu_first_order(
+                        sun_dir_me[t0, 0], sun_dir_me[t0, 1], sun_dir_me[t0, 2], sun_inv_distance_per_m[t0],
+                        r_cell, frame,
+                    )  # fmt: skip
+                    a1, b1, g1 = topocentric_enu_first_order(
+                        sun_dir_me[t1, 0], sun_dir_me[t1, 1], sun_dir_me[t1, 2], sun_inv_distance_per_m[t1],
+                        r_cell, frame,
+                    )  # fmt: skip
+                    if coarse:
+                        decision, high, low = _block_decision(
+                            upper_coarse, lower_coarse, g0, a0, b0, g1, a1, b1, deviation, highest, lowest
+                        )
+                    else:
+                        decision, high, low = _block_decision(
+                            upper, lower, g0, a0, b0, g1, a1, b1, deviation, highest, lowest
+                        )
                 if decision == 1:
-                    total, run, first, last = _lit_run(t0, t1, total, run, first, last)
+                    full += t1 - t0 + 1
                     lit_steps += t1 - t0 + 1
+                    run = 0
+                    if first < 0:
+                        first = t0
+                    last = t1
+                    if stop_at_first_lit:
+                        return float(full) + partial, best_run, first, last, lit_steps
                     continue
                 if decision == -1:
                     run, best_run = _dark_run(t0, t1, run, best_run)
@@ -422,23 +452,37 @@ def sun_cell_stats(
                     refine = True
                     break
                 for t in range(t0, t1 + 1):
-                    sz, sa, sb = _components(sun_dir_me, t, up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2)
-                    sz -= r_cell * sun_inv_distance_per_m[t]
-                    f = disk_fraction((asin_fast(sz) - horizon_at(prof, pi, pj, atan2_fast(sa, sb))) * inv_radius[t])
+                    se, sn, su = topocentric_enu_first_order(
+                        sun_dir_me[t, 0], sun_dir_me[t, 1], sun_dir_me[t, 2], sun_inv_distance_per_m[t], r_cell, frame
+                    )
+                    e = asin_fast(su)
+                    # steps whose elevation alone clears the block's bounds skip the azimuth
+                    if e - _EPS_ELEV >= high:
+                        f = 1.0
+                    elif e + _EPS_ELEV <= low:
+                        f = 0.0
+                    else:
+                        k0, k1, w = azimuth_bracket(atan2_fast(se, sn), n_az)
+                        f = disk_fraction((e - horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)) * inv_radius[t])
                     if f > 0.0:
-                        total += f
+                        if f >= 1.0:
+                            full += 1
+                        else:
+                            partial += f
                         lit_steps += 1
                         if first < 0:
                             first = t
                         last = t
                         run = 0
+                        if stop_at_first_lit:
+                            return float(full) + partial, best_run, first, last, lit_steps
                     else:
                         run += 1
                         if run > best_run:
                             best_run = run
             if not refine:
                 break
-    return total, best_run, first, last, lit_steps
+    return float(full) + partial, best_run, first, last, lit_steps
 
 
 @register_jitable
@@ -462,52 +506,39 @@ def earth_cell_stats(
 
     ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with radius 0; ``max_abs_z`` is the
     largest |z| of the Earth's unit directions from the Moon's centre and ``max_parallax`` a bound on the angle
-    between those and the cell's own directions [rad].
+    between those and the cell's own directions [rad]. Directions are exact (normalised, with parallax:
+    :func:`lupex.core.sky.topocentric_enu_of_position`).
     """
-    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(x, y, body_radius_m)
-    r = r_cell
+    frame = cell_frame(x, y, body_radius_m)
+    n_az = prof.shape[0]
+    up0, up1, up2 = frame[0], frame[1], frame[2]
     n_blocks = earth_starts.size - 1
     nt = earth_starts[n_blocks]
     # whole-period bound as for the Sun, widened by the largest parallax (sine change <= angle change)
     g_bound = math.sqrt(up0 * up0 + up1 * up1) + abs(up2) * max_abs_z + max_parallax
-    lowest = lower[0]
-    highest = upper[0]
-    for k in range(1, lower.size):
-        lowest = min(lowest, lower[k])
-        highest = max(highest, upper[k])
-    if g_bound <= lowest:
+    lowest, highest = _extremes(upper, lower)
+    if asin_fast(min(1.0, g_bound)) + _EPS_ELEV <= lowest:
         return 0.0, nt
-    if -g_bound >= highest:
+    if asin_fast(max(-1.0, -g_bound)) - _EPS_ELEV >= highest:
         return float(nt), 0
-    seen = 0.0
+    seen = 0
     run = 0
     best_run = 0
     for b in range(n_blocks):
         t0 = earth_starts[b]
         t1 = earth_starts[b + 1] - 1
         decision = 0
+        high = _NO_BOUND
+        low = -_NO_BOUND
         if t1 > t0:
-            # exact per-cell unit directions (with parallax) at the block ends
-            e0 = earth_pos_me_m[t0, 0] - r * up0
-            e1 = earth_pos_me_m[t0, 1] - r * up1
-            e2 = earth_pos_me_m[t0, 2] - r * up2
-            n0 = math.sqrt(e0 * e0 + e1 * e1 + e2 * e2)
-            f0 = earth_pos_me_m[t1, 0] - r * up0
-            f1 = earth_pos_me_m[t1, 1] - r * up1
-            f2 = earth_pos_me_m[t1, 2] - r * up2
-            n1 = math.sqrt(f0 * f0 + f1 * f1 + f2 * f2)
-            e0, e1, e2 = e0 / n0, e1 / n0, e2 / n0
-            f0, f1, f2 = f0 / n1, f1 / n1, f2 / n1
-            decision = _block_decision(
-                upper,
-                lower,
-                e0 * up0 + e1 * up1 + e2 * up2,
-                e0 * ge0 + e1 * ge1 + e2 * ge2,
-                e0 * gn0 + e1 * gn1 + e2 * gn2,
-                f0 * up0 + f1 * up1 + f2 * up2,
-                f0 * ge0 + f1 * ge1 + f2 * ge2,
-                f0 * gn0 + f1 * gn1 + f2 * gn2,
-                earth_deviation[b],
+            a0, b0, g0 = topocentric_enu_of_position(
+                earth_pos_me_m[t0, 0], earth_pos_me_m[t0, 1], earth_pos_me_m[t0, 2], r_cell, frame
+            )
+            a1, b1, g1 = topocentric_enu_of_position(
+                earth_pos_me_m[t1, 0], earth_pos_me_m[t1, 1], earth_pos_me_m[t1, 2], r_cell, frame
+            )
+            decision, high, low = _block_decision(
+                upper, lower, g0, a0, b0, g1, a1, b1, earth_deviation[b], highest, lowest
             )
         if decision == 1:
             seen += t1 - t0 + 1
@@ -517,21 +548,26 @@ def earth_cell_stats(
             run, best_run = _dark_run(t0, t1, run, best_run)
             continue
         for t in range(t0, t1 + 1):
-            v0 = earth_pos_me_m[t, 0] - r * up0
-            v1 = earth_pos_me_m[t, 1] - r * up1
-            v2 = earth_pos_me_m[t, 2] - r * up2
-            d = math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
-            vz = (v0 * up0 + v1 * up1 + v2 * up2) / d
-            va = v0 * ge0 + v1 * ge1 + v2 * ge2
-            vb = v0 * gn0 + v1 * gn1 + v2 * gn2
-            if asin_fast(vz) > horizon_at(prof, pi, pj, atan2_fast(va, vb)):
-                seen += 1.0
+            ve, vn, vu = topocentric_enu_of_position(
+                earth_pos_me_m[t, 0], earth_pos_me_m[t, 1], earth_pos_me_m[t, 2], r_cell, frame
+            )
+            e = asin_fast(vu)
+            # steps whose elevation alone clears the block's bounds skip the azimuth
+            if e - _EPS_ELEV >= high:
+                visible = True
+            elif e + _EPS_ELEV <= low:
+                visible = False
+            else:
+                k0, k1, w = azimuth_bracket(atan2_fast(ve, vn), n_az)
+                visible = e > horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)
+            if visible:
+                seen += 1
                 run = 0
             else:
                 run += 1
                 if run > best_run:
                     best_run = run
-    return seen, best_run
+    return float(seen), best_run
 
 
 STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visibility statistics.
@@ -566,6 +602,9 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
         Earth centre relative to the Moon's centre (MOON_ME) [m]; per-cell directions include parallax.
     want_earth : bool
         Skip the Earth part when False.
+    stop_at_first_lit : bool, default False
+        End each cell's Sun walk at its first lit step (for the PSR envelope: only ``sum_fraction > 0`` is
+        then meaningful; the other Sun outputs are partial).
 
     Returns
     -------
@@ -603,6 +642,7 @@ def illumination_stats_kernel(
     earth_starts: NDArray[np.int64],
     earth_deviation: NDArray[np.float64],
     want_earth: bool,
+    stop_at_first_lit: bool = False,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -623,15 +663,19 @@ def illumination_stats_kernel(
     sun_radius_max = sun_radius_rad.max()
     inv_radius = 1.0 / sun_radius_rad
     sun_z, max_inv, earth_z, max_parallax = whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m)
+    n_sec = min(n_az, _CPU_MAX_SECTORS)
     for i in numba.prange(ny):
         prof = np.empty((n_az, 1, 1), dtype=np.float64)
-        upper = np.empty(_N_SECTORS)
-        lower = np.empty(_N_SECTORS)
+        upper = np.empty(n_sec)
+        lower = np.empty(n_sec)
+        upper_coarse = np.empty(_COARSE_SECTORS)
+        lower_coarse = np.empty(_COARSE_SECTORS)
         for j in range(nx):
             for k in range(n_az):
                 prof[k, 0, 0] = horizon_rad[k, i, j]
             r_cell = body_radius_m + z_m[i, j] + observer_height_m
             sector_thresholds(prof, 0, 0, sun_radius_max, upper, lower)
+            sector_thresholds(prof, 0, 0, sun_radius_max, upper_coarse, lower_coarse)
             total, best, first, last, lit = sun_cell_stats(
                 prof,
                 0,
@@ -649,8 +693,11 @@ def illumination_stats_kernel(
                 blocks_per_coarse,
                 upper,
                 lower,
+                upper_coarse,
+                lower_coarse,
                 sun_z,
                 max_inv,
+                stop_at_first_lit,
             )
             sum_fraction[i, j] = total
             lit_steps[i, j] = lit
@@ -677,6 +724,7 @@ def illumination_stats_kernel(
                 )
                 sum_earth[i, j] = seen
                 longest_outage[i, j] = outage
+
     return sum_fraction, longest_dark, first_lit, last_lit, sum_earth, longest_outage, lit_steps
 
 

@@ -3,7 +3,9 @@
 The per-cell logic is the same code as the CPU kernel (:func:`lupex.core.visibility.sun_cell_stats` and
 :func:`~lupex.core.visibility.earth_cell_stats`, compiled for the device through ``register_jitable``), so the
 two backends compute identical quantities; the GPU reads each cell's horizon profile straight from the map in
-global memory (threads of a warp read neighbouring cells of one row: coalesced). Install ``lupex[gpu]``.
+global memory (threads of a warp read neighbouring cells of one row: coalesced) and keeps its block-decision
+bounds for 1 deg azimuth sectors in a fixed-size per-thread local array (the CPU uses one sector per profile
+sample interval). Both are exact, so both backends give the step-by-step result. Install ``lupex[gpu]``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lupex.core.visibility import (
-    _N_SECTORS,
+    _COARSE_SECTORS,
+    _GPU_SECTORS,
     earth_cell_stats,
     sector_thresholds,
     sun_cell_stats,
@@ -61,6 +64,7 @@ def _kernel() -> Any:
         earth_starts,
         earth_dev,
         want_earth,
+        stop_at_first_lit,
         bounds,
         out_sum,
         out_dark,
@@ -73,10 +77,13 @@ def _kernel() -> Any:
         j, i = cuda.grid(2)
         if i >= z.shape[0] or j >= z.shape[1]:
             return
-        upper = cuda.local.array(_N_SECTORS, float64)
-        lower = cuda.local.array(_N_SECTORS, float64)
+        upper = cuda.local.array(_GPU_SECTORS, float64)
+        lower = cuda.local.array(_GPU_SECTORS, float64)
+        upper_coarse = cuda.local.array(_COARSE_SECTORS, float64)
+        lower_coarse = cuda.local.array(_COARSE_SECTORS, float64)
         r_cell = radius + z[i, j] + obs_h
         sector_thresholds(horizon, i, j, sun_radius_max, upper, lower)
+        sector_thresholds(horizon, i, j, sun_radius_max, upper_coarse, lower_coarse)
         total, best, first, last, lit = sun_cell_stats(
             horizon,
             i,
@@ -94,8 +101,11 @@ def _kernel() -> Any:
             blocks_per_coarse,
             upper,
             lower,
+            upper_coarse,
+            lower_coarse,
             bounds[0],
             bounds[1],
+            stop_at_first_lit,
         )
         out_sum[i, j] = total
         out_lit[i, j] = lit
@@ -144,6 +154,7 @@ def illumination_stats_cuda(
     earth_starts: NDArray[np.int64],
     earth_deviation: NDArray[np.float64],
     want_earth: bool,
+    stop_at_first_lit: bool = False,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -185,6 +196,7 @@ def illumination_stats_cuda(
         cuda.to_device(earth_starts),
         cuda.to_device(earth_deviation),
         bool(want_earth),
+        bool(stop_at_first_lit),
         cuda.to_device(np.array(whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m))),
         *device_outs,
     )

@@ -234,7 +234,7 @@ def _fill_maps(
         progress.total = ny
     for r0 in range(0, ny, rows_per_chunk):
         r1 = min(ny, r0 + rows_per_chunk)
-        h_rad = np.radians(cells.horizon_values[:, r0:r1, :]).astype(np.float32)
+        h_rad = np.radians(cells.horizon_values[:, r0:r1, :]).astype(np.float32, copy=False)
         geometry = (h_rad, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
         sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(
             *geometry,
@@ -256,7 +256,8 @@ def _fill_maps(
         if sky.envelope is None:
             psr[r0:r1] = lit0 < 0
         else:
-            env_sums = kernel(*geometry, *sky.envelope, dummy_earth, dummy_starts, dummy_dev, False)[0]
+            # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction
+            env_sums = kernel(*geometry, *sky.envelope, dummy_earth, dummy_starts, dummy_dev, False, True)[0]
             psr[r0:r1] = env_sums <= 0.0
         if progress is not None:
             progress.update(r1 - r0)

@@ -1,0 +1,84 @@
+"""The statistics kernel's exact block decisions (issue #17): outputs equal the step-by-step evaluation bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lupex.core import visibility as vis
+from lupex.ephemeris import moon_centred_vectors, time_range
+from lupex.illumination import horizon_map
+from lupex.illumination.stats import psr_envelope_directions
+
+R = 1_737_400.0
+
+
+def _args(crop, horizon_deg: np.ndarray, times, blocks: tuple[int, int, int]) -> tuple:
+    v = moon_centred_vectors(times)
+    dist = np.linalg.norm(v.sun_me_km, axis=1) * 1000.0
+    sun = v.sun_me_km * 1000.0 / dist[:, None]
+    earth = v.earth_me_km * 1000.0
+    ta = vis.kernel_time_args(sun, 1 / dist, earth, R + 8000.0, *blocks)
+    geometry = (np.radians(horizon_deg).astype(np.float32), crop.values, crop.x.values, crop.y.values, 2.0, R)
+    return (*geometry, sun, 1 / dist, np.radians(v.sun_angular_radius_deg), *ta[:4], earth, *ta[4:], True)
+
+
+@pytest.fixture(scope="module")
+def shackleton(dem240):
+    """Shackleton's floor, walls and rim: grazing Sun and Earth, PSR and sunlit cells."""
+    crop = dem240.sel(x=slice(2_000, 14_000), y=slice(-600, -12_600))
+    return crop, horizon_map(crop, 180, 2.0, "auto", cache=False).values
+
+
+@pytest.mark.parametrize("blocks", [(9, 4, 36), (16, 8, 64), (3, 2, 5)])
+def test_blocks_equal_step_by_step_bit_for_bit(shackleton, blocks):
+    crop, h = shackleton
+    times = time_range("2028-01-01", "2028-03-15", "1h")
+    fast = vis.illumination_stats_kernel(*_args(crop, h, times, blocks))
+    slow = vis.illumination_stats_kernel(*_args(crop, h, times, (1, 1, 1)))
+    assert 0 < float((fast[6] > 0).mean()) < 1 and 0 < float((fast[4] > 0).mean()) <= 1
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_many_azimuths_take_the_general_sector_path(shackleton):
+    """More profile samples than the CPU's sector cap: sectors span several samples, still exact."""
+    crop, _ = shackleton
+    crop = crop.isel(y=slice(0, 8), x=slice(0, 8))
+    h = horizon_map(crop, vis._CPU_MAX_SECTORS + 80, 2.0, None, cache=False).values
+    times = time_range("2028-01-01", "2028-02-01", "1h")
+    fast = vis.illumination_stats_kernel(*_args(crop, h, times, (9, 4, 36)))
+    slow = vis.illumination_stats_kernel(*_args(crop, h, times, (1, 1, 1)))
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_stop_at_first_lit_keeps_lit_at_all_and_first_lit(shackleton):
+    """The PSR envelope's early exit: the same cells are lit at all, with the same first lit direction."""
+    crop, h = shackleton
+    env_dirs, env_radius, _, _ = psr_envelope_directions("2028-01-01", 1.0)
+    env_inv = np.full(env_dirs.shape[0], 1.0 / 1.47e11)
+    ta = vis.kernel_time_args(env_dirs, env_inv, np.array([[3.8e8, 0.0, 0.0]] * 2), R + 8000.0, 8)
+    geometry = (np.radians(h).astype(np.float32), crop.values, crop.x.values, crop.y.values, 2.0, R)
+    sky = (env_dirs, env_inv, np.full(env_dirs.shape[0], env_radius), *ta[:4])
+    dummy = (np.array([[3.8e8, 0.0, 0.0]]), np.array([0, 1], dtype=np.int64), np.zeros(1), False)
+    full = vis.illumination_stats_kernel(*geometry, *sky, *dummy)
+    early = vis.illumination_stats_kernel(*geometry, *sky, *dummy, True)
+    assert 0 < int((full[0] <= 0).sum()) < full[0].size  # some PSR cells, some lit ones
+    np.testing.assert_array_equal(early[0] > 0, full[0] > 0)
+    np.testing.assert_array_equal(early[2], full[2])
+
+
+def test_sector_thresholds_bound_the_interpolated_horizon():
+    """Every azimuth in a sector has its interpolated horizon within the sector's bounds (any sector count)."""
+    rng = np.random.default_rng(3)
+    for n_az, n_sec in [(360, 360), (360, 72), (100, 72), (1000, 720), (7, 360)]:
+        prof = rng.normal(0.02, 0.03, (n_az, 1, 1))
+        upper = np.empty(n_sec)
+        lower = np.empty(n_sec)
+        vis.sector_thresholds(prof, 0, 0, 0.004, upper, lower)
+        az = rng.uniform(0.0, 2 * np.pi, 4000)
+        sector = np.floor(az / (2 * np.pi / n_sec)).astype(int) % n_sec
+        h = np.array([vis.horizon_at(prof, 0, 0, a) for a in az])
+        assert np.all(h + 0.004 <= upper[sector] + 1e-15)
+        assert np.all(h - 0.004 >= lower[sector] - 1e-15)
