@@ -11,7 +11,12 @@ the four terrains: the bowl and cratered field and the Shackleton crop of ``test
 DEM and the 1787 m far field (100 km, 60 random cells). References are cached under /tmp/lupex_hz_ref.
 ``speed`` times the 512 x 512 centre crop of the 240 m DEM x 90 azimuths (150 km, 1787 m far field), each
 setting 3 times interleaved, and prints the best wall and process CPU time (CPU time is steadier on a shared
-machine). Settings are JSON keyword arguments of ``horizon_map_cpu`` ("inf" for ``math.inf``).
+machine). Settings are JSON keyword arguments of ``horizon_map_cpu`` ("inf" for ``math.inf``); in ``speed`` the key
+``max_distance_m`` sets the reach (default 150 km). Where the time goes, and what the reach costs::
+
+    .venv/bin/python benchmarks/sweep_horizon_settings.py speed '{}' '{"adaptive_tol": "inf"}' \
+        '{"adaptive_tol": "inf", "near_samples": 1}' '{"adaptive_tol": "inf", "near_samples": 1, "max_distance_m": 20000}'
+
 """
 
 from __future__ import annotations
@@ -85,18 +90,19 @@ def speed(settings: list[dict], n: int = 512, n_az: int = 90) -> None:
     o = (big.shape[0] - n) // 2
     z = big[o : o + n, o : o + n]
     az = np.deg2rad(np.arange(n_az) * 360.0 / n_az)
+    reach = [float(kw.pop("max_distance_m", 150_000.0)) for kw in settings]
     for kw in settings:  # compile (or load the cache)
         horizon_map_cpu(big[:32, :32], bx0, by0, bres, az[:2], 2.0, R, 150_000.0, far, **kw)
     runs: list[list[tuple[float, float]]] = [[] for _ in settings]
     for _ in range(3):
         for i, kw in enumerate(settings):
             t0, c0 = time.perf_counter(), time.process_time()
-            horizon_map_cpu(z, bx0 + o * bres, by0 - o * bres, bres, az, 2.0, R, 150_000.0, far, **kw)
+            horizon_map_cpu(z, bx0 + o * bres, by0 - o * bres, bres, az, 2.0, R, reach[i], far, **kw)
             runs[i].append((time.perf_counter() - t0, time.process_time() - c0))
-    for kw, r in zip(settings, runs, strict=True):
+    for kw, r, md in zip(settings, runs, reach, strict=True):
         wall = min(w for w, _ in r)
         cpu = min(c for _, c in r)
-        print(f"{kw}: wall {wall:.2f} s ({n * n * n_az / wall / 1e6:.2f} M cell-az/s), CPU {cpu:.2f} s", flush=True)
+        print(f"{kw}, reach {md / 1e3:.0f} km: wall {wall:.2f} s ({n * n * n_az / wall / 1e6:.2f} M cell-az/s), CPU {cpu:.2f} s", flush=True)
 
 
 if __name__ == "__main__":
