@@ -15,7 +15,8 @@ machine). Settings are JSON keyword arguments of ``horizon_map_cpu`` ("inf" for 
 ``max_distance_m`` sets the reach (default 150 km). Where the time goes, and what the reach costs::
 
     .venv/bin/python benchmarks/sweep_horizon_settings.py speed '{}' '{"adaptive_tol": "inf"}' \
-        '{"adaptive_tol": "inf", "near_samples": 1}' '{"adaptive_tol": "inf", "near_samples": 1, "max_distance_m": 20000}'
+        '{"adaptive_tol": "inf", "near_samples": 1}' \
+        '{"adaptive_tol": "inf", "near_samples": 1, "max_distance_m": 20000}'
 
 """
 
@@ -102,7 +103,8 @@ def speed(settings: list[dict], n: int = 512, n_az: int = 90) -> None:
     for kw, r, md in zip(settings, runs, reach, strict=True):
         wall = min(w for w, _ in r)
         cpu = min(c for _, c in r)
-        print(f"{kw}, reach {md / 1e3:.0f} km: wall {wall:.2f} s ({n * n * n_az / wall / 1e6:.2f} M cell-az/s), CPU {cpu:.2f} s", flush=True)
+        rate = n * n * n_az / wall / 1e6
+        print(f"{kw}, reach {md / 1e3:.0f} km: wall {wall:.2f} s ({rate:.2f} M cell-az/s), CPU {cpu:.2f} s", flush=True)
 
 
 if __name__ == "__main__":
