@@ -31,6 +31,7 @@ import os
 import resource
 import tempfile
 import time
+from typing import Any
 
 import numba
 import numpy as np
@@ -107,6 +108,19 @@ def naive_time_expanded(
     return min(k_end, cap_s_layers), False
 
 
+def _naive_dijkstra(inp: Any, rover: Any, start_cell: int, goal_cell: int, max_labels: int) -> Any:
+    """The planner's search with no calm jumps and no heuristic: a plain time-expanded Dijkstra with the
+    planner's buckets."""
+    from lupex.core.traverse import SearchPruning, SearchRoute, plan_search
+
+    world = inp.world()._replace(calm=np.zeros_like(inp.calm))
+    pruning = SearchPruning(
+        max(1, int(0.005 * rover.battery_Wh / 0.01)), inp.quanta_per_step, inp.quanta_per_step, max_labels
+    )
+    route = SearchRoute(start_cell, np.array([goal_cell]), np.array([0]), np.zeros((1, inp.ny * inp.nx)))
+    return plan_search(inp.grid(), world, inp.energy(), inp.rules(), pruning, route)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-km", type=float, default=10.0)
@@ -164,23 +178,14 @@ def main() -> None:
     inp = plan_inputs(env, rover)
     t_inputs = time.perf_counter() - t0
     print(f"of which discretisation (plan_inputs): {t_inputs:.2f} s")
-    from lupex.core.traverse import plan_search
-
     nx_ = env.shape[1]
     t0 = time.perf_counter()
-    naive = plan_search(
-        inp.ny, inp.nx, inp.res_m, inp.quantum_s, inp.inv_speed_s_per_m, inp.drive_energy, inp.energy_in, inp.lit,
-        inp.earth, inp.step_of_quantum, inp.quanta_per_step, np.zeros_like(inp.calm), inp.hotel_energy,
-        inp.heater_energy, inp.drill_energy, inp.capacity, inp.reserve, inp.battery0, inp.max_comm, inp.max_shadow,
-        int(si * nx_ + sj), np.array([gi * nx_ + gj]), np.array([0]), np.zeros((1, inp.ny * inp.nx)),
-        inp.cost_per_quantum, inp.cost_per_energy, max(1, int(0.005 * rover.battery_Wh / 0.01)),
-        inp.quanta_per_step, inp.quanta_per_step, args.naive_labels,
-    )  # fmt: skip
+    naive = _naive_dijkstra(inp, rover, int(si * nx_ + sj), int(gi * nx_ + gj), args.naive_labels)
     t_dijkstra = time.perf_counter() - t0 + t_inputs
-    if naive[0] >= 0:
+    if naive.goal_label >= 0:
         print(
-            f"naive time-expanded Dijkstra: {t_dijkstra:.1f} s with discretisation, {naive[2]} labels, "
-            f"cost {naive[13][naive[0]]:.2f} h (planner {plan.cost:.2f} h)"
+            f"naive time-expanded Dijkstra: {t_dijkstra:.1f} s with discretisation, {naive.n_labels} labels, "
+            f"cost {naive.labels.cost[naive.goal_label]:.2f} h (planner {plan.cost:.2f} h)"
         )
     else:
         print(f"naive time-expanded Dijkstra: ran out of its {args.naive_labels} labels after {t_dijkstra:.1f} s")

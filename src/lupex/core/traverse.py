@@ -31,12 +31,14 @@ every (cell, step) of a sunlit plateau that A* cannot rule out.
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from lupex.core.visibility import asin_fast, atan2_fast, cell_frame, disk_fraction
+from lupex.core.sky import azimuth_bracket, cell_frame, horizon_between, topocentric_enu
+from lupex.core.visibility import asin_fast, atan2_fast, disk_fraction
 
 __all__ = [
     "ACTION_DRILL",
@@ -44,6 +46,14 @@ __all__ = [
     "ACTION_START",
     "ACTION_WAIT",
     "REJECT_NAMES",
+    "EnergyModel",
+    "Labels",
+    "SearchGrid",
+    "SearchPruning",
+    "SearchResult",
+    "SearchRoute",
+    "SearchRules",
+    "SearchWorld",
     "discretise_sky",
     "move_quanta",
     "plan_search",
@@ -51,8 +61,9 @@ __all__ = [
     "static_cost_to_go",
 ]
 
-_TWO_PI = 2.0 * math.pi
 ACTION_START, ACTION_WAIT, ACTION_MOVE, ACTION_DRILL = 0, 1, 2, 3
+#: An integer argument of the search helpers (Python or numpy; numba types both as int64).
+_Int = int | np.integer[Any]
 #: Reasons a successor state was refused, in the order of the ``rejected`` counters of :func:`plan_search`.
 REJECT_NAMES = ("battery", "earth_blackout", "shadow", "time_horizon", "dominated")
 _R_BATTERY, _R_COMM, _R_SHADOW, _R_HORIZON, _R_DOMINATED = 0, 1, 2, 3, 4
@@ -60,6 +71,151 @@ _R_BATTERY, _R_COMM, _R_SHADOW, _R_HORIZON, _R_DOMINATED = 0, 1, 2, 3, 4
 _DI = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
 _DJ = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
 _DL = np.array([math.sqrt(2.0), 1.0, math.sqrt(2.0), 1.0, 1.0, math.sqrt(2.0), 1.0, math.sqrt(2.0)])
+
+
+class SearchGrid(NamedTuple):
+    """Grid and clock of the search: shape, cell size [m], quantum [s] and quanta per environment step."""
+
+    ny: int
+    nx: int
+    res_m: float
+    quantum_s: float
+    quanta_per_step: int
+
+
+class SearchWorld(NamedTuple):
+    """Per-cell and per-step inputs of the search (cells flattened row-major).
+
+    Attributes
+    ----------
+    inv_speed_s_per_m : (n_cells,)
+        Slowness of each cell [s/m]; ``inf`` where the slope forbids driving.
+    drive_energy : int (n_cells,)
+        Drive energy per quantum on each cell's slope [energy units].
+    energy_in : int (n_steps, n_cells)
+        Solar energy per quantum [energy units] (rounded down).
+    lit, earth : bool (n_steps, n_cells)
+        Sun (partly) visible; Earth in view.
+    calm : bool (n_steps, n_cells)
+        The cell and its 8 neighbours are lit, see Earth and have a solar surplus over hotel and drive power
+        (see :func:`discretise_sky`); all False disables the calm-stretch jumps.
+    step_of_quantum : int (K + 1,)
+        Environment step of every quantum (``k // quanta_per_step``); the search ends at quantum ``K``.
+    """
+
+    inv_speed_s_per_m: NDArray[np.float64]
+    drive_energy: NDArray[np.int64]
+    energy_in: NDArray[np.int32]
+    lit: NDArray[np.bool_]
+    earth: NDArray[np.bool_]
+    calm: NDArray[np.bool_]
+    step_of_quantum: NDArray[np.int64]
+
+
+class EnergyModel(NamedTuple):
+    """Energy per quantum [units] (rounded up): ``hotel`` always, ``heater`` in shadow, ``drill`` while
+    drilling; battery ``capacity``, ``reserve`` and initial charge ``battery0`` [units]."""
+
+    hotel: int
+    heater: int
+    drill: int
+    capacity: int
+    reserve: int
+    battery0: int
+
+
+class SearchRules(NamedTuple):
+    """Longest allowed runs of quanta without Earth / without Sun, and the objective
+    ``cost_per_quantum * quanta + cost_per_energy * energy drawn``."""
+
+    max_comm: int
+    max_shadow: int
+    cost_per_quantum: float
+    cost_per_energy: float
+
+
+class SearchPruning(NamedTuple):
+    """How labels are compared, and the search's budget.
+
+    Attributes
+    ----------
+    battery_bucket : int
+        Dominance compares batteries in buckets of this many units: 1 is exact; larger buckets prune labels
+        that are within a bucket of a better one (faster; the plan may then be slightly suboptimal).
+    clock_bucket : int
+        The same for the Earth and shadow clocks [quanta].
+    time_bucket : int
+        Labels are compared within slots of this many quanta at a cell; an earlier label with no worse
+        cost, battery and clocks replaces a later one (1: exact; larger slots bound the search's size).
+    max_labels : int
+        Label budget (memory ~ 70 bytes per label plus the index).
+    """
+
+    battery_bucket: int
+    clock_bucket: int
+    time_bucket: int
+    max_labels: int
+
+
+class SearchRoute(NamedTuple):
+    """Start cell, the cells to visit in order (the last is the goal) with the dwell (drilling) at each
+    [quanta], and ``heuristic`` (n_stages, n_cells): a consistent lower bound of the cost to finish."""
+
+    start_cell: int
+    waypoints: NDArray[np.int64]
+    dwell_quanta: NDArray[np.int64]
+    heuristic: NDArray[np.float64]
+
+
+class Labels(NamedTuple):
+    """The search's labels (states reached), one entry per label.
+
+    ``cell, k, stage, battery, comm, shadow`` are the state (see the module docstring), ``parent`` the label
+    it was reached from (-1 for the start), ``action`` one of ``ACTION_*``, ``cost`` the objective so far;
+    ``chain_next`` links labels with the same index key (newest first) and ``alive`` is False once dominated.
+    """
+
+    cell: NDArray[np.int32]
+    k: NDArray[np.int32]
+    stage: NDArray[np.int16]
+    battery: NDArray[np.int64]
+    comm: NDArray[np.int32]
+    shadow: NDArray[np.int32]
+    parent: NDArray[np.int64]
+    action: NDArray[np.int8]
+    cost: NDArray[np.float64]
+    chain_next: NDArray[np.int64]
+    alive: NDArray[np.bool_]
+
+
+class SearchResult(NamedTuple):
+    """What :func:`plan_search` found.
+
+    Attributes
+    ----------
+    goal_label : int
+        Label of the goal; -1 when no route meets the constraints, -2 when the label budget ran out.
+    best_label : int
+        The label with the least heuristic (the farthest partial route), for diagnosis.
+    n_labels : int
+        Labels created (the search's size); the first ``n_labels`` entries of ``labels`` are valid.
+    rejected : int64 (5,)
+        Successors refused per :data:`REJECT_NAMES`.
+    closest : float64 (5,)
+        Per reason, the least heuristic (remaining cost) of a refused successor: the constraint with the
+        least value cut the routes closest to the goal.
+    expanded : int64 (1,)
+        Labels expanded.
+    labels : Labels
+    """
+
+    goal_label: int
+    best_label: int
+    n_labels: int
+    rejected: NDArray[np.int64]
+    closest: NDArray[np.float64]
+    expanded: NDArray[np.int64]
+    labels: Labels
 
 
 @numba.njit(cache=True, parallel=True, fastmath=True)
@@ -103,7 +259,6 @@ def sky_series_chunk(
     """
     n_cells, n_az = sun_profiles_rad.shape
     n = sun_fraction.shape[0]
-    scale = n_az / _TWO_PI
     for c in numba.prange(n_cells):
         r = cell_r_m[c]
         if math.isnan(r):
@@ -112,7 +267,7 @@ def sky_series_chunk(
                 sun_elevation_rad[s, c] = 0.0
                 earth_visible[s, c] = False
             continue
-        up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = cell_frame(cell_x_m[c], cell_y_m[c], body_radius_m)
+        frame = cell_frame(cell_x_m[c], cell_y_m[c], body_radius_m)
         for s in range(n):
             t = t0 + s
             for body in range(2):
@@ -121,22 +276,10 @@ def sky_series_chunk(
                 else:
                     d0, d1, d2 = earth_dir_me[t, 0], earth_dir_me[t, 1], earth_dir_me[t, 2]
                     inv = earth_inv_distance_per_m[t]
-                su = d0 * up0 + d1 * up1 + d2 * up2 - r * inv
-                se = d0 * ge0 + d1 * ge1 + d2 * ge2
-                sn = d0 * gn0 + d1 * gn1 + d2 * gn2
-                norm = math.sqrt(su * su + se * se + sn * sn)
-                elev = asin_fast(min(1.0, max(-1.0, su / norm)))
-                az = atan2_fast(se, sn)
-                pos = az * scale
-                k0 = int(pos)
-                w = pos - k0
-                if k0 >= n_az:
-                    k0 = n_az - 1
-                    w = 0.0
-                k1 = k0 + 1
-                if k1 == n_az:
-                    k1 = 0
-                h = (1.0 - w) * sun_profiles_rad[c, k0] + w * sun_profiles_rad[c, k1]
+                east, north, up = topocentric_enu(d0, d1, d2, inv, r, frame)
+                elev = asin_fast(min(1.0, max(-1.0, up)))
+                k0, k1, w = azimuth_bracket(atan2_fast(east, north), n_az)
+                h = horizon_between(sun_profiles_rad[c, k0], sun_profiles_rad[c, k1], w)
                 if body == 0:
                     sun_fraction[s, c] = disk_fraction((elev - h) / sun_radius_rad[t])
                     sun_elevation_rad[s, c] = elev
@@ -296,16 +439,7 @@ def _heap_pop(hf: NDArray[np.float64], ht: NDArray[np.int64], hi: NDArray[np.int
 
 @numba.njit(cache=True)
 def static_cost_to_go(
-    inv_speed_s_per_m: NDArray[np.float64],
-    drive_energy: NDArray[np.int64],
-    ny: int,
-    nx: int,
-    res_m: float,
-    quantum_s: float,
-    cost_per_quantum: float,
-    cost_per_energy: float,
-    hotel_energy: int,
-    goal: int,
+    grid: SearchGrid, world: SearchWorld, energy: EnergyModel, rules: SearchRules, goal: int
 ) -> NDArray[np.float64]:
     """Least static cost from every cell to ``goal`` (Dijkstra, 8-neighbours), a consistent A* heuristic.
 
@@ -315,6 +449,9 @@ def static_cost_to_go(
     (the cost model of scikit-image ``MCP_Geometric`` on the slowness). Impassable cells have
     ``inv_speed = inf``; unreachable cells get ``inf``.
     """
+    ny, nx, res_m, quantum_s = grid.ny, grid.nx, grid.res_m, grid.quantum_s
+    inv_speed_s_per_m, drive_energy = world.inv_speed_s_per_m, world.drive_energy
+    cost_per_quantum, cost_per_energy, hotel_energy = rules.cost_per_quantum, rules.cost_per_energy, energy.hotel
     n = ny * nx
     dist = np.full(n, np.inf)
     done = np.zeros(n, dtype=np.bool_)
@@ -406,132 +543,213 @@ def _grow(keys: NDArray[np.int64], values: NDArray[np.int64]) -> tuple[NDArray[n
     return new_keys, new_values
 
 
+@numba.njit(cache=True, inline="always")
+def _calm_wait(grid: SearchGrid, world: SearchWorld, c: _Int, k0: _Int, m_wait: _Int, k_end: _Int) -> int:
+    """Quanta of a wait at ``c`` from quantum ``k0`` in a canonical state: ``m_wait`` (to the next step) or, when
+    the cell stays calm longer, the jump to the last step start whose moves out still end in calm."""
+    ny, nx, qps = grid.ny, grid.nx, grid.quanta_per_step
+    n_steps = world.calm.shape[0]
+    ci = c // nx
+    cj = c - ci * nx
+    s_ev = world.step_of_quantum[k0]
+    while s_ev < n_steps and world.calm[s_ev, c]:
+        s_ev += 1
+    k_event = min(s_ev * qps, k_end)
+    m_max = 1
+    for e in range(8):
+        ni = ci + _DI[e]
+        nj = cj + _DJ[e]
+        if 0 <= ni < ny and 0 <= nj < nx and np.isfinite(world.inv_speed_s_per_m[ni * nx + nj]):
+            inv_a, inv_b = world.inv_speed_s_per_m[c], world.inv_speed_s_per_m[ni * nx + nj]
+            m_max = max(m_max, move_quanta(_DL[e], grid.res_m, inv_a, inv_b, grid.quantum_s))
+    land = ((k_event - m_max - 1) // qps) * qps
+    return max(m_wait, land - k0)
+
+
+@numba.njit(cache=True, inline="always")
+def _advance(
+    world: SearchWorld,
+    energy: EnergyModel,
+    rules: SearchRules,
+    c: _Int,
+    nb: _Int,
+    k0: _Int,
+    m: _Int,
+    extra: _Int,
+    state: tuple[_Int, _Int, _Int],
+) -> tuple[_Int, _Int, _Int, _Int, int]:
+    """Battery and clocks after ``m`` quanta from ``k0`` between cells ``c`` and ``nb`` (both must see the Sun /
+    Earth; the smaller solar input; ``hotel + extra`` drawn, plus the heater in shadow).
+
+    ``state`` is ``(battery, comm, shadow)``; returns ``(battery, comm, shadow, drawn, reason)`` with ``reason``
+    the ``_R_*`` constraint broken (-1: none; the state is then where it broke).
+    """
+    bat, comm, shadow = state
+    drawn = 0
+    for j in range(m):
+        s = world.step_of_quantum[k0 + j]
+        e_in = min(world.energy_in[s, c], world.energy_in[s, nb])
+        is_lit = world.lit[s, c] and world.lit[s, nb]
+        out = energy.hotel + extra
+        if not is_lit:
+            out += energy.heater
+        drawn += out
+        bat = min(energy.capacity, bat + e_in - out)
+        if bat < energy.reserve:
+            return bat, comm, shadow, drawn, _R_BATTERY
+        if world.earth[s, c] and world.earth[s, nb]:
+            comm = 0
+        else:
+            comm += 1
+            if comm > rules.max_comm:
+                return bat, comm, shadow, drawn, _R_COMM
+        if is_lit:
+            shadow = 0
+        else:
+            shadow += 1
+            if shadow > rules.max_shadow:
+                return bat, comm, shadow, drawn, _R_SHADOW
+    return bat, comm, shadow, drawn, -1
+
+
+@numba.njit(cache=True, inline="always")
+def _covers(
+    lab: Labels, i: _Int, k: _Int, cost: float, bat: _Int, comm: _Int, shadow: _Int, pruning: SearchPruning, tol: float
+) -> bool:
+    """Label ``i`` is no later, no costlier and has no less battery and no longer clocks than the state given
+    (batteries and clocks compared in buckets)."""
+    bb, cb = pruning.battery_bucket, pruning.clock_bucket
+    return (
+        lab.k[i] <= k
+        and lab.cost[i] <= cost + tol
+        and lab.battery[i] // bb >= bat // bb
+        and lab.comm[i] // cb <= comm // cb
+        and lab.shadow[i] // cb <= shadow // cb
+    )
+
+
+@numba.njit(cache=True, inline="always")
+def _is_covered(
+    lab: Labels,
+    head: _Int,
+    k: _Int,
+    cost: float,
+    bat: _Int,
+    comm: _Int,
+    shadow: _Int,
+    pruning: SearchPruning,
+    tol: float,
+) -> bool:
+    """A live label in the chain from ``head`` covers the state (see :func:`_covers`)."""
+    i = head
+    while i >= 0:
+        if lab.alive[i] and _covers(lab, i, k, cost, bat, comm, shadow, pruning, tol):
+            return True
+        i = lab.chain_next[i]
+    return False
+
+
+@numba.njit(cache=True, inline="always")
+def _retire_covered(
+    lab: Labels,
+    head: _Int,
+    k: _Int,
+    cost: float,
+    bat: _Int,
+    comm: _Int,
+    shadow: _Int,
+    pruning: SearchPruning,
+    tol: float,
+) -> None:
+    """Mark dead every live label in the chain from ``head`` that the state covers."""
+    bb, cb = pruning.battery_bucket, pruning.clock_bucket
+    i = head
+    while i >= 0:
+        if (
+            lab.alive[i]
+            and k <= lab.k[i]
+            and cost <= lab.cost[i] + tol
+            and bat // bb >= lab.battery[i] // bb
+            and comm // cb <= lab.comm[i] // cb
+            and shadow // cb <= lab.shadow[i] // cb
+        ):
+            lab.alive[i] = False
+        i = lab.chain_next[i]
+
+
+@numba.njit(cache=True)
+def _new_labels(n: _Int) -> Labels:
+    return Labels(
+        np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int16),
+        np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32),
+        np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8), np.empty(n), np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.bool_),
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, inline="always")
+def _set_label(
+    lab: Labels,
+    i: _Int,
+    cell: _Int,
+    k: _Int,
+    stage: _Int,
+    state: tuple[_Int, _Int, _Int],
+    parent: _Int,
+    action: _Int,
+    cost: float,
+    nxt: _Int,
+) -> None:
+    lab.cell[i] = cell
+    lab.k[i] = k
+    lab.stage[i] = stage
+    lab.battery[i], lab.comm[i], lab.shadow[i] = state
+    lab.parent[i] = parent
+    lab.action[i] = action
+    lab.cost[i] = cost
+    lab.chain_next[i] = nxt
+    lab.alive[i] = True
+
+
 @numba.njit(cache=True)
 def plan_search(
-    ny: int,
-    nx: int,
-    res_m: float,
-    quantum_s: float,
-    inv_speed_s_per_m: NDArray[np.float64],
-    drive_energy: NDArray[np.int64],
-    energy_in: NDArray[np.int32],
-    lit: NDArray[np.bool_],
-    earth: NDArray[np.bool_],
-    step_of_quantum: NDArray[np.int64],
-    quanta_per_step: int,
-    calm: NDArray[np.bool_],
-    hotel_energy: int,
-    heater_energy: int,
-    drill_energy: int,
-    capacity: int,
-    reserve: int,
-    battery0: int,
-    max_comm: int,
-    max_shadow: int,
-    start_cell: int,
-    waypoints: NDArray[np.int64],
-    dwell_quanta: NDArray[np.int64],
-    heuristic: NDArray[np.float64],
-    cost_per_quantum: float,
-    cost_per_energy: float,
-    battery_bucket: int,
-    clock_bucket: int,
-    time_bucket: int,
-    max_labels: int,
-) -> tuple[
-    int,
-    int,
-    int,
-    NDArray[np.int64],
-    NDArray[np.float64],
-    NDArray[np.int32],
-    NDArray[np.int32],
-    NDArray[np.int16],
-    NDArray[np.int64],
-    NDArray[np.int32],
-    NDArray[np.int32],
-    NDArray[np.int64],
-    NDArray[np.int8],
-    NDArray[np.float64],
-    NDArray[np.int64],
-]:
+    grid: SearchGrid,
+    world: SearchWorld,
+    energy: EnergyModel,
+    rules: SearchRules,
+    pruning: SearchPruning,
+    route: SearchRoute,
+) -> SearchResult:
     """A* over the time-expanded state space with Pareto labels (see the module docstring).
 
     Parameters
     ----------
-    ny, nx, res_m : grid shape and cell size [m].
-    quantum_s : float
-        Length of a time quantum [s].
-    inv_speed_s_per_m : (n_cells,)
-        Slowness of each cell [s/m]; ``inf`` where the slope forbids driving.
-    drive_energy : int (n_cells,)
-        Drive energy per quantum on each cell's slope [energy units].
-    energy_in : int (n_steps, n_cells)
-        Solar energy per quantum [energy units] (rounded down).
-    lit, earth : bool (n_steps, n_cells)
-        Sun (partly) visible; Earth in view.
-    step_of_quantum : int (K + 1,)
-        Environment step of every quantum (``k // quanta_per_step``); the search ends at quantum ``K``.
-    quanta_per_step : int
-    calm : bool (n_steps, n_cells)
-        The cell and its 8 neighbours are lit, see Earth and have a solar surplus over hotel and drive power
-        (see :func:`discretise_sky`).
-    hotel_energy, heater_energy, drill_energy : int
-        Energy per quantum [units] (rounded up): always, in shadow, while drilling.
-    capacity, reserve, battery0 : int
-        Battery capacity, reserve and initial charge [units].
-    max_comm, max_shadow : int
-        Longest allowed run of quanta without Earth / without Sun.
-    start_cell : int
-    waypoints, dwell_quanta : int (n_stages,)
-        Cells to visit in order and the dwell (drilling) at each; the last is the goal.
-    heuristic : (n_stages, n_cells)
-        Consistent lower bound of the cost to finish from each stage and cell.
-    cost_per_quantum, cost_per_energy : float
-        Objective: ``cost_per_quantum * quanta + cost_per_energy * energy drawn``.
-    battery_bucket : int
-        Dominance compares batteries in buckets of this many units: 1 is exact; larger buckets prune labels
-        that are within a bucket of a better one (faster; the plan may then be slightly suboptimal).
-    clock_bucket : int
-        The same for the Earth and shadow clocks [quanta].
-    time_bucket : int
-        Labels are compared within slots of this many quanta at a cell; an earlier label with no worse
-        cost, battery and clocks replaces a later one (1: exact; larger slots bound the search's size).
-    max_labels : int
-        Label budget (memory ~ 70 bytes per label plus the index).
+    grid : SearchGrid
+        Grid shape, cell size and time quanta.
+    world : SearchWorld
+        Slowness, drive energy, solar input, sunlight, Earth, calm and the step of every quantum.
+    energy : EnergyModel
+        Energy per quantum and battery [units].
+    rules : SearchRules
+        Clock limits and the objective's weights.
+    pruning : SearchPruning
+        Dominance buckets and the label budget.
+    route : SearchRoute
+        Start, waypoints, dwells and the heuristic.
 
     Returns
     -------
-    goal_label : int
-        Label of the goal, or -1.
-    best_label : int
-        The label with the least heuristic (the farthest partial route), for diagnosis.
-    n_labels : int
-        Labels created (the search's size).
-    rejected : int64 (5,)
-        Successors refused per :data:`REJECT_NAMES`.
-    closest : float64 (5,)
-        Per reason, the least heuristic (remaining cost) of a refused successor: the constraint with the
-        least value cut the routes closest to the goal.
-    cell, k, stage, battery, comm, shadow, parent, action, cost : label arrays (first ``n_labels``)
-    expanded : int64 (1,)
-        Labels expanded.
+    SearchResult
+        ``goal_label`` (-1: no route; -2: the label budget ran out), the farthest partial route's label, the
+        counters and the label arrays (the first ``n_labels`` are valid).
     """
+    ny, nx = grid.ny, grid.nx
     n_cells = ny * nx
+    waypoints, heuristic = route.waypoints, route.heuristic
     n_stages = waypoints.size
-    n_steps = energy_in.shape[0]
-    k_end = step_of_quantum.size - 1
-    lab_cell = np.empty(max_labels, dtype=np.int32)
-    lab_k = np.empty(max_labels, dtype=np.int32)
-    lab_stage = np.empty(max_labels, dtype=np.int16)
-    lab_bat = np.empty(max_labels, dtype=np.int64)
-    lab_comm = np.empty(max_labels, dtype=np.int32)
-    lab_shadow = np.empty(max_labels, dtype=np.int32)
-    lab_parent = np.empty(max_labels, dtype=np.int64)
-    lab_action = np.empty(max_labels, dtype=np.int8)
-    lab_cost = np.empty(max_labels)
-    lab_next = np.empty(max_labels, dtype=np.int64)
-    alive = np.empty(max_labels, dtype=np.bool_)
+    k_end = world.step_of_quantum.size - 1
+    max_labels = pruning.max_labels
+    lab = _new_labels(max_labels)
     heap_f = np.empty(max_labels)
     heap_t = np.empty(max_labels, dtype=np.int64)
     heap = np.empty(max_labels, dtype=np.int64)
@@ -541,45 +759,33 @@ def plan_search(
     # index: state key -> newest label with that key (open addressing, grown at half load)
     tab_keys = np.full(1 << 16, -1, dtype=np.int64)
     tab_values = np.empty(1 << 16, dtype=np.int64)
-    tab_used = 0
-    size = 0
-    n_lab = 0
     goal_label = -1
     best_label = 0
     stride = np.int64(k_end + 1)
-    cost_tol = 1e-9 * (cost_per_quantum * k_end + cost_per_energy * capacity + 1.0)
+    cost_tol = 1e-9 * (rules.cost_per_quantum * k_end + rules.cost_per_energy * energy.capacity + 1.0)
 
     # the start label
-    lab_cell[0] = start_cell
-    lab_k[0] = 0
-    lab_stage[0] = 0
-    lab_bat[0] = battery0
-    lab_comm[0] = 0
-    lab_shadow[0] = 0
-    lab_parent[0] = -1
-    lab_action[0] = ACTION_START
-    lab_cost[0] = 0.0
-    lab_next[0] = -1
-    alive[0] = True
-    slot0 = _slot(tab_keys, int(start_cell * stride))
-    tab_keys[slot0] = np.int64(start_cell) * stride
+    start = route.start_cell
+    _set_label(lab, 0, start, 0, 0, (energy.battery0, 0, 0), -1, ACTION_START, 0.0, -1)
+    slot0 = _slot(tab_keys, int(start * stride))
+    tab_keys[slot0] = np.int64(start) * stride
     tab_values[slot0] = 0
     tab_used = 1
     n_lab = 1
-    size = _heap_push(heap_f, heap_t, heap, 0, heuristic[0, start_cell], 0, 0)
+    size = _heap_push(heap_f, heap_t, heap, 0, heuristic[0, start], 0, 0)
 
     while size > 0:
         cur = _heap_pop(heap_f, heap_t, heap, size)
         size -= 1
-        if not alive[cur]:
+        if not lab.alive[cur]:
             continue
-        st = np.int64(lab_stage[cur])
+        st = np.int64(lab.stage[cur])
         if st == n_stages:
             goal_label = cur
             break
         expanded[0] += 1
-        c = np.int64(lab_cell[cur])
-        k0 = np.int64(lab_k[cur])
+        c = np.int64(lab.cell[cur])
+        k0 = np.int64(lab.k[cur])
         ci = c // nx
         cj = c - ci * nx
         # successors: 0..7 moves, 8 wait, 9 dwell at the waypoint
@@ -591,157 +797,72 @@ def plan_search(
                 if ni < 0 or ni >= ny or nj < 0 or nj >= nx:
                     continue
                 nb = ni * nx + nj
-                if not np.isfinite(inv_speed_s_per_m[nb]):
+                if not np.isfinite(world.inv_speed_s_per_m[nb]):
                     continue
-                m = move_quanta(_DL[e], res_m, inv_speed_s_per_m[c], inv_speed_s_per_m[nb], quantum_s)
-                extra = max(drive_energy[c], drive_energy[nb])
+                inv_a, inv_b = world.inv_speed_s_per_m[c], world.inv_speed_s_per_m[nb]
+                m = move_quanta(_DL[e], grid.res_m, inv_a, inv_b, grid.quantum_s)
+                extra = max(world.drive_energy[c], world.drive_energy[nb])
                 new_stage = st
                 action = ACTION_MOVE
             elif e == 8:
                 # wait until the next environment step (the sky is constant within a step)
                 nb = c
-                m = int((k0 // quanta_per_step + 1) * quanta_per_step - k0)
+                m = int((k0 // grid.quanta_per_step + 1) * grid.quanta_per_step - k0)
                 extra = 0
                 new_stage = st
                 action = ACTION_WAIT
-                if lab_bat[cur] == capacity and lab_comm[cur] == 0 and lab_shadow[cur] == 0 and c != waypoints[st]:
-                    # calm stretch: skip departures that an earlier departure plus a wait at the neighbour
-                    # matches (see the module docstring); land on the last step start whose moves end in calm
-                    s_ev = step_of_quantum[k0]
-                    while s_ev < n_steps and calm[s_ev, c]:
-                        s_ev += 1
-                    k_event = min(s_ev * quanta_per_step, k_end)
-                    m_max = 1
-                    for e2 in range(8):
-                        ni2 = ci + _DI[e2]
-                        nj2 = cj + _DJ[e2]
-                        if 0 <= ni2 < ny and 0 <= nj2 < nx and np.isfinite(inv_speed_s_per_m[ni2 * nx + nj2]):
-                            m_max = max(
-                                m_max,
-                                move_quanta(
-                                    _DL[e2], res_m, inv_speed_s_per_m[c], inv_speed_s_per_m[ni2 * nx + nj2], quantum_s
-                                ),
-                            )
-                    land = ((k_event - m_max - 1) // quanta_per_step) * quanta_per_step
-                    if land - k0 > m:
-                        m = land - k0
-                        calm_jump = True
+                if lab.battery[cur] == energy.capacity and lab.comm[cur] == 0 and lab.shadow[cur] == 0:
+                    if c != waypoints[st]:
+                        # calm stretch: skip departures that an earlier departure plus a wait at the neighbour
+                        # matches (see the module docstring)
+                        m_calm = _calm_wait(grid, world, c, k0, m, k_end)
+                        calm_jump = m_calm > m
+                        m = m_calm
             else:
                 if c != waypoints[st]:
                     continue
                 nb = c
-                m = dwell_quanta[st]
-                extra = drill_energy
+                m = route.dwell_quanta[st]
+                extra = energy.drill
                 new_stage = st + 1
                 action = ACTION_DRILL
+            hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
             if k0 + m > k_end:
                 rejected[_R_HORIZON] += 1
-                hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
                 closest[_R_HORIZON] = min(closest[_R_HORIZON], hh)
                 continue
-            bat = lab_bat[cur]
-            comm = int(lab_comm[cur])
-            shadow = int(lab_shadow[cur])
-            drawn = 0
-            reason = -1
-            if calm_jump:
+            state0 = (lab.battery[cur], int(lab.comm[cur]), int(lab.shadow[cur]))
+            if not calm_jump:
+                bat, comm, shadow, drawn, reason = _advance(world, energy, rules, c, nb, k0, m, extra, state0)
+            else:
                 # every quantum of the stretch is lit, in view of Earth and in surplus: the state stays canonical
-                drawn = m * hotel_energy
-            for j in range(0 if calm_jump else m):
-                s = step_of_quantum[k0 + j]
-                e_in = min(energy_in[s, c], energy_in[s, nb])
-                is_lit = lit[s, c] and lit[s, nb]
-                out = hotel_energy + extra
-                if not is_lit:
-                    out += heater_energy
-                drawn += out
-                bat = min(capacity, bat + e_in - out)
-                if bat < reserve:
-                    reason = _R_BATTERY
-                    break
-                if earth[s, c] and earth[s, nb]:
-                    comm = 0
-                else:
-                    comm += 1
-                    if comm > max_comm:
-                        reason = _R_COMM
-                        break
-                if is_lit:
-                    shadow = 0
-                else:
-                    shadow += 1
-                    if shadow > max_shadow:
-                        reason = _R_SHADOW
-                        break
+                bat, comm, shadow, drawn, reason = state0[0], state0[1], state0[2], m * energy.hotel, -1
             if reason >= 0:
                 rejected[reason] += 1
-                hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
                 closest[reason] = min(closest[reason], hh)
                 continue
-            cost = lab_cost[cur] + cost_per_quantum * m + cost_per_energy * drawn
+            cost = lab.cost[cur] + rules.cost_per_quantum * m + rules.cost_per_energy * drawn
             k1 = k0 + m
-            key = (new_stage * n_cells + nb) * stride + k1 // time_bucket
+            key = (new_stage * n_cells + nb) * stride + k1 // pruning.time_bucket
             slot = _slot(tab_keys, int(key))
             head = tab_values[slot] if tab_keys[slot] == key else np.int64(-1)
-            i = head
-            dominated = False
-            while i >= 0:
-                if (
-                    alive[i]
-                    and lab_k[i] <= k1
-                    and lab_cost[i] <= cost + cost_tol
-                    and lab_bat[i] // battery_bucket >= bat // battery_bucket
-                    and lab_comm[i] // clock_bucket <= comm // clock_bucket
-                    and lab_shadow[i] // clock_bucket <= shadow // clock_bucket
-                ):
-                    dominated = True
-                    break
-                i = lab_next[i]
-            if dominated:
+            if _is_covered(lab, head, k1, cost, bat, comm, shadow, pruning, cost_tol):
                 rejected[_R_DOMINATED] += 1
                 continue
             if n_lab == max_labels:
-                return (
-                    -2, best_label, n_lab, rejected, closest, lab_cell, lab_k, lab_stage, lab_bat, lab_comm, lab_shadow,
-                    lab_parent, lab_action, lab_cost, expanded,
-                )  # fmt: skip
-            i = head
-            while i >= 0:
-                if (
-                    alive[i]
-                    and k1 <= lab_k[i]
-                    and cost <= lab_cost[i] + cost_tol
-                    and bat // battery_bucket >= lab_bat[i] // battery_bucket
-                    and comm // clock_bucket <= lab_comm[i] // clock_bucket
-                    and shadow // clock_bucket <= lab_shadow[i] // clock_bucket
-                ):
-                    alive[i] = False
-                i = lab_next[i]
+                return SearchResult(-2, best_label, n_lab, rejected, closest, expanded, lab)
+            _retire_covered(lab, head, k1, cost, bat, comm, shadow, pruning, cost_tol)
             new = n_lab
             n_lab += 1
-            lab_cell[new] = nb
-            lab_k[new] = k1
-            lab_stage[new] = new_stage
-            lab_bat[new] = bat
-            lab_comm[new] = comm
-            lab_shadow[new] = shadow
-            lab_parent[new] = cur
-            lab_action[new] = action
-            lab_cost[new] = cost
-            lab_next[new] = head
-            alive[new] = True
+            _set_label(lab, new, nb, k1, new_stage, (bat, comm, shadow), cur, action, cost, head)
             if tab_keys[slot] != key:
                 tab_keys[slot] = key
                 tab_used += 1
             tab_values[slot] = new
             if 2 * tab_used > tab_keys.size:
                 tab_keys, tab_values = _grow(tab_keys, tab_values)
-            h = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
-            size = _heap_push(heap_f, heap_t, heap, size, cost + h, int(k1), new)
-            hb = heuristic[lab_stage[best_label], lab_cell[best_label]] if lab_stage[best_label] < n_stages else 0.0
-            if h < hb:
+            size = _heap_push(heap_f, heap_t, heap, size, cost + hh, int(k1), new)
+            hb = heuristic[lab.stage[best_label], lab.cell[best_label]] if lab.stage[best_label] < n_stages else 0.0
+            if hh < hb:
                 best_label = new
-    return (
-        goal_label, best_label, n_lab, rejected, closest, lab_cell, lab_k, lab_stage, lab_bat, lab_comm, lab_shadow,
-        lab_parent, lab_action, lab_cost, expanded,
-    )  # fmt: skip
+    return SearchResult(goal_label, best_label, n_lab, rejected, closest, expanded, lab)

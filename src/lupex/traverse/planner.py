@@ -25,6 +25,13 @@ from lupex.core.traverse import (
     ACTION_START,
     ACTION_WAIT,
     REJECT_NAMES,
+    EnergyModel,
+    SearchGrid,
+    SearchPruning,
+    SearchResult,
+    SearchRoute,
+    SearchRules,
+    SearchWorld,
     discretise_sky,
     plan_search,
     static_cost_to_go,
@@ -120,6 +127,40 @@ class PlanInputs:
     max_shadow: int
     cost_per_quantum: float
     cost_per_energy: float
+
+    def grid(self) -> SearchGrid:
+        """Grid and clock, as :func:`~lupex.core.traverse.plan_search` takes them."""
+        return SearchGrid(
+            int(self.ny), int(self.nx), float(self.res_m), float(self.quantum_s), int(self.quanta_per_step)
+        )
+
+    def world(self) -> SearchWorld:
+        """The per-cell and per-step arrays, as the search takes them."""
+        return SearchWorld(
+            self.inv_speed_s_per_m, self.drive_energy, self.energy_in, self.lit, self.earth, self.calm,
+            self.step_of_quantum,
+        )  # fmt: skip
+
+    def energy(self) -> EnergyModel:
+        """Energy per quantum and battery [units], as the search takes them."""
+        return EnergyModel(
+            int(self.hotel_energy), int(self.heater_energy), int(self.drill_energy), int(self.capacity),
+            int(self.reserve), int(self.battery0),
+        )  # fmt: skip
+
+    def rules(self) -> SearchRules:
+        """Clock limits and objective weights, as the search takes them."""
+        return SearchRules(
+            int(self.max_comm), int(self.max_shadow), float(self.cost_per_quantum), float(self.cost_per_energy)
+        )
+
+    def static_cost_to_go(self, goal: int, *, min_cost_per_quantum: float | None = None) -> NDArray[np.float64]:
+        """:func:`~lupex.core.traverse.static_cost_to_go` to cell ``goal`` (with the cost per quantum raised to
+        ``min_cost_per_quantum`` if given)."""
+        rules = self.rules()
+        if min_cost_per_quantum is not None:
+            rules = rules._replace(cost_per_quantum=max(rules.cost_per_quantum, float(min_cost_per_quantum)))
+        return static_cost_to_go(self.grid(), self.world(), self.energy(), rules, int(goal))
 
 
 def plan_inputs(
@@ -341,21 +382,7 @@ def _longest_run(mask: NDArray[np.bool_]) -> int:
 
 def _heuristics(inputs: PlanInputs, cells: Sequence[int], dwell_quanta: Sequence[int]) -> NDArray[np.float64]:
     """Consistent cost-to-go (static lower bound of the cost to finish) of every stage and cell."""
-    maps = [
-        static_cost_to_go(
-            inputs.inv_speed_s_per_m,
-            inputs.drive_energy,
-            inputs.ny,
-            inputs.nx,
-            inputs.res_m,
-            inputs.quantum_s,
-            inputs.cost_per_quantum,
-            inputs.cost_per_energy,
-            inputs.hotel_energy,
-            int(c),
-        )
-        for c in cells[1:]
-    ]
+    maps = [inputs.static_cost_to_go(int(c)) for c in cells[1:]]
     n_stages = len(cells) - 1
     h = np.empty((n_stages, inputs.ny * inputs.nx))
     rest = 0.0
@@ -378,17 +405,14 @@ def _search(
     clock_bucket: int,
     time_bucket: int,
     h: NDArray[np.float64],
-) -> Any:
+) -> SearchResult:
     """Run :func:`plan_search` on the discretised problem with the heuristic ``h`` (see :func:`_heuristics`)."""
-    return plan_search(
-        inputs.ny, inputs.nx, inputs.res_m, inputs.quantum_s, inputs.inv_speed_s_per_m, inputs.drive_energy,
-        inputs.energy_in, inputs.lit, inputs.earth, inputs.step_of_quantum, inputs.quanta_per_step, inputs.calm,
-        inputs.hotel_energy,
-        inputs.heater_energy, inputs.drill_energy, inputs.capacity, inputs.reserve, inputs.battery0,
-        inputs.max_comm, inputs.max_shadow, int(cells[0]), np.asarray(cells[1:], dtype=np.int64),
-        np.asarray(dwell_quanta, dtype=np.int64), h, inputs.cost_per_quantum, inputs.cost_per_energy,
-        int(battery_bucket), int(clock_bucket), int(time_bucket), int(max_labels),
-    )  # fmt: skip
+    pruning = SearchPruning(int(battery_bucket), int(clock_bucket), int(time_bucket), int(max_labels))
+    route = SearchRoute(
+        int(cells[0]), np.asarray(cells[1:], dtype=np.int64), np.asarray(dwell_quanta, dtype=np.int64), h
+    )
+    result: SearchResult = plan_search(inputs.grid(), inputs.world(), inputs.energy(), inputs.rules(), pruning, route)
+    return result
 
 
 def plan_traverse(
@@ -625,10 +649,7 @@ def _best_orders(inputs: PlanInputs, cells: list[int], dwell: list[int], n_order
     n = len(cells)
     static = np.empty((n, n))
     for b in range(n):
-        cost = static_cost_to_go(
-            inputs.inv_speed_s_per_m, inputs.drive_energy, inputs.ny, inputs.nx, inputs.res_m, inputs.quantum_s,
-            max(inputs.cost_per_quantum, 1e-12), inputs.cost_per_energy, inputs.hotel_energy, int(cells[b]),
-        )  # fmt: skip
+        cost = inputs.static_cost_to_go(int(cells[b]), min_cost_per_quantum=1e-12)
         static[:, b] = cost[cells]
     tours = []
     for perm in itertools.permutations(range(len(cells) - 2)):
@@ -642,8 +663,7 @@ def _plan_one(problem: _Problem, inputs: PlanInputs, h: NDArray[np.float64], sto
     """Search one station order over the horizon of ``inputs`` and turn the result into a plan."""
     env, rover, max_labels = problem.env, problem.rover, problem.max_labels
     result = _search(inputs, stops.cells, stops.dwell, max_labels, *problem.buckets, h)
-    goal, best, n_lab, rejected, closest, l_cell, l_k, l_stage = result[:8]
-    l_parent, l_action, l_cost, expanded = result[11:]
+    goal, best, n_lab, rejected, closest, expanded, lab = result
     search = {
         "labels": int(n_lab),
         "expanded": int(expanded[0]),
@@ -657,10 +677,12 @@ def _plan_one(problem: _Problem, inputs: PlanInputs, h: NDArray[np.float64], sto
         )
     feasible = goal >= 0
     end = goal if feasible else best
-    labels = _label_chain(int(end), l_parent, {"cell": l_cell, "k": l_k, "stage": l_stage, "action": l_action})
+    labels = _label_chain(
+        int(end), lab.parent, {"cell": lab.cell, "k": lab.k, "stage": lab.stage, "action": lab.action}
+    )
     steps = _steps_table(env, inputs, labels)
     reason = "" if feasible else _reason(env, rover, inputs, stops.cells, h, search, steps, stops.points)
-    cost = float(l_cost[end]) if feasible else math.inf
+    cost = float(lab.cost[end]) if feasible else math.inf
     log.info("traverse search: %d labels, %d expanded, feasible=%s", n_lab, expanded[0], feasible)
     return TraversePlan(
         feasible=feasible,
