@@ -584,48 +584,35 @@ def _advance(
     ``state`` is ``(battery, comm, shadow)``; returns ``(battery, comm, shadow, drawn, reason)`` with ``reason``
     the ``_R_*`` constraint broken (-1: none; the state is then where it broke).
     """
+    step_of_quantum, energy_in, lit, earth = world.step_of_quantum, world.energy_in, world.lit, world.earth
+    capacity, reserve, heater = energy.capacity, energy.reserve, energy.heater
+    max_comm, max_shadow = rules.max_comm, rules.max_shadow
     bat, comm, shadow = state
     drawn = 0
     for j in range(m):
-        s = world.step_of_quantum[k0 + j]
-        e_in = min(world.energy_in[s, c], world.energy_in[s, nb])
-        is_lit = world.lit[s, c] and world.lit[s, nb]
+        s = step_of_quantum[k0 + j]
+        e_in = min(energy_in[s, c], energy_in[s, nb])
+        is_lit = lit[s, c] and lit[s, nb]
         out = energy.hotel + extra
         if not is_lit:
-            out += energy.heater
+            out += heater
         drawn += out
-        bat = min(energy.capacity, bat + e_in - out)
-        if bat < energy.reserve:
+        bat = min(capacity, bat + e_in - out)
+        if bat < reserve:
             return bat, comm, shadow, drawn, _R_BATTERY
-        if world.earth[s, c] and world.earth[s, nb]:
+        if earth[s, c] and earth[s, nb]:
             comm = 0
         else:
             comm += 1
-            if comm > rules.max_comm:
+            if comm > max_comm:
                 return bat, comm, shadow, drawn, _R_COMM
         if is_lit:
             shadow = 0
         else:
             shadow += 1
-            if shadow > rules.max_shadow:
+            if shadow > max_shadow:
                 return bat, comm, shadow, drawn, _R_SHADOW
     return bat, comm, shadow, drawn, -1
-
-
-@numba.njit(cache=True, inline="always")
-def _covers(
-    lab: Labels, i: _Int, k: _Int, cost: float, bat: _Int, comm: _Int, shadow: _Int, pruning: SearchPruning, tol: float
-) -> bool:
-    """Label ``i`` is no later, no costlier and has no less battery and no longer clocks than the state given
-    (batteries and clocks compared in buckets)."""
-    bb, cb = pruning.battery_bucket, pruning.clock_bucket
-    return (
-        lab.k[i] <= k
-        and lab.cost[i] <= cost + tol
-        and lab.battery[i] // bb >= bat // bb
-        and lab.comm[i] // cb <= comm // cb
-        and lab.shadow[i] // cb <= shadow // cb
-    )
 
 
 @numba.njit(cache=True, inline="always")
@@ -640,12 +627,23 @@ def _is_covered(
     pruning: SearchPruning,
     tol: float,
 ) -> bool:
-    """A live label in the chain from ``head`` covers the state (see :func:`_covers`)."""
+    """A live label in the chain from ``head`` is no later, no costlier and has no less battery and no longer
+    clocks than the state given (batteries and clocks compared in buckets)."""
+    lab_k, lab_cost, lab_bat, lab_comm, lab_shadow = lab.k, lab.cost, lab.battery, lab.comm, lab.shadow
+    alive, chain_next = lab.alive, lab.chain_next
+    bb, cb = pruning.battery_bucket, pruning.clock_bucket
     i = head
     while i >= 0:
-        if lab.alive[i] and _covers(lab, i, k, cost, bat, comm, shadow, pruning, tol):
+        if (
+            alive[i]
+            and lab_k[i] <= k
+            and lab_cost[i] <= cost + tol
+            and lab_bat[i] // bb >= bat // bb
+            and lab_comm[i] // cb <= comm // cb
+            and lab_shadow[i] // cb <= shadow // cb
+        ):
             return True
-        i = lab.chain_next[i]
+        i = chain_next[i]
     return False
 
 
@@ -661,20 +659,23 @@ def _retire_covered(
     pruning: SearchPruning,
     tol: float,
 ) -> None:
-    """Mark dead every live label in the chain from ``head`` that the state covers."""
+    """Mark dead every live label in the chain from ``head`` that the state given covers (the converse of
+    :func:`_is_covered`)."""
+    lab_k, lab_cost, lab_bat, lab_comm, lab_shadow = lab.k, lab.cost, lab.battery, lab.comm, lab.shadow
+    alive, chain_next = lab.alive, lab.chain_next
     bb, cb = pruning.battery_bucket, pruning.clock_bucket
     i = head
     while i >= 0:
         if (
-            lab.alive[i]
-            and k <= lab.k[i]
-            and cost <= lab.cost[i] + tol
-            and bat // bb >= lab.battery[i] // bb
-            and comm // cb <= lab.comm[i] // cb
-            and shadow // cb <= lab.shadow[i] // cb
+            alive[i]
+            and k <= lab_k[i]
+            and cost <= lab_cost[i] + tol
+            and bat // bb >= lab_bat[i] // bb
+            and comm // cb <= lab_comm[i] // cb
+            and shadow // cb <= lab_shadow[i] // cb
         ):
-            lab.alive[i] = False
-        i = lab.chain_next[i]
+            alive[i] = False
+        i = chain_next[i]
 
 
 @numba.njit(cache=True)
@@ -750,6 +751,10 @@ def plan_search(
     k_end = world.step_of_quantum.size - 1
     max_labels = pruning.max_labels
     lab = _new_labels(max_labels)
+    # the arrays read in the loop as locals (measured faster than reading the bundles' fields in the loop)
+    lab_cell, lab_k, lab_stage, lab_cost, alive = lab.cell, lab.k, lab.stage, lab.cost, lab.alive
+    lab_bat, lab_comm, lab_shadow = lab.battery, lab.comm, lab.shadow
+    inv_speed, drive_energy = world.inv_speed_s_per_m, world.drive_energy
     heap_f = np.empty(max_labels)
     heap_t = np.empty(max_labels, dtype=np.int64)
     heap = np.empty(max_labels, dtype=np.int64)
@@ -777,15 +782,15 @@ def plan_search(
     while size > 0:
         cur = _heap_pop(heap_f, heap_t, heap, size)
         size -= 1
-        if not lab.alive[cur]:
+        if not alive[cur]:
             continue
-        st = np.int64(lab.stage[cur])
+        st = np.int64(lab_stage[cur])
         if st == n_stages:
             goal_label = cur
             break
         expanded[0] += 1
-        c = np.int64(lab.cell[cur])
-        k0 = np.int64(lab.k[cur])
+        c = np.int64(lab_cell[cur])
+        k0 = np.int64(lab_k[cur])
         ci = c // nx
         cj = c - ci * nx
         # successors: 0..7 moves, 8 wait, 9 dwell at the waypoint
@@ -797,11 +802,11 @@ def plan_search(
                 if ni < 0 or ni >= ny or nj < 0 or nj >= nx:
                     continue
                 nb = ni * nx + nj
-                if not np.isfinite(world.inv_speed_s_per_m[nb]):
+                if not np.isfinite(inv_speed[nb]):
                     continue
-                inv_a, inv_b = world.inv_speed_s_per_m[c], world.inv_speed_s_per_m[nb]
+                inv_a, inv_b = inv_speed[c], inv_speed[nb]
                 m = move_quanta(_DL[e], grid.res_m, inv_a, inv_b, grid.quantum_s)
-                extra = max(world.drive_energy[c], world.drive_energy[nb])
+                extra = max(drive_energy[c], drive_energy[nb])
                 new_stage = st
                 action = ACTION_MOVE
             elif e == 8:
@@ -811,7 +816,7 @@ def plan_search(
                 extra = 0
                 new_stage = st
                 action = ACTION_WAIT
-                if lab.battery[cur] == energy.capacity and lab.comm[cur] == 0 and lab.shadow[cur] == 0:
+                if lab_bat[cur] == energy.capacity and lab_comm[cur] == 0 and lab_shadow[cur] == 0:
                     if c != waypoints[st]:
                         # calm stretch: skip departures that an earlier departure plus a wait at the neighbour
                         # matches (see the module docstring)
@@ -831,7 +836,7 @@ def plan_search(
                 rejected[_R_HORIZON] += 1
                 closest[_R_HORIZON] = min(closest[_R_HORIZON], hh)
                 continue
-            state0 = (lab.battery[cur], int(lab.comm[cur]), int(lab.shadow[cur]))
+            state0 = (lab_bat[cur], int(lab_comm[cur]), int(lab_shadow[cur]))
             if not calm_jump:
                 bat, comm, shadow, drawn, reason = _advance(world, energy, rules, c, nb, k0, m, extra, state0)
             else:
@@ -841,7 +846,7 @@ def plan_search(
                 rejected[reason] += 1
                 closest[reason] = min(closest[reason], hh)
                 continue
-            cost = lab.cost[cur] + rules.cost_per_quantum * m + rules.cost_per_energy * drawn
+            cost = lab_cost[cur] + rules.cost_per_quantum * m + rules.cost_per_energy * drawn
             k1 = k0 + m
             key = (new_stage * n_cells + nb) * stride + k1 // pruning.time_bucket
             slot = _slot(tab_keys, int(key))
@@ -862,7 +867,7 @@ def plan_search(
             if 2 * tab_used > tab_keys.size:
                 tab_keys, tab_values = _grow(tab_keys, tab_values)
             size = _heap_push(heap_f, heap_t, heap, size, cost + hh, int(k1), new)
-            hb = heuristic[lab.stage[best_label], lab.cell[best_label]] if lab.stage[best_label] < n_stages else 0.0
+            hb = heuristic[lab_stage[best_label], lab_cell[best_label]] if lab_stage[best_label] < n_stages else 0.0
             if hh < hb:
                 best_label = new
     return SearchResult(goal_label, best_label, n_lab, rejected, closest, expanded, lab)
