@@ -543,141 +543,6 @@ def _grow(keys: NDArray[np.int64], values: NDArray[np.int64]) -> tuple[NDArray[n
     return new_keys, new_values
 
 
-@numba.njit(cache=True, inline="always")
-def _calm_wait(grid: SearchGrid, world: SearchWorld, c: _Int, k0: _Int, m_wait: _Int, k_end: _Int) -> int:
-    """Quanta of a wait at ``c`` from quantum ``k0`` in a canonical state: ``m_wait`` (to the next step) or, when
-    the cell stays calm longer, the jump to the last step start whose moves out still end in calm."""
-    ny, nx, qps = grid.ny, grid.nx, grid.quanta_per_step
-    n_steps = world.calm.shape[0]
-    ci = c // nx
-    cj = c - ci * nx
-    s_ev = world.step_of_quantum[k0]
-    while s_ev < n_steps and world.calm[s_ev, c]:
-        s_ev += 1
-    k_event = min(s_ev * qps, k_end)
-    m_max = 1
-    for e in range(8):
-        ni = ci + _DI[e]
-        nj = cj + _DJ[e]
-        if 0 <= ni < ny and 0 <= nj < nx and np.isfinite(world.inv_speed_s_per_m[ni * nx + nj]):
-            inv_a, inv_b = world.inv_speed_s_per_m[c], world.inv_speed_s_per_m[ni * nx + nj]
-            m_max = max(m_max, move_quanta(_DL[e], grid.res_m, inv_a, inv_b, grid.quantum_s))
-    land = ((k_event - m_max - 1) // qps) * qps
-    return max(m_wait, land - k0)
-
-
-@numba.njit(cache=True, inline="always")
-def _advance(
-    world: SearchWorld,
-    energy: EnergyModel,
-    rules: SearchRules,
-    c: _Int,
-    nb: _Int,
-    k0: _Int,
-    m: _Int,
-    extra: _Int,
-    state: tuple[_Int, _Int, _Int],
-) -> tuple[_Int, _Int, _Int, _Int, int]:
-    """Battery and clocks after ``m`` quanta from ``k0`` between cells ``c`` and ``nb`` (both must see the Sun /
-    Earth; the smaller solar input; ``hotel + extra`` drawn, plus the heater in shadow).
-
-    ``state`` is ``(battery, comm, shadow)``; returns ``(battery, comm, shadow, drawn, reason)`` with ``reason``
-    the ``_R_*`` constraint broken (-1: none; the state is then where it broke).
-    """
-    step_of_quantum, energy_in, lit, earth = world.step_of_quantum, world.energy_in, world.lit, world.earth
-    capacity, reserve, heater = energy.capacity, energy.reserve, energy.heater
-    max_comm, max_shadow = rules.max_comm, rules.max_shadow
-    bat, comm, shadow = state
-    drawn = 0
-    for j in range(m):
-        s = step_of_quantum[k0 + j]
-        e_in = min(energy_in[s, c], energy_in[s, nb])
-        is_lit = lit[s, c] and lit[s, nb]
-        out = energy.hotel + extra
-        if not is_lit:
-            out += heater
-        drawn += out
-        bat = min(capacity, bat + e_in - out)
-        if bat < reserve:
-            return bat, comm, shadow, drawn, _R_BATTERY
-        if earth[s, c] and earth[s, nb]:
-            comm = 0
-        else:
-            comm += 1
-            if comm > max_comm:
-                return bat, comm, shadow, drawn, _R_COMM
-        if is_lit:
-            shadow = 0
-        else:
-            shadow += 1
-            if shadow > max_shadow:
-                return bat, comm, shadow, drawn, _R_SHADOW
-    return bat, comm, shadow, drawn, -1
-
-
-@numba.njit(cache=True, inline="always")
-def _is_covered(
-    lab: Labels,
-    head: _Int,
-    k: _Int,
-    cost: float,
-    bat: _Int,
-    comm: _Int,
-    shadow: _Int,
-    pruning: SearchPruning,
-    tol: float,
-) -> bool:
-    """A live label in the chain from ``head`` is no later, no costlier and has no less battery and no longer
-    clocks than the state given (batteries and clocks compared in buckets)."""
-    lab_k, lab_cost, lab_bat, lab_comm, lab_shadow = lab.k, lab.cost, lab.battery, lab.comm, lab.shadow
-    alive, chain_next = lab.alive, lab.chain_next
-    bb, cb = pruning.battery_bucket, pruning.clock_bucket
-    i = head
-    while i >= 0:
-        if (
-            alive[i]
-            and lab_k[i] <= k
-            and lab_cost[i] <= cost + tol
-            and lab_bat[i] // bb >= bat // bb
-            and lab_comm[i] // cb <= comm // cb
-            and lab_shadow[i] // cb <= shadow // cb
-        ):
-            return True
-        i = chain_next[i]
-    return False
-
-
-@numba.njit(cache=True, inline="always")
-def _retire_covered(
-    lab: Labels,
-    head: _Int,
-    k: _Int,
-    cost: float,
-    bat: _Int,
-    comm: _Int,
-    shadow: _Int,
-    pruning: SearchPruning,
-    tol: float,
-) -> None:
-    """Mark dead every live label in the chain from ``head`` that the state given covers (the converse of
-    :func:`_is_covered`)."""
-    lab_k, lab_cost, lab_bat, lab_comm, lab_shadow = lab.k, lab.cost, lab.battery, lab.comm, lab.shadow
-    alive, chain_next = lab.alive, lab.chain_next
-    bb, cb = pruning.battery_bucket, pruning.clock_bucket
-    i = head
-    while i >= 0:
-        if (
-            alive[i]
-            and k <= lab_k[i]
-            and cost <= lab_cost[i] + tol
-            and bat // bb >= lab_bat[i] // bb
-            and comm // cb <= lab_comm[i] // cb
-            and shadow // cb <= lab_shadow[i] // cb
-        ):
-            alive[i] = False
-        i = chain_next[i]
-
-
 @numba.njit(cache=True)
 def _new_labels(n: _Int) -> Labels:
     return Labels(
@@ -686,30 +551,6 @@ def _new_labels(n: _Int) -> Labels:
         np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int8), np.empty(n), np.empty(n, dtype=np.int64),
         np.empty(n, dtype=np.bool_),
     )  # fmt: skip
-
-
-@numba.njit(cache=True, inline="always")
-def _set_label(
-    lab: Labels,
-    i: _Int,
-    cell: _Int,
-    k: _Int,
-    stage: _Int,
-    state: tuple[_Int, _Int, _Int],
-    parent: _Int,
-    action: _Int,
-    cost: float,
-    nxt: _Int,
-) -> None:
-    lab.cell[i] = cell
-    lab.k[i] = k
-    lab.stage[i] = stage
-    lab.battery[i], lab.comm[i], lab.shadow[i] = state
-    lab.parent[i] = parent
-    lab.action[i] = action
-    lab.cost[i] = cost
-    lab.chain_next[i] = nxt
-    lab.alive[i] = True
 
 
 @numba.njit(cache=True)
@@ -744,17 +585,37 @@ def plan_search(
         ``goal_label`` (-1: no route; -2: the label budget ran out), the farthest partial route's label, the
         counters and the label arrays (the first ``n_labels`` are valid).
     """
-    ny, nx = grid.ny, grid.nx
-    n_cells = ny * nx
-    waypoints, heuristic = route.waypoints, route.heuristic
-    n_stages = waypoints.size
-    k_end = world.step_of_quantum.size - 1
+    # the bundles as the locals the loop reads (reading bundle fields inside the loop, or passing bundles to
+    # inlined helpers, costs reference-count updates per access: the search ran ~2x slower that way)
+    ny, nx, res_m, quantum_s, quanta_per_step = grid.ny, grid.nx, grid.res_m, grid.quantum_s, grid.quanta_per_step
+    inv_speed_s_per_m, drive_energy, energy_in = world.inv_speed_s_per_m, world.drive_energy, world.energy_in
+    lit, earth, calm, step_of_quantum = world.lit, world.earth, world.calm, world.step_of_quantum
+    hotel_energy, heater_energy, drill_energy = energy.hotel, energy.heater, energy.drill
+    capacity, reserve, battery0 = energy.capacity, energy.reserve, energy.battery0
+    max_comm, max_shadow = rules.max_comm, rules.max_shadow
+    cost_per_quantum, cost_per_energy = rules.cost_per_quantum, rules.cost_per_energy
+    battery_bucket, clock_bucket, time_bucket = pruning.battery_bucket, pruning.clock_bucket, pruning.time_bucket
     max_labels = pruning.max_labels
+    start_cell, waypoints, dwell_quanta, heuristic = (
+        route.start_cell,
+        route.waypoints,
+        route.dwell_quanta,
+        route.heuristic,
+    )
+    n_cells = ny * nx
+    n_stages = waypoints.size
+    n_steps = energy_in.shape[0]
+    k_end = step_of_quantum.size - 1
     lab = _new_labels(max_labels)
-    # the arrays read in the loop as locals (measured faster than reading the bundles' fields in the loop)
-    lab_cell, lab_k, lab_stage, lab_cost, alive = lab.cell, lab.k, lab.stage, lab.cost, lab.alive
-    lab_bat, lab_comm, lab_shadow = lab.battery, lab.comm, lab.shadow
-    inv_speed, drive_energy = world.inv_speed_s_per_m, world.drive_energy
+    lab_cell, lab_k, lab_stage, lab_bat, lab_comm, lab_shadow = (
+        lab.cell,
+        lab.k,
+        lab.stage,
+        lab.battery,
+        lab.comm,
+        lab.shadow,
+    )
+    lab_parent, lab_action, lab_cost, lab_next, alive = lab.parent, lab.action, lab.cost, lab.chain_next, lab.alive
     heap_f = np.empty(max_labels)
     heap_t = np.empty(max_labels, dtype=np.int64)
     heap = np.empty(max_labels, dtype=np.int64)
@@ -764,20 +625,32 @@ def plan_search(
     # index: state key -> newest label with that key (open addressing, grown at half load)
     tab_keys = np.full(1 << 16, -1, dtype=np.int64)
     tab_values = np.empty(1 << 16, dtype=np.int64)
+    tab_used = 0
+    size = 0
+    n_lab = 0
     goal_label = -1
     best_label = 0
     stride = np.int64(k_end + 1)
-    cost_tol = 1e-9 * (rules.cost_per_quantum * k_end + rules.cost_per_energy * energy.capacity + 1.0)
+    cost_tol = 1e-9 * (cost_per_quantum * k_end + cost_per_energy * capacity + 1.0)
 
     # the start label
-    start = route.start_cell
-    _set_label(lab, 0, start, 0, 0, (energy.battery0, 0, 0), -1, ACTION_START, 0.0, -1)
-    slot0 = _slot(tab_keys, int(start * stride))
-    tab_keys[slot0] = np.int64(start) * stride
+    lab_cell[0] = start_cell
+    lab_k[0] = 0
+    lab_stage[0] = 0
+    lab_bat[0] = battery0
+    lab_comm[0] = 0
+    lab_shadow[0] = 0
+    lab_parent[0] = -1
+    lab_action[0] = ACTION_START
+    lab_cost[0] = 0.0
+    lab_next[0] = -1
+    alive[0] = True
+    slot0 = _slot(tab_keys, int(start_cell * stride))
+    tab_keys[slot0] = np.int64(start_cell) * stride
     tab_values[slot0] = 0
     tab_used = 1
     n_lab = 1
-    size = _heap_push(heap_f, heap_t, heap, 0, heuristic[0, start], 0, 0)
+    size = _heap_push(heap_f, heap_t, heap, 0, heuristic[0, start_cell], 0, 0)
 
     while size > 0:
         cur = _heap_pop(heap_f, heap_t, heap, size)
@@ -802,72 +675,151 @@ def plan_search(
                 if ni < 0 or ni >= ny or nj < 0 or nj >= nx:
                     continue
                 nb = ni * nx + nj
-                if not np.isfinite(inv_speed[nb]):
+                if not np.isfinite(inv_speed_s_per_m[nb]):
                     continue
-                inv_a, inv_b = inv_speed[c], inv_speed[nb]
-                m = move_quanta(_DL[e], grid.res_m, inv_a, inv_b, grid.quantum_s)
+                m = move_quanta(_DL[e], res_m, inv_speed_s_per_m[c], inv_speed_s_per_m[nb], quantum_s)
                 extra = max(drive_energy[c], drive_energy[nb])
                 new_stage = st
                 action = ACTION_MOVE
             elif e == 8:
                 # wait until the next environment step (the sky is constant within a step)
                 nb = c
-                m = int((k0 // grid.quanta_per_step + 1) * grid.quanta_per_step - k0)
+                m = int((k0 // quanta_per_step + 1) * quanta_per_step - k0)
                 extra = 0
                 new_stage = st
                 action = ACTION_WAIT
-                if lab_bat[cur] == energy.capacity and lab_comm[cur] == 0 and lab_shadow[cur] == 0:
-                    if c != waypoints[st]:
-                        # calm stretch: skip departures that an earlier departure plus a wait at the neighbour
-                        # matches (see the module docstring)
-                        m_calm = _calm_wait(grid, world, c, k0, m, k_end)
-                        calm_jump = m_calm > m
-                        m = m_calm
+                if lab_bat[cur] == capacity and lab_comm[cur] == 0 and lab_shadow[cur] == 0 and c != waypoints[st]:
+                    # calm stretch: skip departures that an earlier departure plus a wait at the neighbour
+                    # matches (see the module docstring); land on the last step start whose moves end in calm
+                    s_ev = step_of_quantum[k0]
+                    while s_ev < n_steps and calm[s_ev, c]:
+                        s_ev += 1
+                    k_event = min(s_ev * quanta_per_step, k_end)
+                    m_max = 1
+                    for e2 in range(8):
+                        ni2 = ci + _DI[e2]
+                        nj2 = cj + _DJ[e2]
+                        if 0 <= ni2 < ny and 0 <= nj2 < nx and np.isfinite(inv_speed_s_per_m[ni2 * nx + nj2]):
+                            m_max = max(
+                                m_max,
+                                move_quanta(
+                                    _DL[e2], res_m, inv_speed_s_per_m[c], inv_speed_s_per_m[ni2 * nx + nj2], quantum_s
+                                ),
+                            )
+                    land = ((k_event - m_max - 1) // quanta_per_step) * quanta_per_step
+                    if land - k0 > m:
+                        m = land - k0
+                        calm_jump = True
             else:
                 if c != waypoints[st]:
                     continue
                 nb = c
-                m = route.dwell_quanta[st]
-                extra = energy.drill
+                m = dwell_quanta[st]
+                extra = drill_energy
                 new_stage = st + 1
                 action = ACTION_DRILL
-            hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
             if k0 + m > k_end:
                 rejected[_R_HORIZON] += 1
+                hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
                 closest[_R_HORIZON] = min(closest[_R_HORIZON], hh)
                 continue
-            state0 = (lab_bat[cur], int(lab_comm[cur]), int(lab_shadow[cur]))
-            if not calm_jump:
-                bat, comm, shadow, drawn, reason = _advance(world, energy, rules, c, nb, k0, m, extra, state0)
-            else:
+            bat = lab_bat[cur]
+            comm = int(lab_comm[cur])
+            shadow = int(lab_shadow[cur])
+            drawn = 0
+            reason = -1
+            if calm_jump:
                 # every quantum of the stretch is lit, in view of Earth and in surplus: the state stays canonical
-                bat, comm, shadow, drawn, reason = state0[0], state0[1], state0[2], m * energy.hotel, -1
+                drawn = m * hotel_energy
+            for j in range(0 if calm_jump else m):
+                s = step_of_quantum[k0 + j]
+                e_in = min(energy_in[s, c], energy_in[s, nb])
+                is_lit = lit[s, c] and lit[s, nb]
+                out = hotel_energy + extra
+                if not is_lit:
+                    out += heater_energy
+                drawn += out
+                bat = min(capacity, bat + e_in - out)
+                if bat < reserve:
+                    reason = _R_BATTERY
+                    break
+                if earth[s, c] and earth[s, nb]:
+                    comm = 0
+                else:
+                    comm += 1
+                    if comm > max_comm:
+                        reason = _R_COMM
+                        break
+                if is_lit:
+                    shadow = 0
+                else:
+                    shadow += 1
+                    if shadow > max_shadow:
+                        reason = _R_SHADOW
+                        break
             if reason >= 0:
                 rejected[reason] += 1
+                hh = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
                 closest[reason] = min(closest[reason], hh)
                 continue
-            cost = lab_cost[cur] + rules.cost_per_quantum * m + rules.cost_per_energy * drawn
+            cost = lab_cost[cur] + cost_per_quantum * m + cost_per_energy * drawn
             k1 = k0 + m
-            key = (new_stage * n_cells + nb) * stride + k1 // pruning.time_bucket
+            key = (new_stage * n_cells + nb) * stride + k1 // time_bucket
             slot = _slot(tab_keys, int(key))
             head = tab_values[slot] if tab_keys[slot] == key else np.int64(-1)
-            if _is_covered(lab, head, k1, cost, bat, comm, shadow, pruning, cost_tol):
+            i = head
+            dominated = False
+            while i >= 0:
+                if (
+                    alive[i]
+                    and lab_k[i] <= k1
+                    and lab_cost[i] <= cost + cost_tol
+                    and lab_bat[i] // battery_bucket >= bat // battery_bucket
+                    and lab_comm[i] // clock_bucket <= comm // clock_bucket
+                    and lab_shadow[i] // clock_bucket <= shadow // clock_bucket
+                ):
+                    dominated = True
+                    break
+                i = lab_next[i]
+            if dominated:
                 rejected[_R_DOMINATED] += 1
                 continue
             if n_lab == max_labels:
                 return SearchResult(-2, best_label, n_lab, rejected, closest, expanded, lab)
-            _retire_covered(lab, head, k1, cost, bat, comm, shadow, pruning, cost_tol)
+            i = head
+            while i >= 0:
+                if (
+                    alive[i]
+                    and k1 <= lab_k[i]
+                    and cost <= lab_cost[i] + cost_tol
+                    and bat // battery_bucket >= lab_bat[i] // battery_bucket
+                    and comm // clock_bucket <= lab_comm[i] // clock_bucket
+                    and shadow // clock_bucket <= lab_shadow[i] // clock_bucket
+                ):
+                    alive[i] = False
+                i = lab_next[i]
             new = n_lab
             n_lab += 1
-            _set_label(lab, new, nb, k1, new_stage, (bat, comm, shadow), cur, action, cost, head)
+            lab_cell[new] = nb
+            lab_k[new] = k1
+            lab_stage[new] = new_stage
+            lab_bat[new] = bat
+            lab_comm[new] = comm
+            lab_shadow[new] = shadow
+            lab_parent[new] = cur
+            lab_action[new] = action
+            lab_cost[new] = cost
+            lab_next[new] = head
+            alive[new] = True
             if tab_keys[slot] != key:
                 tab_keys[slot] = key
                 tab_used += 1
             tab_values[slot] = new
             if 2 * tab_used > tab_keys.size:
                 tab_keys, tab_values = _grow(tab_keys, tab_values)
-            size = _heap_push(heap_f, heap_t, heap, size, cost + hh, int(k1), new)
+            h = heuristic[new_stage, nb] if new_stage < n_stages else 0.0
+            size = _heap_push(heap_f, heap_t, heap, size, cost + h, int(k1), new)
             hb = heuristic[lab_stage[best_label], lab_cell[best_label]] if lab_stage[best_label] < n_stages else 0.0
-            if hh < hb:
+            if h < hb:
                 best_label = new
     return SearchResult(goal_label, best_label, n_lab, rejected, closest, expanded, lab)
