@@ -133,6 +133,21 @@ def _default_dem(x: float, y: float) -> xr.DataArray:
     )
 
 
+def _site_and_times(
+    lat_deg: float, lon_deg: float, observer_height_m: float, start: Any, end: Any, step: Any
+) -> tuple[Site, NDArray[np.datetime64]]:
+    """The checked site (south of 60 S, observer 0-10 km) and its time grid (at most 1,000,000 steps)."""
+    site = Site(lat_deg, lon_deg, 0.0)
+    if site.lat_deg >= -60.0:
+        raise InputError(f"lat_deg {lat_deg!r} is not in the south polar region lupex maps (south of 60 S)")
+    if not (math.isfinite(observer_height_m) and 0.0 <= observer_height_m <= 10_000.0):
+        raise InputError(f"observer_height_m {observer_height_m!r} must be in [0, 10000] metres above the terrain")
+    times = time_range(start, end, step)
+    if times.size > 1_000_000:
+        raise InputError(f"the period has {times.size} steps; use a larger step (at most 1,000,000)")
+    return site, times
+
+
 def site_illumination(
     lat_deg: float,
     lon_deg: float,
@@ -167,14 +182,7 @@ def site_illumination(
     The horizon profile is computed at the DEM cell nearest to the site (within half a cell); the Sun and
     Earth positions are topocentric at the site's terrain height plus ``observer_height_m``.
     """
-    site = Site(lat_deg, lon_deg, 0.0)
-    if site.lat_deg >= -60.0:
-        raise InputError(f"lat_deg {lat_deg!r} is not in the south polar region lupex maps (south of 60 S)")
-    if not (math.isfinite(observer_height_m) and 0.0 <= observer_height_m <= 10_000.0):
-        raise InputError(f"observer_height_m {observer_height_m!r} must be in [0, 10000] metres above the terrain")
-    times = time_range(start, end, step)
-    if times.size > 1_000_000:
-        raise InputError(f"the period has {times.size} steps; use a larger step (at most 1,000,000)")
+    site, times = _site_and_times(lat_deg, lon_deg, observer_height_m, start, end, step)
     x, y = (float(v) for v in latlon_to_xy(site.lat_deg, site.lon_deg))
     terrain = dem if dem is not None else _default_dem(x, y)
     profile = horizon_profile_at(terrain, x, y, n_azimuth, observer_height_m, far_field)
