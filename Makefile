@@ -31,7 +31,7 @@ test: lint
 	  { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && \
 	    apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	  echo "note: Debian chromium could not be installed; the browser test will skip"
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(TESTSTAMP)
 	$(PY) benchmarks/run.py

@@ -37,14 +37,6 @@ def dem240():
     return builtin_dem("south_pole_240m")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Keep every test that uses the reduced mission run on one pytest-xdist worker (``make test`` runs two), so
-    the run is computed once, cold, by ``tests/mission/test_run.py`` and reused by the others."""
-    for item in items:
-        if "small_run_cache" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("small_run"))
-
-
 @pytest.fixture(scope="session")
 def small_run_cache(tmp_path_factory):
     """One stage and horizon cache for every test that runs the reduced mission scenario.
