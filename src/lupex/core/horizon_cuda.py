@@ -39,6 +39,7 @@ from lupex.core.horizon import (
     DEFAULT_NEAR_SAMPLES,
     DEFAULT_NEAR_SUBSTEPS,
     FarField,
+    check_horizon_inputs,
     pack_far_fields,
 )
 
@@ -261,10 +262,7 @@ def horizon_map_cuda(
     (NaN for NaN cells, -pi/2 where no terrain lies along the ray) and ``edge_limited`` bool (ny, nx).
     """
     zz = np.ascontiguousarray(z, dtype=np.float64)
-    if zz.ndim != 2 or zz.shape[0] < 1 or zz.shape[1] < 1:
-        raise ValueError("z must be a non-empty 2-D array")
-    if not (res > 0.0 and body_radius_m > 0.0 and max_distance_m > 0.0):
-        raise ValueError("res, body_radius_m and max_distance_m must be positive")
+    check_horizon_inputs(zz, res, body_radius_m, max_distance_m)
     az = np.ascontiguousarray(np.atleast_1d(np.asarray(azimuths_rad, dtype=np.float64)))
     f0, f1, f2, fgeo, nfar = pack_far_fields(far_fields)
     half = min(max_distance_m / (2.0 * body_radius_m), math.pi / 2)

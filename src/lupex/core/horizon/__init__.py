@@ -36,6 +36,7 @@ from lupex.core.horizon.kernel import (
     DEFAULT_NEAR_SUBSTEPS,
     MAX_FAR_FIELDS,
     FarField,
+    check_horizon_inputs,
     horizon_map_cpu,
     pack_far_fields,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_NEAR_SUBSTEPS",
     "MAX_FAR_FIELDS",
     "FarField",
+    "check_horizon_inputs",
     "horizon_map_cpu",
     "pack_far_fields",
 ]

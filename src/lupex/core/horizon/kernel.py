@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_NEAR_SUBSTEPS",
     "MAX_FAR_FIELDS",
     "FarField",
+    "check_horizon_inputs",
     "horizon_map_cpu",
     "pack_far_fields",
 ]
@@ -140,8 +141,9 @@ def pack_far_fields(
     return arrays[0], arrays[1], arrays[2], fgeo, nfar
 
 
-def _check_inputs(zz: NDArray[np.float64], res: float, body_radius_m: float, max_distance_m: float) -> None:
-    """Refuse an empty grid or a non-positive pixel, radius or reach."""
+def check_horizon_inputs(zz: NDArray[np.float64], res: float, body_radius_m: float, max_distance_m: float) -> None:
+    """Refuse an empty grid or a non-positive pixel [m], body radius [m] or reach [m] (``ValueError``); shared by
+    the CPU and CUDA horizon kernels."""
     if zz.ndim != 2 or zz.shape[0] < 1 or zz.shape[1] < 1:
         raise ValueError("z must be a non-empty 2-D array")
     if not res > 0.0:
@@ -214,7 +216,7 @@ def horizon_map_cpu(
         before ``max_distance_m``.
     """
     zz = np.ascontiguousarray(z, dtype=np.float64)
-    _check_inputs(zz, res, body_radius_m, max_distance_m)
+    check_horizon_inputs(zz, res, body_radius_m, max_distance_m)
     if near_samples < 1 or near_substeps < 1:
         raise ValueError("near_samples and near_substeps must be >= 1")
     az = np.ascontiguousarray(np.atleast_1d(np.asarray(azimuths_rad, dtype=np.float64)))
