@@ -74,10 +74,7 @@ def topocentric_enu(
     frame
         :func:`cell_frame` of the cell.
     """
-    up0, up1, up2, ge0, ge1, ge2, gn0, gn1, gn2 = frame
-    su = d0 * up0 + d1 * up1 + d2 * up2 - r_cell_m * inv_distance_per_m
-    se = d0 * ge0 + d1 * ge1 + d2 * ge2
-    sn = d0 * gn0 + d1 * gn1 + d2 * gn2
+    se, sn, su = topocentric_enu_first_order(d0, d1, d2, inv_distance_per_m, r_cell_m, frame)
     inv_norm = 1.0 / math.sqrt(su * su + se * se + sn * sn)
     return se * inv_norm, sn * inv_norm, su * inv_norm
 
