@@ -42,5 +42,13 @@ def small_run_cache(tmp_path_factory):
     """One stage and horizon cache for every test that runs the reduced mission scenario.
 
     ``tests/mission/test_run.py`` runs first (cold, and checks it), the dashboard tests then reuse its stages.
+    Under pytest-xdist (``make test`` runs two workers) the folder is shared by the workers of the run, so a
+    stage computed by one is a cache hit for the other (stage files are written atomically).
     """
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "small-run-cache"
+        shared.mkdir(exist_ok=True)
+        return shared
     return tmp_path_factory.mktemp("small-run-cache")
