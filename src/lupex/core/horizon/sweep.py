@@ -13,7 +13,7 @@ import math
 from collections import namedtuple
 from typing import Any
 
-from lupex.core.horizon.hull import F_HI, S_PUSH, push_back, retire_far, window_tan
+from lupex.core.horizon.hull import B_HI, B_TOP, F_HI, F_TOP, S_PUSH, push_back, retire_far, window_tan
 from lupex.core.horizon.near import near_tan
 from lupex.core.horizon.sampling import (
     EMPTY_TAN,
@@ -347,9 +347,9 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
     _project(w, n_tot, 0.5 * w.wu[n_ph1 - 1], cfg.radius)
     # sweep from the far end; the window holds the samples beyond each cell's near field, within reach
     st = w.st
-    st[0] = -1
-    st[1] = -1
-    st[2] = n_tot - 1
+    st[B_TOP] = -1
+    st[F_TOP] = -1
+    st[B_HI] = n_tot - 1
     st[F_HI] = n_tot - 1
     st[S_PUSH] = n_tot - 1
     hints[:] = 0
