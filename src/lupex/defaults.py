@@ -64,6 +64,20 @@ DEFAULTS: dict[str, Default] = {
         "LOLA height at the Site01 centre pixel (bundled 10 m DEM, .source.txt)",
         "published",
     ),
+    "scheduler_connect_timeout_s": Default(
+        10.0,
+        "s",
+        "How long lupex waits for an existing Dask scheduler to answer before it gives up (our choice: long enough "
+        "for a scheduler on a busy login node, short enough that a typo in the address fails fast)",
+        "estimate",
+    ),
+    "tile_px": Default(
+        512.0,
+        "px",
+        "Side of a terrain tile on a Dask cluster (our choice: 360 azimuths x 512^2 cells of float32 horizons are "
+        "0.38 GB per task, and a 1536^2 DEM gives 9 tasks, enough for a few workers)",
+        "estimate",
+    ),
     "horizon_max_distance_m": Default(
         200_000.0,
         "m",

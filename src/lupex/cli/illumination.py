@@ -14,6 +14,11 @@ import typer
 
 from lupex.cli.options import check_number, check_out_dir, check_out_file, psr_years_option
 from lupex.cli.progress import RichProgress
+from lupex.cli.scheduling import SchedulerOpt, cli_scheduler, parse_scheduler_option
+from lupex.cluster import SchedulerSpec
+from lupex.cluster.tiles import check_tiling
+from lupex.defaults import default
+from lupex.errors import InputError
 
 illumination_app = typer.Typer(help="Sunlight, permanent shadow and Earth visibility.", no_args_is_help=True)
 
@@ -84,6 +89,69 @@ def _check_map_options(
     return psr_years_option(psr_years, "the map period")
 
 
+def _check_tiling_options(
+    spec: SchedulerSpec, tile_px: int, halo_px: int, far_field: bool, backend: str
+) -> tuple[int, int | None] | None:
+    """``(tile, halo)`` of a tiled run (None: the whole map in one piece, as without a cluster); refuses bad values
+    naming their flags."""
+    if tile_px == 0 and not spec.distributed:
+        if halo_px != -1:
+            raise InputError(f"--halo-px {halo_px} needs a tiled run; give --tile-px (e.g. 512) or a cluster scheduler")
+        return None
+    tile = int(default("tile_px")) if tile_px == 0 else tile_px
+    halo = None if halo_px == -1 else halo_px
+    if halo_px < -1:
+        raise InputError(f"--halo-px {halo_px} must be -1 (auto) or a number of cells >= 0, e.g. 128")
+    check_tiling(tile, halo, ("--tile-px", "--halo-px"))
+    if not far_field:
+        raise InputError("--no-far-field is not available tile by tile; drop it or run without --tile-px / a cluster")
+    if backend == "cuda":
+        raise InputError("--backend cuda is not available tile by tile (the tiles run the CPU kernel); use "
+                         "--backend auto or cpu with --tile-px / a cluster")  # fmt: skip
+    return tile, halo
+
+
+def _whole_map(
+    terrain: Any, start: str, end: str, step: str, height_m: float, n_azimuth: int, far_field: bool,
+    psr_period: float | None, backend: str, cache: bool,
+) -> Any:  # fmt: skip
+    """The statistics of the whole DEM in this process (one horizon map, then the statistics)."""
+    from lupex.illumination import horizon_map, illumination_stats
+
+    with RichProgress("horizon map") as bar:
+        horizon = horizon_map(terrain, n_azimuth, height_m, "auto" if far_field else None,
+                              backend=backend, cache=cache, progress=bar)  # type: ignore[arg-type]  # fmt: skip
+    with RichProgress("illumination statistics") as bar:
+        return illumination_stats(terrain, start, end, step, observer_height_m=height_m, horizon=horizon,
+                                  psr_years=psr_period, progress=bar)  # fmt: skip
+
+
+def _tiled_map(
+    terrain: Any, start: str, end: str, step: str, height_m: float, n_azimuth: int, psr_period: float | None,
+    spec: SchedulerSpec, tiling: tuple[int, int | None], out: Path,
+) -> tuple[Any, dict[str, Any]]:  # fmt: skip
+    """The statistics tile by tile on the scheduler, into ``out/terrain.zarr``; also the run's facts for the summary."""
+    from lupex.cluster.products import products_as_stats, terrain_products
+
+    tile, halo = tiling
+    with cli_scheduler(spec) as sched, RichProgress("tiles") as bar:
+        products = terrain_products(
+            terrain, start, end, step, out / "terrain.zarr", scheduler=sched, tile_px=tile,
+            halo_px="auto" if halo is None else halo, progress=bar, observer_height_m=height_m, n_azimuth=n_azimuth,
+            psr_years=psr_period,
+        )  # fmt: skip
+    extra = {
+        "store": str(products.store),
+        "scheduler": products.scheduler,
+        "workers": products.n_workers,
+        "tiles": products.n_tiles,
+        "tile_px": products.tile_px,
+        "halo_px": products.halo_px,
+        "task_memory_GB": round(products.task_memory_bytes / 1e9, 3),
+    }
+    return products_as_stats(products), extra
+
+
 @illumination_app.command("map")
 def illumination_map(
     dem: Annotated[str, typer.Option("--dem", help="DEM: GeoTIFF, PDS3 IMG/LBL or builtin:NAME.")],
@@ -100,9 +168,25 @@ def illumination_map(
     ] = 18.6,
     backend: Annotated[str, typer.Option("--backend", help="auto, cpu or cuda.")] = "auto",
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps ($LUPEX_CACHE_DIR).")] = True,
+    scheduler: SchedulerOpt = "threads",
+    tile_px: Annotated[
+        int,
+        typer.Option(
+            "--tile-px",
+            help="Compute tile by tile (cells per side) into OUT/terrain.zarr; 0 = one piece "
+            "with --scheduler threads, 512 on a cluster.",
+        ),
+    ] = 0,
+    halo_px: Annotated[
+        int,
+        typer.Option(
+            "--halo-px",
+            help="Fine halo around each tile [cells]; beyond it a coarse DEM. -1 = auto (the "
+            "whole DEM up to 4096^2 cells, else 128).",
+        ),
+    ] = -1,
 ) -> None:
     """Maps of mean illumination, PSRs, longest darkness, Earth visibility and longest Earth outage (COGs + PNGs)."""
-    from lupex.illumination import horizon_map, illumination_stats
     from lupex.io import read_dem, write_geotiff
     from lupex.io.tables import write_bytes, write_json
     from lupex.reporting import map_quicklook_png
@@ -111,28 +195,14 @@ def illumination_map(
     if backend not in ("auto", "cpu", "cuda"):
         raise typer.BadParameter(f"--backend {backend!r}: use auto, cpu or cuda")
     psr_period = _check_map_options(start, end, step, height_m, n_azimuth, psr_years, out)
+    spec = parse_scheduler_option(scheduler)
+    tiling = _check_tiling_options(spec, tile_px, halo_px, far_field, backend)
     terrain = read_dem(dem)
-    with RichProgress("horizon map") as bar:
-        horizon = horizon_map(
-            terrain,
-            n_azimuth,
-            height_m,
-            "auto" if far_field else None,
-            backend=backend,  # type: ignore[arg-type]
-            cache=cache,
-            progress=bar,
-        )
-    with RichProgress("illumination statistics") as bar:
-        ds = illumination_stats(
-            terrain,
-            start,
-            end,
-            step,
-            observer_height_m=height_m,
-            horizon=horizon,
-            psr_years=psr_period,
-            progress=bar,
-        )
+    extra: dict[str, Any] = {}
+    if tiling is None:
+        ds = _whole_map(terrain, start, end, step, height_m, n_azimuth, far_field, psr_period, backend, cache)
+    else:
+        ds, extra = _tiled_map(terrain, start, end, step, height_m, n_azimuth, psr_period, spec, tiling, out)
     files = []
     for name, (title, units, cmap, vmin, vmax) in MAP_LAYERS.items():
         layer = ds[name]
@@ -150,7 +220,7 @@ def illumination_map(
             out / f"{name}.png",
         )
         files += [str(tif), str(png)]
-    summary = _summary(ds, files, time.perf_counter() - began)
+    summary = {**_summary(ds, files, time.perf_counter() - began), **extra}
     write_json(summary, out / "summary.json")
     summary["files"].append(str(out / "summary.json"))
     sys.stdout.write(json.dumps(summary, indent=2, allow_nan=False) + "\n")

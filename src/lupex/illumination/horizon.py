@@ -24,7 +24,14 @@ from lupex.errors import InputError, LupexError
 from lupex.io.cache import content_key, default_cache_dir, read_cache_entry, write_cache_entry
 from lupex.terrain.dem import builtin_dem, check_dem
 
-__all__ = ["ALGORITHM_VERSION", "available_backends", "far_field_for", "horizon_map", "horizon_profile_at"]
+__all__ = [
+    "ALGORITHM_VERSION",
+    "available_backends",
+    "check_horizon_settings",
+    "far_field_for",
+    "horizon_map",
+    "horizon_profile_at",
+]
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +112,11 @@ def _dem_grid(dem: xr.DataArray) -> tuple[np.ndarray, float, float, float]:
     return np.ascontiguousarray(dem.values, dtype=np.float64), x0, y0, res
 
 
-def _validated_reach(
+def check_horizon_settings(
     n_azimuth: int, observer_height_m: float, body_radius_m: float, max_distance_m: float | None
 ) -> float:
-    """Check the numeric arguments of :func:`horizon_map` and return the ray reach [m]."""
+    """Check the numeric arguments of :func:`horizon_map` (``InputError`` naming the argument) and return the ray
+    reach [m]."""
     if isinstance(n_azimuth, bool) or not isinstance(n_azimuth, (int, np.integer)) or not 4 <= n_azimuth <= 7200:
         raise InputError(f"n_azimuth {n_azimuth!r} must be an integer from 4 to 7200")
     if not (math.isfinite(observer_height_m) and 0.0 <= observer_height_m <= 10_000.0):
@@ -136,6 +144,7 @@ class _HorizonJob:
     body_radius_m: float
     reach: float
     key: str
+    window: tuple[int, int, int, int] | None = None
 
 
 def _horizon_job(
@@ -146,6 +155,7 @@ def _horizon_job(
     body_radius_m: float,
     reach: float,
     backend: str = "cpu",
+    window: tuple[int, int, int, int] | None = None,
 ) -> _HorizonJob:
     """Grids of ``dem`` and its far fields, the azimuths and the content key of the result."""
     z, x0, y0, res = _dem_grid(dem)
@@ -163,8 +173,11 @@ def _horizon_job(
         float(body_radius_m),
         reach,
         *(["cuda"] if backend == "cuda" else []),  # the CUDA march's results differ slightly from the CPU sweep's
+        *([f"window{window}"] if window is not None else []),
     )
-    return _HorizonJob(z, x0, y0, res, far, n_azimuth, azimuths_deg, observer_height_m, body_radius_m, reach, key)
+    return _HorizonJob(
+        z, x0, y0, res, far, n_azimuth, azimuths_deg, observer_height_m, body_radius_m, reach, key, window
+    )
 
 
 def _cached_or_computed(
@@ -195,6 +208,7 @@ def _cached_or_computed(
         job.far,
         progress,
         backend,
+        job.window,
     )
     if cache:
         try:
@@ -226,10 +240,16 @@ def _horizon_array(
     backend: str,
 ) -> xr.DataArray:
     """Wrap the horizon [deg] as the ``horizon_deg`` DataArray of :func:`horizon_map`."""
+    i0, i1, j0, j1 = job.window if job.window is not None else (0, dem.sizes["y"], 0, dem.sizes["x"])
     return xr.DataArray(
         horizon_deg,
         dims=("azimuth", "y", "x"),
-        coords={"azimuth": job.azimuths_deg, "y": dem["y"], "x": dem["x"], "edge_limited": (("y", "x"), edge)},
+        coords={
+            "azimuth": job.azimuths_deg,
+            "y": dem["y"].values[i0:i1],
+            "x": dem["x"].values[j0:j1],
+            "edge_limited": (("y", "x"), edge),
+        },
         name="horizon_deg",
         attrs={
             "units": "deg",
@@ -259,6 +279,7 @@ def horizon_map(
     cache: bool = True,
     cache_dir: str | Path | None = None,
     progress: Any = None,
+    window_px: tuple[int, int, int, int] | None = None,
 ) -> xr.DataArray:
     """Terrain horizon elevation from every cell in ``n_azimuth`` grid azimuths.
 
@@ -287,6 +308,11 @@ def horizon_map(
         Default ``$LUPEX_CACHE_DIR`` or ``~/.cache/lupex``.
     progress : tqdm-like, optional
         Gets ``total`` set to ``n_azimuth`` and ``update(n)`` calls.
+    window_px : (i0, i1, j0, j1), optional
+        Only the cells of rows ``i0:i1`` and columns ``j0:j1`` of ``dem`` (a tile); the whole ``dem`` and the far
+        fields are still the terrain they see, and the values equal that window of the whole map (to < 1e-5 deg:
+        the lines' frames start elsewhere). The CPU kernel sweeps only the lines that cross the tile, from the
+        tile on; the CUDA backend computes the whole grid and crops it.
 
     Raises
     ------
@@ -300,16 +326,33 @@ def horizon_map(
         coordinate ``edge_limited (y, x)``. Local (north-referenced) azimuth = grid azimuth - longitude.
     """
     check_dem(dem)
-    reach = _validated_reach(n_azimuth, observer_height_m, body_radius_m, max_distance_m)
+    reach = check_horizon_settings(n_azimuth, observer_height_m, body_radius_m, max_distance_m)
     chosen = _resolve_backend(backend)
     fields = far_field_for(dem) if isinstance(far_field, str) and far_field == "auto" else list(far_field or [])
     for field in fields:
         check_dem(field)
-    job = _horizon_job(dem, fields, n_azimuth, observer_height_m, body_radius_m, reach, chosen)
+    window = _checked_window(window_px, dem.sizes["y"], dem.sizes["x"])
+    job = _horizon_job(dem, fields, n_azimuth, observer_height_m, body_radius_m, reach, chosen, window)
     horizon_rad, edge, from_cache = _cached_or_computed(job, cache, cache_dir, progress, chosen)
     _warn_edge_limited(edge, reach)
     horizon_deg = np.degrees(horizon_rad, out=None if from_cache else horizon_rad).astype(np.float32, copy=False)
     return _horizon_array(dem, job, horizon_deg, edge, fields, chosen)
+
+
+def _checked_window(window_px: Any, ny: int, nx: int) -> tuple[int, int, int, int] | None:
+    """``window_px`` as four ints inside the ``ny`` x ``nx`` grid, or None (the whole grid)."""
+    if window_px is None:
+        return None
+    try:
+        i0, i1, j0, j1 = (int(v) for v in window_px)
+    except (TypeError, ValueError):
+        raise InputError(f"window_px {window_px!r} must be four whole numbers (i0, i1, j0, j1)") from None
+    if not (0 <= i0 < i1 <= ny and 0 <= j0 < j1 <= nx):
+        raise InputError(
+            f"window_px {window_px!r} must be rows i0:i1 and columns j0:j1 with 0 <= i0 < i1 <= {ny} and "
+            f"0 <= j0 < j1 <= {nx} (the DEM's size)"
+        )
+    return (i0, i1, j0, j1)
 
 
 def _compute(
@@ -324,23 +367,26 @@ def _compute(
     far: list[tuple[np.ndarray, float, float, float]],
     progress: Any,
     backend: str = "cpu",
+    window: tuple[int, int, int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The horizon map: on the GPU in one launch, or on the CPU in batches of azimuths (for progress reports)."""
     n_az = azimuths_rad.size
+    i0, i1, j0, j1 = window if window is not None else (0, z.shape[0], 0, z.shape[1])
     if backend == "cuda":
         from lupex.core.horizon_cuda import horizon_map_cuda
 
         out_gpu, edge_gpu = horizon_map_cuda(z, x0, y0, res, azimuths_rad, observer_height_m, body_radius_m, reach, far)
         if progress is not None:
             progress.update(n_az)
-        return out_gpu, edge_gpu
-    out = np.empty((n_az, *z.shape), dtype=np.float32)
-    edge = np.zeros(z.shape, dtype=bool)
+        return np.ascontiguousarray(out_gpu[:, i0:i1, j0:j1]), edge_gpu[i0:i1, j0:j1]
+    out = np.empty((n_az, i1 - i0, j1 - j0), dtype=np.float32)
+    edge = np.zeros((i1 - i0, j1 - j0), dtype=bool)
     batch = max(8, n_az // 8)
     for start in range(0, n_az, batch):
         part, part_edge = horizon_map_cpu(
-            z, x0, y0, res, azimuths_rad[start : start + batch], observer_height_m, body_radius_m, reach, far
-        )
+            z, x0, y0, res, azimuths_rad[start : start + batch], observer_height_m, body_radius_m, reach, far,
+            window=window,
+        )  # fmt: skip
         out[start : start + batch] = part
         edge |= np.asarray(part_edge, dtype=bool)
         if progress is not None:

@@ -25,6 +25,7 @@ from lupex.errors import CacheError, InputError
 __all__ = [
     "STALE_TEMP_AGE_S",
     "TEMP_PREFIX",
+    "atomic_write_dir",
     "atomic_write_path",
     "clean_stale_temp_files",
     "clean_stale_temp_files_once",
@@ -115,10 +116,72 @@ def atomic_write_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
+@contextlib.contextmanager
+def atomic_write_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary FOLDER next to ``path``; on success put it in place of ``path`` (a folder, e.g. a Zarr store).
+
+    Like :func:`atomic_write_path`: a failure removes the temporary folder and leaves an existing ``path`` untouched;
+    a killed process leaves a ``.lupex-tmp.<host>-<pid>.<name>.<8>.tmp`` folder that
+    :func:`clean_stale_temp_files` removes later. An existing ``path`` is moved aside and removed only after the new
+    folder is in place (two renames: a reader sees the old or the new folder, or for an instant none).
+
+    Raises
+    ------
+    InputError
+        ``path`` exists and is not a folder.
+    """
+    import shutil
+
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{str(target)!r} is a file, not a folder; choose another output path")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        prefix = f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}.{target.name[:_NAME_CHARS]}."
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
+    except OSError as err:
+        raise CacheError(
+            f"cannot write into folder {str(target.parent)!r}: {err.strerror}; choose a writable location"
+        ) from err
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
+            os.replace(target, old / target.name)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _remove_entry(entry: os.DirEntry[str]) -> int:
+    """Remove a temporary file or folder; returns the bytes it held."""
+    import shutil
+
+    if entry.is_dir(follow_symlinks=False):
+        size = sum(f.stat().st_size for f in Path(entry.path).rglob("*") if f.is_file())
+        shutil.rmtree(entry.path)
+        return size
+    size = entry.stat(follow_symlinks=False).st_size
+    os.unlink(entry.path)
+    return size
+
+
 def clean_stale_temp_files(folder: str | os.PathLike[str], *, older_than_s: float = STALE_TEMP_AGE_S) -> list[Path]:
     """Remove the temporary files an interrupted lupex process left in ``folder``.
 
-    Only regular files directly in ``folder`` whose name is exactly of the form ``atomic_write_path`` gives
+    Only regular files (and the folders of :func:`atomic_write_dir`) directly in ``folder`` whose name is exactly
+    of the form ``atomic_write_path`` gives
     (``.lupex-tmp.<name>.<8 characters>.tmp``, and the older ``.<key>.lhz|pkl.<8>.tmp`` of cache entries)
     are removed; any other file is left alone. A file whose writer (a process of this host named in the file
     name) has ended is removed at once; otherwise a file modified less than ``older_than_s`` ago may belong to a
@@ -155,19 +218,19 @@ def clean_stale_temp_files(folder: str | os.PathLike[str], *, older_than_s: floa
     n_bytes = 0
     for entry in entries:
         try:
-            if not entry.is_file(follow_symlinks=False):
+            if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
                 continue
             info = entry.stat(follow_symlinks=False)
             if older_than_s > 0 and now - info.st_mtime < older_than_s and not _writer_gone(entry.name):
                 continue
-            os.unlink(entry.path)
+            size = _remove_entry(entry)
         except FileNotFoundError:  # finished (renamed) or removed by another process meanwhile
             continue
         except OSError as err:
             log.warning("cannot remove stale temporary file %s: %s", entry.path, err.strerror or err)
             continue
         removed.append(Path(entry.path))
-        n_bytes += info.st_size
+        n_bytes += size
     if removed:
         log.warning(
             "removed %d stale temporary file%s (%.1f MB) left by an interrupted run in %s",

@@ -75,14 +75,18 @@ def _horizon_kernel(
     azimuths: NDArray[np.float64],
     cfg: Any,
     cap: int,
+    win: NDArray[np.int64],
     out: NDArray[np.float32],
     edge: NDArray[np.uint8],
     edge_t: NDArray[np.uint8],
 ) -> None:
-    """Parallel (over azimuths) driver: fills ``out`` [rad]; ORs the edge flags into ``edge``/``edge_t``
-    (row-major / column-major azimuths)."""
+    """Parallel (over azimuths) driver: fills ``out`` [rad] for the window ``win`` = (i0, i1, j0, j1) of the
+    grid; ORs the edge flags into ``edge``/``edge_t`` (row-major / column-major azimuths, window-shaped)."""
     z = world.z
     ny, nx = z.shape
+    i0, i1, j0, j1 = win[0], win[1], win[2], win[3]
+    wy = i1 - i0
+    wx = j1 - j0
     for a in numba.prange(azimuths.shape[0]):
         rows_major, t, sm, geo = _azimuth_frame(azimuths[a], world.x0, world.y0, world.res)
         n_major, n_minor = (ny, nx) if rows_major else (nx, ny)
@@ -91,10 +95,12 @@ def _horizon_kernel(
         tab = near_table(t, sm, ds_grid, cfg.nnear, cfg.ext_steps)
         az = Azimuth(t, sm, m0, ds_grid, geo, tab)
         oa = out[a]
-        oo = oa if rows_major else np.empty((nx, ny), dtype=np.float32)
+        oo = oa if rows_major else np.empty((wx, wy), dtype=np.float32)
         oo[:, :] = EMPTY_MARK  # "no bracketing line has served this cell yet"
+        mlo, mhi, qlo, qhi = (i0, i1, j0, j1) if rows_major else (j0, j1, i0, i1)
         # tangent-point distance [m] of the line that served a cell first
-        v = Views(z if rows_major else zt, oo, edge if rows_major else edge_t, np.full((n_major, n_minor), np.inf))
+        dd = np.full((mhi - mlo, qhi - qlo), np.inf)
+        v = Views(z if rows_major else zt, oo, edge if rows_major else edge_t, dd, mlo, mhi, qlo, qhi)
         w = line_work(cap, n_major)
         hints = np.zeros(4, dtype=np.int64)  # previous tangent indices: (back, front) per side
         span = t * (n_major - 1)
@@ -102,8 +108,8 @@ def _horizon_kernel(
         bmax = int(math.floor(n_minor - 1 + max(0.0, -span))) + 2
         for b in range(bmin, bmax + 1):
             sweep_line(v, b, az, cfg, world, w, hints)
-        for i in range(ny):
-            for j in range(nx):
+        for i in range(wy):
+            for j in range(wx):
                 oa[i, j] = math.atan(oo[i, j] if rows_major else oo[j, i])
 
 
@@ -169,6 +175,7 @@ def horizon_map_cpu(
     adaptive_steps: int = DEFAULT_ADAPTIVE_STEPS,
     adaptive_tol: float = DEFAULT_ADAPTIVE_TOL,
     adaptive_margin: float = DEFAULT_ADAPTIVE_MARGIN,
+    window: tuple[int, int, int, int] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """Horizon elevation angles of every DEM cell for a set of azimuths (CPU, numba parallel).
 
@@ -205,15 +212,20 @@ def horizon_map_cpu(
         is marched directly (``math.inf`` disables the march: faster, less accurate on steep terrain).
     adaptive_margin
         Relative margin beyond the farther tangent point to which the direct march extends.
+    window
+        ``(i0, i1, j0, j1)``: compute only the cells of rows ``i0:i1`` and columns ``j0:j1`` (a tile; the rest of
+        the grid is terrain they see). Each line is swept from its first step in the window's rows (columns) to
+        its far end, so a tile costs its own cells plus the lines that cross it; the result equals that window
+        of the whole map up to rounding (the line frames start elsewhere). Default: the whole grid.
 
     Returns
     -------
     horizon_rad
-        float32 array (n_az, ny, nx) of horizon elevation angles [rad] above the local horizontal;
-        -pi/2 where no terrain at all lies along the ray.
+        float32 array (n_az, ny, nx) of horizon elevation angles [rad] above the local horizontal (the
+        window's shape when ``window`` is given); -pi/2 where no terrain at all lies along the ray.
     edge_limited
-        bool array (ny, nx): True where, for at least one azimuth, the available terrain ended
-        before ``max_distance_m``.
+        bool array (ny, nx) (or the window's shape): True where, for at least one azimuth, the available
+        terrain ended before ``max_distance_m``.
     """
     zz = np.ascontiguousarray(z, dtype=np.float64)
     check_horizon_inputs(zz, res, body_radius_m, max_distance_m)
@@ -231,15 +243,27 @@ def horizon_map_cpu(
         float(adaptive_tol),
         float(adaptive_margin),
     )
-    ny, nx = zz.shape
-    out = np.empty((az.shape[0], ny, nx), dtype=np.float32)
-    edge = np.zeros((ny, nx), dtype=np.uint8)
-    edge_t = np.zeros((nx, ny), dtype=np.uint8)
+    win = _window(window, zz.shape)
+    wy, wx = int(win[1] - win[0]), int(win[3] - win[2])
+    out = np.empty((az.shape[0], wy, wx), dtype=np.float32)
+    edge = np.zeros((wy, wx), dtype=np.uint8)
+    edge_t = np.zeros((wx, wy), dtype=np.uint8)
     if az.shape[0] > 0:
         zt = np.ascontiguousarray(zz.T)
         cap = _line_capacity(world, float(body_radius_m), float(max_distance_m))
-        _horizon_kernel(world, zt, az, cfg, cap, out, edge, edge_t)
+        _horizon_kernel(world, zt, az, cfg, cap, win, out, edge, edge_t)
     return out, (edge | edge_t.T).astype(bool)
+
+
+def _window(window: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> NDArray[np.int64]:
+    """The output window ``(i0, i1, j0, j1)`` as an int64 array, checked to be a non-empty part of ``shape``."""
+    ny, nx = shape
+    if window is None:
+        return np.array([0, ny, 0, nx], dtype=np.int64)
+    i0, i1, j0, j1 = (int(v) for v in window)
+    if not (0 <= i0 < i1 <= ny and 0 <= j0 < j1 <= nx):
+        raise ValueError(f"window {tuple(window)} must be (i0, i1, j0, j1), 0 <= i0 < i1 <= {ny}, 0 <= j0 < j1 <= {nx}")
+    return np.array([i0, i1, j0, j1], dtype=np.int64)
 
 
 def _line_capacity(world: Any, body_radius_m: float, max_distance_m: float) -> int:

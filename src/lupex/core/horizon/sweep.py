@@ -39,8 +39,9 @@ Settings = namedtuple("Settings", ["nnear", "obs_h", "radius", "max_dist", "ext_
 #: map distance per major step ``ds_grid`` [m], the (major, minor) -> map affine ``geo`` and the
 #: :data:`~lupex.core.horizon.near.NearTable` ``tab``.
 Azimuth = namedtuple("Azimuth", ["t", "sm", "m0", "ds_grid", "geo", "tab"])
-#: The (major, minor) views of one azimuth: DEM ``zz``, output ``oo``, edge flags ``ee``, distances ``dd``.
-Views = namedtuple("Views", ["zz", "oo", "ee", "dd"])
+#: The (major, minor) views of one azimuth: DEM ``zz``, output ``oo``, edge flags ``ee``, distances ``dd``; the
+#: output window is major ``[mlo, mhi)`` x minor ``[qlo, qhi)`` of ``zz`` (``oo``, ``ee``, ``dd`` cover only it).
+Views = namedtuple("Views", ["zz", "oo", "ee", "dd", "mlo", "mhi", "qlo", "qhi"])
 
 
 @helper
@@ -239,7 +240,9 @@ def _finish_cell(
     """Finalise cell (m, qc) from its lower bracketing line: blend with the upper line's share, or march
     the cell's own ray where the two disagree near the cell or the terrain ends early; then the near field."""
     tab = az.tab
-    prev = v.oo[m, qc]
+    mw = m - v.mlo
+    qw = qc - v.qlo
+    prev = v.oo[mw, qw]
     near = near_tan(v.zz, m, qc, zp, wk_obs, cfg.radius, cfg.max_dist, tab, 0, tab.nn, az.geo, world)
     both = prev > EMPTY_MARK and tanv > EMPTY_TAN
     march = False
@@ -248,7 +251,7 @@ def _finish_cell(
         if both:
             # where the two lines disagree and both tangent points are within reach, lateral blending is
             # poor (steep near walls): march the cell's own ray instead
-            d_far = max(dist, v.dd[m, qc])
+            d_far = max(dist, v.dd[mw, qw])
             march = abs(tanv - prev / fr) > cfg.ext_tol and d_far < cfg.ext_steps * az.ds_grid * wk_obs
         # where the terrain ends early (edge) the lines can see less or more of it than the cell's own
         # ray: march unless the lines agree
@@ -256,7 +259,7 @@ def _finish_cell(
     if march:
         s_end = _march_end(edge, d_far, wk_obs, az, cfg)
         ext = near_tan(v.zz, m, qc, zp, wk_obs, cfg.radius, s_end, tab, tab.nn, tab.nn_ext, az.geo, world)
-        v.oo[m, qc] = max(near, ext)
+        v.oo[mw, qw] = max(near, ext)
         return
     if prev <= EMPTY_MARK:
         acc = tanv  # the other bracketing line saw no terrain: this line alone
@@ -264,7 +267,7 @@ def _finish_cell(
         acc = prev / fr if fr > 0.0 else EMPTY_TAN  # this line saw none: the other alone
     else:
         acc = prev + (1.0 - fr) * tanv
-    v.oo[m, qc] = max(near, acc)
+    v.oo[mw, qw] = max(near, acc)
 
 
 @inline_helper
@@ -277,14 +280,14 @@ def _side_tangent(
     The observer sits at the foot of the perpendicular from the cell centre onto the line, ``du`` [m] along
     it from the line's point on row ``m``. The window is first cut exactly at ``max_dist`` from it.
     """
-    if qc < 0 or qc >= v.zz.shape[1]:
+    if qc < v.qlo or qc >= v.qhi:
         return EMPTY_TAN, math.inf, 0.0, False
     zc = v.zz[m, qc]
     if math.isnan(zc):
-        v.oo[m, qc] = math.nan
+        v.oo[m - v.mlo, qc - v.qlo] = math.nan
         return EMPTY_TAN, math.inf, 0.0, False
     if edge:
-        v.ee[m, qc] = 1
+        v.ee[m - v.mlo, qc - v.qlo] = 1
     zp = zc + cfg.obs_h
     dth = du / cfg.radius
     cd = 1.0 - 0.5 * dth * dth
@@ -326,19 +329,46 @@ def _serve_cells(
     if ok0:
         _finish_cell(v, m, q0, fr, t0, d0, zp0, edge, wk_obs, az, cfg, world)
     if ok1:
+        mw = m - v.mlo
+        qw = q0 + 1 - v.qlo
         if t1 <= EMPTY_TAN:
-            v.oo[m, q0 + 1] = EMPTY_MARK
+            v.oo[mw, qw] = EMPTY_MARK
         else:
-            v.oo[m, q0 + 1] = fr * t1
-            v.dd[m, q0 + 1] = d1
+            v.oo[mw, qw] = fr * t1
+            v.dd[mw, qw] = d1
+
+
+@helper
+def _window_steps(b: int, k_first: int, k_last: int, az: Any, v: Any) -> tuple[int, int]:
+    """Steps of line ``b`` whose cells can lie in the output window: from the first step in the window's major
+    range to the last in it, or (first > last) none; the line's samples before the first are never seen."""
+    if az.sm > 0:
+        k_lo = max(k_first, v.mlo - az.m0)
+        k_hi = min(k_last, v.mhi - 1 - az.m0)
+    else:
+        k_lo = max(k_first, az.m0 - (v.mhi - 1))
+        k_hi = min(k_last, az.m0 - v.mlo)
+    if k_lo > k_hi:
+        return 1, 0
+    qa = b + az.t * k_lo
+    qb = b + az.t * k_hi
+    if max(qa, qb) + 1.0 < v.qlo or min(qa, qb) - 1.0 > v.qhi:
+        return 1, 0  # the line passes beside the window
+    return k_lo, k_hi
 
 
 @helper
 def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any) -> None:
-    """Sweep sheared line ``b`` of one azimuth and accumulate its contribution into ``v.oo`` (tangent space)."""
+    """Sweep sheared line ``b`` of one azimuth and accumulate its contribution into ``v.oo`` (tangent space).
+
+    Only the cells of the output window are served; the line is sampled from its first step in the window's
+    major range to its far end (its earlier samples lie behind every window cell)."""
     n_major, n_minor = v.zz.shape
-    k_first, k_last = _served_range(b, az.t, n_major, n_minor)
-    if k_first > k_last:
+    k_all, k_last = _served_range(b, az.t, n_major, n_minor)
+    if k_all > k_last:
+        return
+    k_first, k_win_hi = _window_steps(b, k_all, k_last, az, v)
+    if k_first > k_win_hi:
         return
     n_srv = k_last - k_first + 1
     u_last_valid = _sample_grid(v.zz, b, k_first, n_srv, az, cfg.radius, world, w)
@@ -366,6 +396,8 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
             s_push -= 1
             st[S_PUSH] = s_push
         k = k_first + ell
+        if k > k_win_hi:
+            continue  # beyond the window: the samples enter the hull, no cell is served
         ki, fr = split(az.t * k)
         edge = u_obs + cfg.max_dist > u_end + 1e-6
         _serve_cells(v, az.m0 + az.sm * k, b + ki, fr, s_obs, edge, hints, az, cfg, world, w)

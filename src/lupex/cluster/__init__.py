@@ -1,0 +1,12 @@
+"""Scale-out on Dask: the ``--scheduler`` switch, tiled terrain products and task maps. See docs/scale-out.md."""
+
+from lupex.cluster.scheduler import (
+    MAX_LOCAL_WORKERS,
+    Scheduler,
+    SchedulerError,
+    SchedulerSpec,
+    open_scheduler,
+    parse_scheduler,
+)
+
+__all__ = ["MAX_LOCAL_WORKERS", "Scheduler", "SchedulerError", "SchedulerSpec", "open_scheduler", "parse_scheduler"]
