@@ -13,6 +13,7 @@ import typer
 
 from lupex.cli.options import check_number, check_out_dir, psr_years_option
 from lupex.cli.progress import RichProgress
+from lupex.cli.scheduling import SchedulerOpt, cli_scheduler, parse_scheduler_option
 from lupex.errors import InputError
 
 #: Metric maps written as COGs: name in the metrics dataset -> file stem.
@@ -140,6 +141,7 @@ def sites(
     n_azimuth: Annotated[int, typer.Option("--n-azimuth", help="Horizon azimuths.")] = 360,
     psr_years: Annotated[float, typer.Option("--psr-years", help="PSR period in years (0 = the period).")] = 18.6,
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps.")] = True,
+    scheduler: SchedulerOpt = "threads",
 ) -> None:
     """Rank landing sites: hard constraints, landing-ellipse worst case, TOPSIS and Pareto set."""
     from lupex.io import read_dem
@@ -153,9 +155,10 @@ def sites(
     constraints, weights = _parse_selection(constraint, weight)
     _check_options(start, end, step, thermal_step, top, ellipse_m, n_azimuth, out)
     psr_period = psr_years_option(psr_years, "the period itself")
+    spec = parse_scheduler_option(scheduler)
     terrain = read_dem(dem)
     _check_ellipse(ellipse_m, terrain)
-    with RichProgress("thermal model") as bar:
+    with cli_scheduler(spec) as sched, RichProgress("site products" if spec.distributed else "thermal model") as bar:
         metrics = site_metrics(
             terrain,
             start,
@@ -167,6 +170,7 @@ def sites(
             thermal_step=thermal_step,
             cache=cache,
             progress=bar,
+            executor=sched.executor(),
         )
     selection = select_sites(metrics, top=top, constraints=constraints, weights=weights, ellipse_radius_m=ellipse_m)
     files = write_candidate_files(selection.candidates, out)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +121,24 @@ def _window_stats(
     )
 
 
+def _run_products(
+    calls: list[tuple[Callable[..., xr.Dataset], tuple[Any, ...], dict[str, Any]]],
+    executor: Executor | None,
+    progress: Any,
+) -> list[xr.Dataset]:
+    """The products ``calls`` name, in this process (progress to the first, the thermal model) or as tasks."""
+    if executor is None:
+        first, *rest = calls
+        return [first[0](*first[1], **first[2], progress=progress), *[fn(*a, **kw) for fn, a, kw in rest]]
+    futures = [executor.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
+    if progress is not None:
+        progress.total = len(futures)
+    for _ in as_completed(futures):
+        if progress is not None:
+            progress.update(1)
+    return [f.result() for f in futures]
+
+
 def site_metrics(
     dem: xr.DataArray,
     start: Any,
@@ -134,6 +154,7 @@ def site_metrics(
     thermal_step: Any = "1h",
     cache: bool = True,
     progress: Any = None,
+    executor: Executor | None = None,
 ) -> xr.Dataset:
     """Per-cell landing-site metrics on a DEM (NaN outside ``region``).
 
@@ -160,7 +181,11 @@ def site_metrics(
     cache : bool
         Reuse cached horizon maps.
     progress : tqdm-like, optional
-        Passed to the thermal model (the longest stage).
+        Passed to the thermal model (the longest stage); with ``executor``, one step per finished product.
+    executor : concurrent.futures.Executor, optional
+        Runs the three independent products (the thermal model, the illumination statistics at the panel height and
+        at the surface) as three tasks, e.g. ``Scheduler.executor()`` of :mod:`lupex.cluster` (Dask workers); the
+        result is the same as without it (each product is a pure function of its inputs).
 
     Returns
     -------
@@ -184,11 +209,12 @@ def site_metrics(
     rows, cols, mask = region_window(dem, region, 0)
     window = dem.isel(y=rows, x=cols)
     fields = [dem, *far_field_for(dem)] if region is not None else far_field_for(dem)
-    thermal = thermal_map(
-        dem, start, end, thermal_step, region=region, n_azimuth=n_azimuth, cache=cache, progress=progress
-    )
-    lit = _window_stats(window, fields, start, end, step, panel, n_azimuth, True, None, cache)
-    dark0 = _window_stats(window, fields, start, end, step, 0.0, n_azimuth, False, psr_years, cache)
+    calls: list[tuple[Callable[..., xr.Dataset], tuple[Any, ...], dict[str, Any]]] = [
+        (thermal_map, (dem, start, end, thermal_step), {"region": region, "n_azimuth": n_azimuth, "cache": cache}),
+        (_window_stats, (window, fields, start, end, step, panel, n_azimuth, True, None, cache), {}),
+        (_window_stats, (window, fields, start, end, step, 0.0, n_azimuth, False, psr_years, cache), {}),
+    ]
+    thermal, lit, dark0 = _run_products(calls, executor, progress)
     baseline = max(foot, res)
     slope = slope_deg(window).values
     rough = roughness_m(window, max(baseline, 3.0 * res)).values
