@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from lupex.cli.progress import RichProgress
+from lupex.cli.scheduling import cli_scheduler, parse_scheduler_option
+from lupex.cluster import SchedulerSpec, parse_scheduler
 
 scenario_app = typer.Typer(help="Mission scenarios: built-in presets and editable TOML copies.", no_args_is_help=True)
 
@@ -122,6 +124,38 @@ def _stage_list(text: str | None) -> list[str] | None:
     return names
 
 
+#: ``--scheduler`` of the commands that read a scenario: when not given, the scenario's ``scheduler`` field.
+ScenarioSchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Where the work runs: threads (this process), local:N (a Dask cluster of N worker processes) or "
+        "tcp://HOST:PORT (a running Dask scheduler); default the scenario's scheduler field (threads).",
+    ),
+]
+
+
+def scheduler_spec(flag_value: str | None, scenario: Any) -> SchedulerSpec:
+    """The ``--scheduler`` value when given, else the scenario's ``scheduler`` field, as a ``SchedulerSpec``.
+
+    Parameters
+    ----------
+    flag_value : str or None
+        ``--scheduler`` as typed, or None when not given (call this with ``scenario`` None before any long work,
+        to refuse a bad value early).
+    scenario : lupex.mission.Scenario
+        Its ``scheduler`` field (already validated when the scenario was read).
+
+    Raises
+    ------
+    InputError
+        One line naming ``--scheduler`` (or ``scenario.scheduler``) for a value that is not accepted.
+    """
+    if flag_value is not None:
+        return parse_scheduler_option(flag_value)
+    return parse_scheduler(getattr(scenario, "scheduler", "threads"), "scenario.scheduler")
+
+
 def run(
     scenario: Annotated[str, typer.Argument(help="Preset name or .toml path.")] = "chandrayaan5",
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("run"),
@@ -130,14 +164,21 @@ def run(
     ] = None,
     until: Annotated[str | None, typer.Option("--until", help="Run the chain up to this stage.")] = None,
     cache: Annotated[bool, typer.Option(help="Reuse cached stages and horizon maps (--no-cache recomputes).")] = True,
+    scheduler: ScenarioSchedulerOpt = None,
 ) -> None:
-    """Run a mission scenario's chain of stages (sites, traverse, ...) and write the report (report.html in --out)."""
+    """Run a mission scenario's chain of stages (sites, traverse, ...) and write the report (report.html in --out).
+
+    --scheduler (default: the scenario's scheduler field) sends the stages' independent tasks to a Dask cluster;
+    the results, and the stage cache, are the same as in this process.
+    """
     from lupex.errors import InputError
     from lupex.io.tables import is_file
     from lupex.mission import load_scenario, run_mission, select_stages
     from lupex.mission.outputs import write_run_outputs
 
     began = time.perf_counter()
+    if scheduler is not None:
+        scheduler_spec(scheduler, None)  # a bad --scheduler is refused before anything runs
     if is_file(out):
         raise InputError(f"--out {str(out)!r} is a file; give a folder for the run's outputs")
     try:
@@ -145,8 +186,9 @@ def run(
     except InputError as err:
         raise InputError(f"{'--until' if until and str(until) in str(err) else '--stages'}: {err}") from None
     sc = load_scenario(scenario)
-    result = run_mission(sc, stages=_stage_list(stages), until=until, cache=cache,
-                         progress=lambda stage: RichProgress(stage))  # fmt: skip
+    with cli_scheduler(scheduler_spec(scheduler, sc)) as sched:
+        result = run_mission(sc, stages=_stage_list(stages), until=until, cache=cache,
+                             progress=lambda stage: RichProgress(stage), scheduler=sched)  # fmt: skip
     summary = write_run_outputs(result, out, began)
     keys = ("scenario", "stages", "stage_seconds", "stage_cached", "elapsed_s")
     brief = {k: summary[k] for k in keys}

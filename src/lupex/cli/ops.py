@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
+from lupex.cli.mission import ScenarioSchedulerOpt, scheduler_spec
 from lupex.cli.progress import RichProgress
+from lupex.cli.scheduling import cli_scheduler
 
 ops_app = typer.Typer(help="The surface campaign: one simulated campaign, or a Monte Carlo of many.",
                       no_args_is_help=True)  # fmt: skip
@@ -21,10 +23,10 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Folder for the outputs (cre
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _upstream(scenario: str, seed: int | None) -> tuple[Any, dict[str, Any]]:
-    """The scenario (with ``--seed`` as ``ops.seed``) and the chain's results up to the science stage (cached)."""
+def _scenario(scenario: str, seed: int | None) -> Any:
+    """The scenario, with ``--seed`` as ``ops.seed``."""
     from lupex.errors import InputError
-    from lupex.mission import Parameter, load_scenario, run_mission
+    from lupex.mission import Parameter, load_scenario
 
     sc = load_scenario(scenario)
     if seed is not None:
@@ -32,8 +34,20 @@ def _upstream(scenario: str, seed: int | None) -> tuple[Any, dict[str, Any]]:
             raise InputError(f"--seed {seed} is outside 0..2147483647; give a non-negative integer")
         given = Parameter(value=seed, unit="", source="--seed", confidence="estimate")
         sc = replace(sc, parameters={**sc.parameters, "ops.seed": given})
-    result = run_mission(sc, until="science", progress=lambda stage: RichProgress(stage))
-    return sc, result.results
+    return sc
+
+
+def _results(sc: Any, scheduler: Any = None) -> dict[str, Any]:
+    """The chain's results up to the science stage (cached), its stages given ``scheduler`` (None: this process)."""
+    from lupex.mission import run_mission
+
+    return run_mission(sc, until="science", progress=lambda stage: RichProgress(stage), scheduler=scheduler).results
+
+
+def _upstream(scenario: str, seed: int | None) -> tuple[Any, dict[str, Any]]:
+    """The scenario (with ``--seed`` as ``ops.seed``) and the chain's results up to the science stage (cached)."""
+    sc = _scenario(scenario, seed)
+    return sc, _results(sc)
 
 
 def _campaign_json(c: Any, haven: Any) -> dict[str, Any]:
@@ -91,20 +105,49 @@ def ops_simulate(
                      f"outputs in {out}\n")  # fmt: skip
 
 
+def _clamped_workers(workers: int | None) -> int | None:
+    """``--workers`` clamped to the cores, with one warning line on stderr."""
+    if workers is None:
+        return None
+    cores = os.cpu_count() or 1
+    if workers > cores:
+        sys.stderr.write(f"lupex: --workers {workers} is more than the {cores} cores; using {cores}\n")
+        return cores
+    return workers
+
+
+def _check_workers_scheduler(workers: int | None, spec: Any, source: str) -> None:
+    """Refuse ``--workers`` (the local process pool) together with a cluster scheduler, naming both."""
+    from lupex.errors import InputError
+
+    if workers is not None and spec.distributed:
+        raise InputError(
+            f"--workers {workers} and {source} {spec.text} cannot be combined: --workers sizes the local process "
+            "pool, a cluster runs the campaigns on its own workers; drop --workers (local:N sets the cluster's "
+            "size) or use --scheduler threads"
+        )
+
+
 @ops_app.command("montecarlo")
 def ops_montecarlo(
     out: OutOpt,
     runs: Annotated[int, typer.Option("--runs", help="Number of campaigns.")],
     scenario: ScenarioArg = "chandrayaan5",
-    workers: Annotated[int | None, typer.Option("--workers", help="Processes (default 2; clamped to the cores).")]
-    = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Processes (default 2; clamped to the cores).")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="First seed (default: ops.seed).")] = None,
+    scheduler: ScenarioSchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """N campaigns over faults, landing dispersion and uncertain parameters: P(success) and what moves it."""
+    """N campaigns over faults, landing dispersion and uncertain parameters: P(success) and what moves it.
+
+    With --scheduler local:N or tcp://HOST:PORT the campaigns run as batches of seeds on a Dask cluster (the same
+    runs, seed for seed, as in this process).
+    """
     from lupex.cli.options import check_number, check_out_dir
     from lupex.io.tables import write_bytes, write_csv, write_json
-    from lupex.mission.stages.ops import play, replay_inputs, uncertainty_of
+    from lupex.mission.stages.ops import cluster_executor, play, replay_inputs, uncertainty_of
     from lupex.ops.montecarlo import monte_carlo
     from lupex.reporting.ops_figures import montecarlo_png, tornado_png
     from lupex.reporting.ops_report import montecarlo_json, runs_records
@@ -112,18 +155,22 @@ def ops_montecarlo(
     check_number("--runs", runs, 1, 100_000, hint="give the number of campaigns, e.g. 200")
     if workers is not None:
         check_number("--workers", workers, 1, 4096, hint="give the number of processes, e.g. 2")
-        cores = os.cpu_count() or 1
-        if workers > cores:
-            sys.stderr.write(f"lupex: --workers {workers} is more than the {cores} cores; using {cores}\n")
-            workers = cores
+    if scheduler is not None:  # refused before anything runs
+        _check_workers_scheduler(workers, scheduler_spec(scheduler, None), "--scheduler")
     check_out_dir("--out", out)
-    sc, up = _upstream(scenario, seed)
-    with RichProgress("ops campaign (planning)"):
-        _c, inputs, world, _haven = play(sc, up)
-    with RichProgress("Monte Carlo campaigns") as bar:
-        bar.total = runs
-        mc = monte_carlo(replay_inputs(inputs, world), runs, seed=int(sc.get("ops.seed", 0)) + 1, workers=workers,
-                         uncertainty=uncertainty_of(sc, up.get("flight")), progress=bar.update)  # fmt: skip
+    sc = _scenario(scenario, seed)
+    spec = scheduler_spec(scheduler, sc)
+    _check_workers_scheduler(workers, spec, "--scheduler" if scheduler is not None else "scenario.scheduler")
+    workers = _clamped_workers(workers)
+    with cli_scheduler(spec) as sched:
+        up = _results(sc, sched)
+        with RichProgress("ops campaign (planning)"):
+            _c, inputs, world, _haven = play(sc, up)
+        with RichProgress("Monte Carlo campaigns") as bar:
+            bar.total = runs
+            mc = monte_carlo(replay_inputs(inputs, world), runs, seed=int(sc.get("ops.seed", 0)) + 1,
+                             workers=workers, uncertainty=uncertainty_of(sc, up.get("flight")), progress=bar.update,
+                             executor=cluster_executor(sched))  # fmt: skip
     s = world.params.success
     summary = montecarlo_json(mc)
     write_csv(runs_records(mc), out / "ops_runs.csv")

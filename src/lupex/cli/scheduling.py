@@ -34,6 +34,8 @@ def cli_scheduler(spec: SchedulerSpec) -> Iterator[Scheduler]:
     """Open ``spec`` for a command; the cluster's dashboard link goes to stderr as one line, and Dask's own log
     lines are kept to warnings so that stderr stays readable."""
     if spec.distributed:
+        import distributed  # noqa: F401  (its import configures its loggers: set the levels after it)
+
         for name in ("distributed", "bokeh", "tornado"):
             logging.getLogger(name).setLevel(logging.ERROR)
     with open_scheduler(spec) as sched:

@@ -5,8 +5,17 @@ from lupex.cluster.scheduler import (
     Scheduler,
     SchedulerError,
     SchedulerSpec,
+    executor_of,
     open_scheduler,
     parse_scheduler,
 )
 
-__all__ = ["MAX_LOCAL_WORKERS", "Scheduler", "SchedulerError", "SchedulerSpec", "open_scheduler", "parse_scheduler"]
+__all__ = [
+    "MAX_LOCAL_WORKERS",
+    "Scheduler",
+    "SchedulerError",
+    "SchedulerSpec",
+    "executor_of",
+    "open_scheduler",
+    "parse_scheduler",
+]

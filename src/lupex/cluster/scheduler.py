@@ -27,7 +27,15 @@ from typing import Any, Literal, TypeVar
 from lupex.defaults import default
 from lupex.errors import InputError, LupexError
 
-__all__ = ["MAX_LOCAL_WORKERS", "Scheduler", "SchedulerError", "SchedulerSpec", "open_scheduler", "parse_scheduler"]
+__all__ = [
+    "MAX_LOCAL_WORKERS",
+    "Scheduler",
+    "SchedulerError",
+    "SchedulerSpec",
+    "executor_of",
+    "open_scheduler",
+    "parse_scheduler",
+]
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +189,11 @@ class Scheduler:
         finally:
             for future in futures:
                 future.cancel()
+
+
+def executor_of(scheduler: Scheduler | None) -> Executor | None:
+    """The cluster executor of an open ``scheduler``, or None for ``threads`` or no scheduler (run in this process)."""
+    return None if scheduler is None else scheduler.executor()
 
 
 def _local_cluster(spec: SchedulerSpec, memory_limit: str | float | None) -> tuple[Any, Any]:

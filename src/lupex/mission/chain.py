@@ -126,6 +126,7 @@ def run_mission(
     cache: bool = True,
     cache_dir: str | Path | None = None,
     progress: ProgressFactory | None = None,
+    scheduler: Any = None,
 ) -> MissionResult:
     """Run a scenario's stages (see the module docstring); the report is made from the result.
 
@@ -143,6 +144,10 @@ def run_mission(
     progress : callable, optional
         ``progress(stage_name)`` returns a tqdm-like object for that stage (``total``, ``update``) and may be a
         context manager.
+    scheduler : lupex.cluster.Scheduler, optional
+        An open scheduler (:func:`lupex.cluster.scheduler.open_scheduler`) every stage gets as
+        ``StageContext.scheduler``; default None (this process). It is not part of any cache key: a stage
+        computes the same result wherever it runs.
 
     Raises
     ------
@@ -166,7 +171,7 @@ def run_mission(
             results[stage.name], seconds[stage.name], cached[stage.name] = hit, 0.0, True
             continue
         began = time.perf_counter()
-        ctx = StageContext(scenario, {n: results[n] for n in stage.needs}, cache=cache)
+        ctx = StageContext(scenario, {n: results[n] for n in stage.needs}, cache=cache, scheduler=scheduler)
         results[stage.name] = _compute(stage, ctx, progress)
         seconds[stage.name], cached[stage.name] = round(time.perf_counter() - began, 2), False
         if cache:

@@ -17,9 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from lupex.cluster.scheduler import parse_scheduler
 from lupex.errors import InputError
 from lupex.io.files import file_fingerprint
 from lupex.io.tables import is_file, read_text, read_toml_text
@@ -47,12 +48,22 @@ class ScenarioError(InputError):
 
 
 class ScenarioHead(BaseModel):
-    """The ``[scenario]`` table."""
+    """The ``[scenario]`` table; ``scheduler`` says where the run's work goes (``threads``, ``local:N`` or
+    ``tcp://HOST:PORT``, see :mod:`lupex.cluster.scheduler`; ``lupex run --scheduler`` overrides it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=5000)
+    scheduler: str = "threads"
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_known(cls, value: str) -> str:
+        try:
+            return parse_scheduler(value, "").text
+        except InputError as err:
+            raise PydanticCustomError("lupex", "{message}", {"part": "", "message": str(err).strip()}) from None
 
 
 class LaunchSection(SectionModel):
@@ -222,6 +233,10 @@ class Scenario:
         The typed sections present in the file.
     base_dir : str
         Folder that relative DEM paths are resolved against ("" for presets: the working directory).
+    scheduler : str
+        Where the run's work goes: ``threads`` (this process), ``local:N`` or ``tcp://HOST:PORT`` (a Dask cluster,
+        :mod:`lupex.cluster.scheduler`). Not a parameter: it changes where results are computed, not what they
+        are, so it is in no stage's cache key.
     """
 
     name: str
@@ -232,6 +247,7 @@ class Scenario:
     text: str
     sections: dict[str, SectionModel] = field(default_factory=dict)
     base_dir: str = ""
+    scheduler: str = "threads"
 
     def value(self, path: str) -> Any:
         """Value of a parameter by dotted path, in its canonical unit (``KeyError`` names the known paths)."""
@@ -369,7 +385,7 @@ def parse_scenario(text: str, origin: str, base_dir: str = "") -> Scenario:
             params.update({f"{name}.{k}": p for k, p in model.parameters().items()})
     scenario = Scenario(
         name=head.name, title=head.title, description=head.description, parameters=params,
-        origin=origin, text=text, sections=sections, base_dir=base_dir,
+        origin=origin, text=text, sections=sections, base_dir=base_dir, scheduler=head.scheduler,
     )  # fmt: skip
     _check_cross_fields(scenario, where)
     return scenario

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import xarray as xr
 
+from lupex.cluster import executor_of
 from lupex.mission.quantity import SectionModel
 from lupex.mission.scenario import Scenario, register_section, unregister_section
 from lupex.reporting.html import Section
@@ -108,12 +110,21 @@ class StageContext:
         A tqdm-like progress object (``total``, ``update(n)``) for long work, or None.
     cache : bool
         Whether the stage may use lupex's caches (horizon maps).
+    scheduler : lupex.cluster.Scheduler or None
+        The open scheduler of the run (:func:`lupex.cluster.scheduler.open_scheduler`): a stage with independent
+        tasks may send them to its cluster (``scheduler.executor()``, ``scheduler.map_unordered``). None, or a
+        ``threads`` scheduler (``scheduler.client`` None): run in this process.
     """
 
     scenario: Scenario
     upstream: dict[str, Any]
     progress: Any = None
     cache: bool = True
+    scheduler: Any = None
+
+    def executor(self) -> Executor | None:
+        """The cluster's ``concurrent.futures.Executor`` for independent tasks, or None (run in this process)."""
+        return executor_of(self.scheduler)
 
     def result(self, name: str) -> Any:
         """Result of an upstream stage (it must be among the stage's ``needs``)."""

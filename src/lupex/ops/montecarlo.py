@@ -4,7 +4,9 @@ Each run draws its own :class:`lupex.ops.params.Perturbation` and fault stream f
 (``numpy.random.SeedSequence(seed).spawn``), replays the planned sorties (:class:`lupex.ops.sorties.LibraryPlanner`)
 and reports whether it met the success criteria. P(success) comes with the exact (Clopper-Pearson) binomial
 interval; the sensitivity ranking compares P(success) in the lowest and highest third of each drawn parameter
-(the same runs, no extra simulations). Runs are independent tasks: a local process pool by default.
+(the same runs, no extra simulations). Runs are independent tasks: a local process pool by default, or batches of
+seeds on any :class:`concurrent.futures.Executor` (a Dask cluster's, from :mod:`lupex.cluster`); a run is a pure
+function of its seed, so the results are the same wherever they ran.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,11 +24,20 @@ import numpy as np
 from scipy.stats import beta
 
 from lupex.defaults import default
-from lupex.errors import InputError
+from lupex.errors import InputError, LupexError
 from lupex.ops.campaign import CampaignInputs, CampaignResult, simulate_campaign
 from lupex.ops.params import Perturbation
 
-__all__ = ["MonteCarloResult", "RunSummary", "Uncertainty", "binomial_interval", "monte_carlo", "run_summary"]
+__all__ = [
+    "MonteCarloResult",
+    "RunSummary",
+    "Uncertainty",
+    "binomial_interval",
+    "monte_carlo",
+    "one_run",
+    "run_batch",
+    "run_summary",
+]
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +140,24 @@ def one_run(inputs: CampaignInputs, unc: Uncertainty, seed: int) -> RunSummary:
     return run_summary(seed, simulate_campaign(inp, seed=fault_seed, perturbation=pert), pert)
 
 
+def run_batch(inputs: CampaignInputs, unc: Uncertainty, seeds: Sequence[int]) -> list[RunSummary]:
+    """The campaigns of ``seeds``, in that order (one task on an executor: the inputs travel once per batch).
+
+    Parameters
+    ----------
+    inputs : CampaignInputs
+    unc : Uncertainty
+    seeds : sequence of int
+        Seeds of the runs (see :func:`one_run`).
+
+    Returns
+    -------
+    list of RunSummary
+        One per seed, in the order of ``seeds``.
+    """
+    return [one_run(inputs, unc, int(s)) for s in seeds]
+
+
 @dataclass(frozen=True)
 class MonteCarloResult:
     """N campaigns.
@@ -181,11 +211,75 @@ def _workers(workers: int | None) -> int:
     return min(workers, cores)
 
 
+#: Batches a Monte Carlo on an executor is cut into (about 4 per worker of a 4-worker cluster).
+EXECUTOR_BATCHES = 16
+
+
+def _batches(seeds: Sequence[int], n_batches: int | None = None) -> list[list[int]]:
+    """``seeds`` cut into consecutive batches of ``ceil(len / n_batches)`` seeds (default :data:`EXECUTOR_BATCHES`)."""
+    n = EXECUTOR_BATCHES if n_batches is None else n_batches
+    size = max(1, math.ceil(len(seeds) / max(n, 1)))
+    return [list(seeds[i : i + size]) for i in range(0, len(seeds), size)]
+
+
+def _run_local(inputs: CampaignInputs, unc: Uncertainty, seeds: list[int], n_workers: int,
+               progress: Callable[[int], None] | None) -> dict[int, RunSummary]:  # fmt: skip
+    """The runs in this process (``n_workers`` 1) or on a local process pool, by seed."""
+    out: dict[int, RunSummary] = {}
+    if n_workers == 1:
+        for s in seeds:
+            out[s] = one_run(inputs, unc, s)
+            if progress is not None:
+                progress(1)
+        return out
+    with ProcessPoolExecutor(max_workers=n_workers, initializer=_init_worker, initargs=(inputs, unc)) as pool:
+        futures = {pool.submit(_one, s): s for s in seeds}
+        for fut in as_completed(futures):
+            out[futures[fut]] = fut.result()
+            if progress is not None:
+                progress(1)
+    return out
+
+
+def _run_on_executor(inputs: CampaignInputs, unc: Uncertainty, seeds: list[int], executor: Executor,
+                     progress: Callable[[int], None] | None) -> dict[int, RunSummary]:  # fmt: skip
+    """The runs as batches of seeds (:func:`run_batch`) on ``executor``, by seed; progress per finished batch."""
+    with warnings.catch_warnings():
+        # the inputs travel with each batch on purpose (a plain Executor cannot broadcast them): no Dask warning
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        futures: dict[Future[list[RunSummary]], list[int]] = {
+            executor.submit(run_batch, inputs, unc, batch): batch for batch in _batches(seeds)
+        }
+    out: dict[int, RunSummary] = {}
+    try:
+        for fut in as_completed(futures):
+            try:
+                batch = fut.result()
+            except Exception as err:
+                if isinstance(err, LupexError) or not type(err).__module__.startswith("distributed"):
+                    raise
+                reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+                raise LupexError(f"Monte Carlo batch of seeds {futures[fut][0]}..{futures[fut][-1]} was lost on "
+                                 f"the cluster ({type(err).__name__}: {reason[:160]}); give each worker more "
+                                 "memory (fewer workers) or run again") from None  # fmt: skip
+            out.update((r.seed, r) for r in batch)
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        for fut in futures:
+            fut.cancel()
+    return out
+
+
 def monte_carlo(
     inputs: CampaignInputs, runs: int, *, seed: int = 0, workers: int | None = None,
     uncertainty: Uncertainty | None = None, progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> MonteCarloResult:  # fmt: skip
     """Run ``runs`` campaigns with seeds ``seed .. seed + runs - 1``.
+
+    Each run is a pure function of its seed (:func:`one_run`), so the result is the same, run for run, in this
+    process, on a local process pool or on a cluster.
 
     Parameters
     ----------
@@ -196,29 +290,37 @@ def monte_carlo(
     seed : int
         First seed.
     workers : int, optional
-        Processes (default min(2, cores); more than the cores is clamped with a warning; 1 runs in this process).
+        Processes of the local pool when no ``executor`` is given (default min(2, cores); more than the cores is
+        clamped with a warning; 1 runs in this process). Ignored with an ``executor``.
     uncertainty : Uncertainty, optional
     progress : callable, optional
-        Called with 1 after each finished run.
+        Called with the number of runs just finished: 1 after each run locally, the batch's size after each batch
+        on an ``executor``.
+    executor : concurrent.futures.Executor, optional
+        Run the seeds on it instead, as up to :data:`EXECUTOR_BATCHES` tasks of consecutive seeds
+        (:func:`run_batch`; the inputs travel once per batch), e.g. ``lupex.cluster.Scheduler.executor()`` on a
+        Dask cluster. Its workers must be able to import lupex. The executor is not shut down.
+
+    Returns
+    -------
+    MonteCarloResult
+        Runs in seed order.
+
+    Raises
+    ------
+    InputError
+        ``runs`` or ``workers`` not a whole number >= 1.
+    LupexError
+        A batch was lost on the cluster (its workers died too often).
     """
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise InputError(f"runs must be a whole number >= 1, got {runs!r}")
     unc = uncertainty or Uncertainty()
-    n_workers = min(_workers(workers), runs)
     seeds = list(range(int(seed), int(seed) + runs))
-    out: dict[int, RunSummary] = {}
-    if n_workers == 1:
-        for s in seeds:
-            out[s] = one_run(inputs, unc, s)
-            if progress is not None:
-                progress(1)
+    if executor is not None:
+        out = _run_on_executor(inputs, unc, seeds, executor, progress)
     else:
-        with ProcessPoolExecutor(max_workers=n_workers, initializer=_init_worker, initargs=(inputs, unc)) as pool:
-            futures = {pool.submit(_one, s): s for s in seeds}
-            for fut in as_completed(futures):
-                out[futures[fut]] = fut.result()
-                if progress is not None:
-                    progress(1)
+        out = _run_local(inputs, unc, seeds, min(_workers(workers), runs), progress)
     ordered = [out[s] for s in seeds]
     k = sum(r.success["all"] for r in ordered)
     keys = [c for c in ordered[0].success if c != "all"]

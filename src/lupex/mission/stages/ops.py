@@ -7,12 +7,14 @@ dispersion (the flight stage's safe touchdowns) and the uncertain parameters, an
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import xarray as xr
 
+from lupex.cluster import executor_of
 from lupex.defaults import DEFAULTS, default
 from lupex.ephemeris import parse_time, valid_time_range
 from lupex.errors import InputError
@@ -30,7 +32,7 @@ from lupex.reporting.ops_report import campaign_days, ops_report, ops_summary, w
 from lupex.terrain import read_dem
 from lupex.traverse import window_around
 
-__all__ = ["OpsResult", "OpsSection", "OpsStage", "campaign_world", "ops_params"]
+__all__ = ["OpsResult", "OpsSection", "OpsStage", "campaign_world", "cluster_executor", "ops_params"]
 
 P = Parameter | None
 
@@ -164,8 +166,10 @@ def campaign_world(sc: Scenario, upstream: dict[str, Any], cache: bool = True) -
     geo = comms.windows.geometry
     covered_d = float((geo.time_utc[-1] - start) / np.timedelta64(1, "s")) / 86400.0 + geo.step_s / 86400.0
     if params.duration_days > covered_d + 1e-6:
-        raise InputError(f"ops.days {params.duration_days:g} d is longer than the comms stage's period "
-                         f"({covered_d:.4g} d): the downlink is known only over it; set comms.days >= ops.days")
+        raise InputError(
+            f"ops.days {params.duration_days:g} d is longer than the comms stage's period "
+            f"({covered_d:.4g} d): the downlink is known only over it; set comms.days >= ops.days"
+        )
     hours = int(np.ceil(params.duration_days * 24))
     downlink = downlink_MB_per_hour(geo.time_utc, comms.network_rate_bps, start, hours)
     check_criteria(params, float(rover.speed_m_s), downlink)
@@ -210,6 +214,14 @@ def replay_inputs(inputs: CampaignInputs, world: CampaignWorld) -> CampaignInput
     return library_inputs(world, planned, inputs.transfer)
 
 
+def cluster_executor(scheduler: Any) -> Executor | None:
+    """The executor of an open cluster scheduler (``lupex.cluster.Scheduler``), or None for threads or no scheduler.
+
+    The Monte Carlo then runs its seeds on the cluster (``ops.workers`` is for the local process pool only).
+    """
+    return executor_of(scheduler)
+
+
 class OpsStage(Stage):
     """The surface campaign and its Monte Carlo."""
 
@@ -238,7 +250,8 @@ class OpsStage(Stage):
         mc = monte_carlo(replay_inputs(inputs, world), runs, seed=int(sc.get("ops.seed", 0)) + 1,
                          workers=None if workers is None else int(workers),
                          uncertainty=uncertainty_of(sc, ctx.upstream.get("flight")),
-                         progress=None if progress is None else progress.update)  # fmt: skip
+                         progress=None if progress is None else progress.update,
+                         executor=cluster_executor(ctx.scheduler))  # fmt: skip
         note = (f"{runs} Monte Carlo campaigns (ops.runs; `lupex ops montecarlo --runs N` for more); the haven is "
                 f"{haven.distance_m:.0f} m from the landing site")  # fmt: skip
         return OpsResult(result, mc, haven, world.window, world.params, note)

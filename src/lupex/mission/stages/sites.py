@@ -135,7 +135,7 @@ class SitesStage(Stage):
         metrics = site_metrics(
             dem, t0, end, f"{float(sc.get('period.illumination_step_h', 6.0))}h", region=region,
             n_azimuth=N_AZIMUTH, thermal_step=f"{float(sc.get('period.thermal_step_h', 3.0))}h", cache=ctx.cache,
-            progress=ctx.progress,
+            progress=ctx.progress, executor=ctx.executor(),
         )  # fmt: skip
         s = sc.section("sites")
         names = {"lander_max_slope_deg": "max_slope_deg", "min_mean_illumination": "min_mean_illumination"}
