@@ -26,6 +26,7 @@ from lupex.cli.ops import ops_app
 from lupex.cli.qkd import qkd_app
 from lupex.cli.science import science_app
 from lupex.cli.sites import sites
+from lupex.cli.sweep import sweep
 from lupex.cli.thermal import thermal_app
 from lupex.cli.traverse import traverse
 from lupex.cli.web import serve
@@ -52,6 +53,7 @@ app.add_typer(flight_app, name="flight")
 app.add_typer(science_app, name="science")
 app.add_typer(ops_app, name="ops")
 app.command("run")(run)
+app.command("sweep")(sweep)
 app.command("serve")(serve)
 
 _STATE: dict[str, int] = {"verbosity": 0}

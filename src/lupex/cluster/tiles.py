@@ -6,9 +6,9 @@ terrain (docs/scale-out.md):
 
 - **whole sweep grid** (``halo_px=None``, the default for DEMs up to :data:`WHOLE_GRID_MAX_CELLS`): every worker holds
   the whole DEM (sent once) and sweeps only the lines that cross its tile, from the tile to the far end of the DEM and
-  on into the bundled far fields. The tiles then equal the single-process map (to < 1e-5 deg: only the lines'
-  frames start elsewhere). The cost over one process: the lines that cross a tile are sampled from the tile to the
-  DEM's far end by every tile along them (the per-cell work is not repeated).
+  on into the bundled far fields. The tiles' horizons are then bit-identical to the single-process map. The cost over
+  one process: every tile samples the whole of each line that crosses it and sweeps it from its far end to the tile
+  (the per-cell work is not repeated).
 - **halo** (``halo_px=H``): the task gets only its tile and ``H`` cells around it from the fine DEM; beyond them each
   ray continues in a coarse copy of the DEM (block means, at most :data:`COARSE_MAX_CELLS`, held by every worker) and
   then the bundled far fields. The horizon of a ray is the maximum over all its parts, so the fine near field and the

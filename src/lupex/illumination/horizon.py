@@ -310,9 +310,9 @@ def horizon_map(
         Gets ``total`` set to ``n_azimuth`` and ``update(n)`` calls.
     window_px : (i0, i1, j0, j1), optional
         Only the cells of rows ``i0:i1`` and columns ``j0:j1`` of ``dem`` (a tile); the whole ``dem`` and the far
-        fields are still the terrain they see, and the values equal that window of the whole map (to < 1e-5 deg:
-        the lines' frames start elsewhere). The CPU kernel sweeps only the lines that cross the tile, from the
-        tile on; the CUDA backend computes the whole grid and crops it.
+        fields are still the terrain they see, and the values are bit-identical to that window of the whole map. The
+        CPU kernel sweeps only the lines that cross the tile, from their far end to the tile; the CUDA backend
+        computes the whole grid and crops it.
 
     Raises
     ------

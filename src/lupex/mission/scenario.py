@@ -387,11 +387,11 @@ def parse_scenario(text: str, origin: str, base_dir: str = "") -> Scenario:
         name=head.name, title=head.title, description=head.description, parameters=params,
         origin=origin, text=text, sections=sections, base_dir=base_dir, scheduler=head.scheduler,
     )  # fmt: skip
-    _check_cross_fields(scenario, where)
+    check_cross_fields(scenario, where)
     return scenario
 
 
-def _check_cross_fields(scenario: Scenario, where: str) -> None:
+def check_cross_fields(scenario: Scenario, where: str) -> None:
     from lupex.ephemeris import format_utc, parse_time, valid_time_range
 
     for required in ("period.start_utc", "search_region.lat_deg", "search_region.lon_deg", "search_region.radius_km"):

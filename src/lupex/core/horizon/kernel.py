@@ -214,9 +214,9 @@ def horizon_map_cpu(
         Relative margin beyond the farther tangent point to which the direct march extends.
     window
         ``(i0, i1, j0, j1)``: compute only the cells of rows ``i0:i1`` and columns ``j0:j1`` (a tile; the rest of
-        the grid is terrain they see). Each line is swept from its first step in the window's rows (columns) to
-        its far end, so a tile costs its own cells plus the lines that cross it; the result equals that window
-        of the whole map up to rounding (the line frames start elsewhere). Default: the whole grid.
+        the grid is terrain they see). Only the lines that cross the window are swept, from their far end to the
+        window, so a tile costs its own cells plus those lines; the result is bit-identical to that window of the
+        whole map. Default: the whole grid.
 
     Returns
     -------

@@ -341,7 +341,7 @@ def _serve_cells(
 @helper
 def _window_steps(b: int, k_first: int, k_last: int, az: Any, v: Any) -> tuple[int, int]:
     """Steps of line ``b`` whose cells can lie in the output window: from the first step in the window's major
-    range to the last in it, or (first > last) none; the line's samples before the first are never seen."""
+    range to the last in it, or (first > last) none."""
     if az.sm > 0:
         k_lo = max(k_first, v.mlo - az.m0)
         k_hi = min(k_last, v.mhi - 1 - az.m0)
@@ -361,14 +361,15 @@ def _window_steps(b: int, k_first: int, k_last: int, az: Any, v: Any) -> tuple[i
 def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any) -> None:
     """Sweep sheared line ``b`` of one azimuth and accumulate its contribution into ``v.oo`` (tangent space).
 
-    Only the cells of the output window are served; the line is sampled from its first step in the window's
-    major range to its far end (its earlier samples lie behind every window cell)."""
+    Only the cells of the output window are served, and the sweep stops behind the window. The whole line is
+    sampled all the same: its projective frame (centred on the line's middle) is then the whole map's, so a tile's
+    values are bit-identical to the whole map's."""
     n_major, n_minor = v.zz.shape
-    k_all, k_last = _served_range(b, az.t, n_major, n_minor)
-    if k_all > k_last:
+    k_first, k_last = _served_range(b, az.t, n_major, n_minor)
+    if k_first > k_last:
         return
-    k_first, k_win_hi = _window_steps(b, k_all, k_last, az, v)
-    if k_first > k_win_hi:
+    k_win_lo, k_win_hi = _window_steps(b, k_first, k_last, az, v)
+    if k_win_lo > k_win_hi:
         return
     n_srv = k_last - k_first + 1
     u_last_valid = _sample_grid(v.zz, b, k_first, n_srv, az, cfg.radius, world, w)
@@ -384,7 +385,7 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
     st[S_PUSH] = n_tot - 1
     hints[:] = 0
     near_len = cfg.nnear * az.ds_grid
-    for ell in range(n_srv - 1, -1, -1):
+    for ell in range(n_srv - 1, k_win_lo - k_first - 1, -1):
         s_obs = w.sidx[ell]
         u_obs = w.wu[s_obs]
         # delayed insertion: the hull only holds samples beyond the near part of the exact ray
