@@ -200,3 +200,31 @@ def test_threads_scheduler_object_is_the_default(crop, tmp_path):
     b = terrain_products(small, *PERIOD, tmp_path / "b.zarr", scheduler=Scheduler(SchedulerSpec("threads", "threads")),
                          tile_px=16, halo_px=None, **OPTIONS)  # fmt: skip
     _assert_same_maps(products_as_stats(a), products_as_stats(b))
+
+
+def test_thermal_maps_per_tile_equal_the_one_process_thermal_model(tmp_path):
+    """The thermal and ice maps of tiles (each run on its tile and the terrain its temperature depends on, see
+    :func:`lupex.thermal.thermal_reach_px`) against :func:`lupex.thermal.thermal_map` of the whole DEM: the same
+    model on the same horizons, equal to the rounding of the neighbourhood sums (stated: 1e-3 K; ice classes
+    identical). A 1 km cratered field of 90 x 90 cells near the pole: the reach (27 cells) is well inside it."""
+    from lupex.terrain.synthetic import cratered_field
+    from lupex.thermal import thermal_map, thermal_reach_px
+
+    dem = cratered_field(90, 1000.0, n_craters=30, seed=4, center_xy_m=(20e3, -30e3))
+    assert thermal_reach_px(1000.0) == 27
+    period = ("2027-01-01", "2027-01-03", "6h")
+    products = terrain_products(dem, *period, tmp_path / "t.zarr", tile_px=30, halo_px=None, thermal_step="3h",
+                                n_azimuth=16, max_distance_m=60e3, psr_years=None)  # fmt: skip
+    ds = products.dataset().load()
+    horizon = horizon_map(dem, 16, 0.0, "auto", max_distance_m=60e3, cache=False)
+    ref = thermal_map(dem, period[0], period[1], "3h", horizon=horizon, n_azimuth=16, cache=False)
+    for name in ("t_min_K", "t_mean_K", "t_max_K", "ice_stability_depth_m"):
+        a, b = ds[name].values.astype(np.float64), ref[name].values.astype(np.float64)
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=name)
+        assert np.nanmax(np.abs(a - b)) <= 1e-3, name
+    np.testing.assert_array_equal(ds["ice_class"].values, ref["ice_class"].values)
+
+
+def test_a_halo_smaller_than_the_thermal_reach_is_refused(crop, tmp_path):
+    with pytest.raises(InputError, match=r"halo_px 64 is smaller than the thermal model's neighbourhood \(107 cells"):
+        terrain_products(crop, *PERIOD, tmp_path / "t.zarr", tile_px=64, halo_px=64, thermal_step="3h", **OPTIONS)

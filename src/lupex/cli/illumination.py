@@ -126,19 +126,37 @@ def _whole_map(
                                   psr_years=psr_period, progress=bar)  # fmt: skip
 
 
-def _tiled_map(
-    terrain: Any, start: str, end: str, step: str, height_m: float, n_azimuth: int, psr_period: float | None,
-    spec: SchedulerSpec, tiling: tuple[int, int | None], out: Path,
-) -> tuple[Any, dict[str, Any]]:  # fmt: skip
-    """The statistics tile by tile on the scheduler, into ``out/terrain.zarr``; also the run's facts for the summary."""
-    from lupex.cluster.products import products_as_stats, terrain_products
+def _check_thermal_step(thermal_step: str | None, tiling: Any, start: str, end: str) -> None:
+    """``--thermal-step``: a tiled run's option, at most 6 h, and a valid period at that step."""
+    from lupex.ephemeris import parse_duration_s, time_range
 
+    if thermal_step is None:
+        return
+    if tiling is None:
+        raise InputError("--thermal-step needs a tiled run: add --tile-px (e.g. 512) or a cluster --scheduler")
+    if parse_duration_s(thermal_step, "--thermal-step") > 6 * 3600.0:
+        raise InputError(f"--thermal-step {thermal_step!r} is too coarse for the surface temperature; use at most "
+                         "6h (1h is typical)")  # fmt: skip
+    time_range(start, end, thermal_step, names=("--start", "--end", "--thermal-step"))
+
+
+def _tiled_map(
+    terrain: Any, period: tuple[str, str, str, str | None], height_m: float, n_azimuth: int,
+    psr_period: float | None, spec: SchedulerSpec, tiling: tuple[int, int | None], out: Path,
+) -> tuple[Any, dict[str, Any]]:  # fmt: skip
+    """The statistics (and thermal maps) tile by tile on the scheduler, into ``out/terrain.zarr``; also the run's
+    facts for the summary (and the thermal maps' GeoTIFFs)."""
+    from lupex.cluster.products import products_as_stats, terrain_products
+    from lupex.cluster.tiles import THERMAL_LAYERS
+    from lupex.io.zarr_store import zarr_to_geotiffs
+
+    start, end, step, thermal_step = period
     tile, halo = tiling
     with cli_scheduler(spec) as sched, RichProgress("tiles") as bar:
         products = terrain_products(
             terrain, start, end, step, out / "terrain.zarr", scheduler=sched, tile_px=tile,
             halo_px="auto" if halo is None else halo, progress=bar, observer_height_m=height_m, n_azimuth=n_azimuth,
-            psr_years=psr_period,
+            psr_years=psr_period, thermal_step=thermal_step,
         )  # fmt: skip
     extra = {
         "store": str(products.store),
@@ -149,6 +167,8 @@ def _tiled_map(
         "halo_px": products.halo_px,
         "task_memory_GB": round(products.task_memory_bytes / 1e9, 3),
     }
+    if thermal_step is not None:
+        extra["thermal_files"] = [str(p) for p in zarr_to_geotiffs(products.store, out, list(THERMAL_LAYERS))]
     return products_as_stats(products), extra
 
 
@@ -185,6 +205,14 @@ def illumination_map(
             "whole DEM up to 4096^2 cells, else 128).",
         ),
     ] = -1,
+    thermal_step: Annotated[
+        str | None,
+        typer.Option(
+            "--thermal-step",
+            help="Tiled runs: also the thermal and ice maps (surface temperatures, ice "
+            "stability depth and class) at this model step, e.g. 1h (at most 6h).",
+        ),
+    ] = None,
 ) -> None:
     """Maps of mean illumination, PSRs, longest darkness, Earth visibility and longest Earth outage (COGs + PNGs)."""
     from lupex.io import read_dem, write_geotiff
@@ -197,12 +225,14 @@ def illumination_map(
     psr_period = _check_map_options(start, end, step, height_m, n_azimuth, psr_years, out)
     spec = parse_scheduler_option(scheduler)
     tiling = _check_tiling_options(spec, tile_px, halo_px, far_field, backend)
+    _check_thermal_step(thermal_step, tiling, start, end)
     terrain = read_dem(dem)
     extra: dict[str, Any] = {}
     if tiling is None:
         ds = _whole_map(terrain, start, end, step, height_m, n_azimuth, far_field, psr_period, backend, cache)
     else:
-        ds, extra = _tiled_map(terrain, start, end, step, height_m, n_azimuth, psr_period, spec, tiling, out)
+        ds, extra = _tiled_map(terrain, (start, end, step, thermal_step), height_m, n_azimuth, psr_period, spec,
+                               tiling, out)  # fmt: skip
     files = []
     for name, (title, units, cmap, vmin, vmax) in MAP_LAYERS.items():
         layer = ds[name]

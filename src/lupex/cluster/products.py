@@ -22,6 +22,7 @@ from lupex.cluster.scheduler import Scheduler, SchedulerSpec
 from lupex.cluster.tiles import (
     DEFAULT_HALO_PX,
     MAP_LAYERS,
+    THERMAL_LAYERS,
     WHOLE_GRID_MAX_CELLS,
     ProductSettings,
     Tile,
@@ -30,10 +31,11 @@ from lupex.cluster.tiles import (
     plan_tiles,
     task_memory_bytes,
     terrain_tile,
+    thermal_margin_px,
     tile_grids,
 )
 from lupex.defaults import default
-from lupex.ephemeris import time_range
+from lupex.ephemeris import parse_duration_s, time_range
 from lupex.errors import InputError
 from lupex.illumination.horizon import check_horizon_settings
 from lupex.io.zarr_store import LayerSpec, open_tiled_store, tiled_store
@@ -51,6 +53,11 @@ _LAYER_ATTRS = {
     "earth_visibility": {"units": "1", "long_name": "fraction of steps with the Earth's centre above the horizon"},
     "longest_earth_outage_h": {"units": "h", "long_name": "longest run of steps without the Earth"},
     "edge_limited": {"units": "1", "long_name": "1 where some ray left the terrain data before its reach"},
+    "t_min_K": {"units": "K", "long_name": "minimum surface temperature"},
+    "t_mean_K": {"units": "K", "long_name": "mean surface temperature"},
+    "t_max_K": {"units": "K", "long_name": "maximum surface temperature"},
+    "ice_stability_depth_m": {"units": "m", "long_name": "ice stability depth (0 = surface, NaN = none within drill)"},
+    "ice_class": {"units": "1", "long_name": "0 surface ice stable, 1 buried ice stable, 2 none; 255 no data"},
 }
 
 
@@ -110,8 +117,11 @@ def _worker_memory_limit(sched: Scheduler) -> int | None:
     return min(limits) if limits else None
 
 
-def _check_memory(tiles: list[Tile], settings: ProductSettings, far_cells: int, sched: Scheduler) -> int:
-    need = max(task_memory_bytes(t, settings.n_azimuth, settings.task_threads or 1, far_cells) for t in tiles)
+def _check_memory(
+    tiles: list[Tile], settings: ProductSettings, far_cells: int, sched: Scheduler, thermal_margin: int | None
+) -> int:
+    threads = settings.task_threads or 1
+    need = max(task_memory_bytes(t, settings.n_azimuth, threads, far_cells, thermal_margin) for t in tiles)
     limit = _worker_memory_limit(sched)
     if limit is not None and need > 0.8 * limit:
         raise InputError(
@@ -119,6 +129,21 @@ def _check_memory(tiles: list[Tile], settings: ProductSettings, far_cells: int, 
             f"(tile_px, --tile-px), fewer azimuths or workers with more memory"
         )
     return need
+
+
+def _thermal_margin(dem: xr.DataArray, settings: ProductSettings, halo: int | None) -> int | None:
+    """The thermal model's margin around a tile [cells] (None without thermal maps); a halo must hold it."""
+    if settings.thermal_step is None:
+        return None
+    parse_duration_s(settings.thermal_step, "thermal_step")
+    time_range(settings.start, settings.end, settings.thermal_step)
+    margin = thermal_margin_px(float(dem.attrs["res_m"]))
+    if halo is not None and halo < margin:
+        raise InputError(
+            f"halo_px {halo} is smaller than the thermal model's neighbourhood ({margin} cells: scatter_radius_m and "
+            f"the slope stencil); use a halo of at least {margin} cells or no thermal maps"
+        )
+    return margin
 
 
 def _settings(
@@ -178,8 +203,8 @@ def terrain_products(
     progress : tqdm-like, optional
         ``total`` = number of tiles, ``update(1)`` per finished tile.
     **options
-        ``observer_height_m``, ``n_azimuth``, ``max_distance_m``, ``psr_years``, ``earth``, ``body_radius_m``
-        (see :class:`lupex.cluster.tiles.ProductSettings`).
+        ``observer_height_m``, ``n_azimuth``, ``max_distance_m``, ``psr_years``, ``earth``, ``body_radius_m`` and
+        ``thermal_step`` (also the thermal and ice maps; see :class:`lupex.cluster.tiles.ProductSettings`).
 
     Returns
     -------
@@ -193,9 +218,11 @@ def terrain_products(
     settings = _settings(dem, start, end, step, sched, options)
     tiles = plan_tiles((dem.sizes["y"], dem.sizes["x"]), tile, halo)
     far = default_far_fields(dem, halo is not None)
-    need = _check_memory(tiles, settings, sum(f.size for f in far), sched)
+    margin = _thermal_margin(dem, settings, halo)
+    need = _check_memory(tiles, settings, sum(f.size for f in far), sched, margin)
     whole = dem if halo is None else None
-    layers = {k: LayerSpec(dt, fill, _LAYER_ATTRS[k]) for k, (dt, fill) in MAP_LAYERS.items()}
+    chosen = {**MAP_LAYERS, **(THERMAL_LAYERS if margin is not None else {})}
+    layers = {k: LayerSpec(dt, fill, _LAYER_ATTRS[k]) for k, (dt, fill) in chosen.items()}
     if not settings.earth:
         layers = {k: v for k, v in layers.items() if k not in ("earth_visibility", "longest_earth_outage_h")}
     plan = {

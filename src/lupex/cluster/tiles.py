@@ -31,11 +31,13 @@ from lupex.constants import MOON_RADIUS_M
 from lupex.errors import InputError
 from lupex.illumination import horizon_map, illumination_stats
 from lupex.illumination.horizon import far_field_for
+from lupex.thermal import thermal_map, thermal_reach_px
 
 __all__ = [
     "COARSE_MAX_CELLS",
     "DEFAULT_HALO_PX",
     "MAP_LAYERS",
+    "THERMAL_LAYERS",
     "WHOLE_GRID_MAX_CELLS",
     "ProductSettings",
     "Tile",
@@ -46,6 +48,7 @@ __all__ = [
     "plan_tiles",
     "task_memory_bytes",
     "terrain_tile",
+    "thermal_margin_px",
     "tile_grids",
 ]
 
@@ -69,6 +72,14 @@ MAP_LAYERS: dict[str, tuple[str, float]] = {
     "earth_visibility": ("float32", math.nan),
     "longest_earth_outage_h": ("float32", math.nan),
     "edge_limited": ("uint8", 255),
+}
+#: The thermal and ice maps a tile returns when asked for (``ProductSettings.thermal_step``).
+THERMAL_LAYERS: dict[str, tuple[str, float]] = {
+    "t_min_K": ("float32", math.nan),
+    "t_mean_K": ("float32", math.nan),
+    "t_max_K": ("float32", math.nan),
+    "ice_stability_depth_m": ("float32", math.nan),
+    "ice_class": ("uint8", 255),
 }
 
 
@@ -115,6 +126,9 @@ class ProductSettings:
         Sphere radius [m].
     task_threads : int or None
         numba threads per task (a LocalCluster shares this machine's cores); None leaves numba's default.
+    thermal_step : str or None
+        Also the thermal and ice maps (:data:`THERMAL_LAYERS`, :func:`lupex.thermal.thermal_map` over the same
+        period at this step, e.g. ``"1h"``); None: not computed.
     """
 
     start: str
@@ -127,6 +141,7 @@ class ProductSettings:
     earth: bool = True
     body_radius_m: float = MOON_RADIUS_M
     task_threads: int | None = None
+    thermal_step: str | None = None
 
 
 @dataclass
@@ -187,12 +202,19 @@ def coarse_far_field(dem: xr.DataArray, max_cells: int = COARSE_MAX_CELLS) -> xr
     return coarse
 
 
-def task_memory_bytes(tile: Tile, n_azimuth: int, threads: int = 1, far_cells: int = 0) -> int:
+def task_memory_bytes(
+    tile: Tile, n_azimuth: int, threads: int = 1, far_cells: int = 0, thermal_margin: int | None = None
+) -> int:
     """Memory one tile's task needs [bytes]: its horizon cube (float32, held twice while the statistics read it),
-    the sweep grid and its transposed copy (float64), the far fields and the per-thread scratch."""
+    the sweep grid and its transposed copy (float64), the far fields and the per-thread scratch; with a thermal
+    margin [cells], the thermal model's cube of the tile and its margin and its 48-step forcing chunks."""
     ny, nx = tile.shape
     grid = (tile.a1 - tile.a0) * (tile.b1 - tile.b0)
-    return 2 * 4 * n_azimuth * ny * nx + 16 * grid + 8 * far_cells + 12 * ny * nx * max(threads, 1)
+    need = 2 * 4 * n_azimuth * ny * nx + 16 * grid + 8 * far_cells + 12 * ny * nx * max(threads, 1)
+    if thermal_margin is not None:
+        cells = (ny + 2 * thermal_margin) * (nx + 2 * thermal_margin)
+        need = max(need, 2 * 4 * n_azimuth * cells + 16 * grid + 8 * far_cells + 48 * 24 * cells)
+    return need
 
 
 def _stats_rows(tile: Tile, ny: int, nx: int) -> tuple[int, int, int, int]:
@@ -253,7 +275,36 @@ def terrain_tile(
             continue
         layers[name] = np.ascontiguousarray(values[crop], dtype=dtype)
     attrs = {k: ds.attrs[k] for k in ("start_utc", "end_utc", "step_s", "n_times", "psr_period_utc", "far_field")}
+    if settings.thermal_step is not None:
+        layers.update(_tile_thermal(tile, dem, far, settings))
     return TileMaps(tile, layers, attrs)
+
+
+def thermal_margin_px(res_m: float) -> int:
+    """Cells around a tile that its thermal model needs (:func:`lupex.thermal.thermal_reach_px`: the scattering
+    neighbourhood once per fixed-point iteration and the slope stencil; 107 cells at 240 m)."""
+    return thermal_reach_px(res_m)
+
+
+def _tile_thermal(
+    tile: Tile, grid: xr.DataArray, far: list[xr.DataArray], settings: ProductSettings
+) -> dict[str, np.ndarray]:
+    """The thermal and ice maps of a tile: the model runs on the tile and its scattering neighbourhood (with their
+    surface horizons from the same sweep grid) and is cropped to the tile."""
+    margin = thermal_margin_px(float(grid.attrs["res_m"]))
+    ny, nx = grid.sizes["y"], grid.sizes["x"]
+    i0, i1 = max(0, tile.i0 - tile.a0 - margin), min(ny, tile.i1 - tile.a0 + margin)
+    j0, j1 = max(0, tile.j0 - tile.b0 - margin), min(nx, tile.j1 - tile.b0 + margin)
+    horizon = horizon_map(
+        grid, settings.n_azimuth, 0.0, far, body_radius_m=settings.body_radius_m,
+        max_distance_m=settings.max_distance_m, backend="cpu", cache=False, window_px=(i0, i1, j0, j1),
+    )  # fmt: skip
+    window = grid.isel(y=slice(i0, i1), x=slice(j0, j1))
+    th = thermal_map(window, settings.start, settings.end, settings.thermal_step, horizon=horizon,
+                     n_azimuth=settings.n_azimuth, body_radius_m=settings.body_radius_m, backend="cpu")  # fmt: skip
+    r0, c0 = tile.i0 - tile.a0 - i0, tile.j0 - tile.b0 - j0
+    crop = (slice(r0, r0 + tile.i1 - tile.i0), slice(c0, c0 + tile.j1 - tile.j0))
+    return {name: np.ascontiguousarray(th[name].values[crop], dtype=dt) for name, (dt, _f) in THERMAL_LAYERS.items()}
 
 
 def tile_grids(dem: xr.DataArray, tiles: list[Tile]) -> Iterator[tuple[Tile, xr.DataArray | None]]:

@@ -1,7 +1,7 @@
 """Regolith temperatures: the 1-D thermal model at a site and over real terrain (docs/models/thermal.md)."""
 
 from lupex.thermal.point import PointThermalResult, absorbed_flux_W_m2, point_temperature
-from lupex.thermal.terrain import ICE_CLASSES, ice_stability_depth_m, region_window, thermal_map
+from lupex.thermal.terrain import ICE_CLASSES, ice_stability_depth_m, region_window, thermal_map, thermal_reach_px
 
 __all__ = [
     "ICE_CLASSES",
@@ -11,4 +11,5 @@ __all__ = [
     "point_temperature",
     "region_window",
     "thermal_map",
+    "thermal_reach_px",
 ]

@@ -73,6 +73,21 @@ _THERMAL_DEFAULTS = [
 ]
 
 
+#: Fixed-point iterations of the scattered sunlight and of the terrain infrared (each spreads a cell's influence by
+#: one scattering neighbourhood).
+SCATTER_ITERATIONS_VISIBLE = 2
+SCATTER_ITERATIONS_IR = 3
+
+
+def thermal_reach_px(res_m: float, scatter_radius_m: float | None = None) -> int:
+    """How far [cells] the terrain that sets a cell's temperature reaches: the scattering neighbourhood once per
+    fixed-point iteration (visible, then infrared on top of it) plus the slope stencil. A window that holds a cell
+    and this many cells around it gives the cell the temperature of the whole DEM's run."""
+    radius = default("scatter_radius_m") if scatter_radius_m is None else float(scatter_radius_m)
+    half = int(round(radius / res_m))
+    return (SCATTER_ITERATIONS_VISIBLE + SCATTER_ITERATIONS_IR) * half + 2
+
+
 def ice_stability_depth_m(
     t_max_K: NDArray[np.float64], z_m: NDArray[np.float64], threshold_K: float, max_depth_m: float
 ) -> NDArray[np.float64]:
@@ -259,9 +274,18 @@ def thermal_map(
     phys = _physics(a0, hp, eps, body_radius_m)
     run = _ColumnRun(scene, phys, step_s, int(chunk_steps), column_kernel(backend), progress)
     stats = run.integrate(times, spin_times)
-    info = {"start_utc": format_utc(times[0]), "end_utc": format_utc(times[-1]), "step_s": step_s,
-            "n_times": times.size, "spinup_days": float(spinup_days), "albedo_normal": a0, "h_parameter_m": hp,
-            "emissivity": eps, "scatter_radius_m": radius, "region": ",".join(f"{v:g}" for v in region or ())}
+    info = {
+        "start_utc": format_utc(times[0]),
+        "end_utc": format_utc(times[-1]),
+        "step_s": step_s,
+        "n_times": times.size,
+        "spinup_days": float(spinup_days),
+        "albedo_normal": a0,
+        "h_parameter_m": hp,
+        "emissivity": eps,
+        "scatter_radius_m": radius,
+        "region": ",".join(f"{v:g}" for v in region or ()),
+    }
     return _thermal_dataset(dem, scene, phys.grid, stats, times.size, depths_m, info)
 
 
@@ -275,7 +299,10 @@ def _check_run_options(spinup_days: float, chunk_steps: int, depths_m: tuple[flo
 
 
 def _surface_options(
-    albedo: float | None, h_param_m: float | None, emissivity: float | None, scatter_radius_m: float | None,
+    albedo: float | None,
+    h_param_m: float | None,
+    emissivity: float | None,
+    scatter_radius_m: float | None,
     run_options: tuple[float, int, tuple[float, ...]],
 ) -> tuple[float, float, float, float]:
     """Albedo, H-parameter [m], emissivity and scatter radius [m], defaults filled in and checked, after the run's
@@ -410,7 +437,7 @@ def _absorbed(scene: _Scene, phys: _Physics, sun: tuple[NDArray[np.float64], ...
     q = np.empty((n, scene.ny, scene.nx))
     scattered_flux_chunk(
         inc.reshape(n, scene.ny, scene.nx), dab.reshape(n, scene.ny, scene.nx), scene.terrain_view, scene.area_m2,
-        scene.half, phys.albedo_diffuse, phys.eps, 2, 3, q,
+        scene.half, phys.albedo_diffuse, phys.eps, SCATTER_ITERATIONS_VISIBLE, SCATTER_ITERATIONS_IR, q,
     )  # fmt: skip
     return np.ascontiguousarray(q.reshape(n, -1)[:, scene.idx].T, dtype=np.float32)
 
