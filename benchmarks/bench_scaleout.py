@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python benchmarks/bench_scaleout.py [strong] [--n-az 90]     (part of ``make bench``, ~8 min on 2 cores)
-    .venv/bin/python benchmarks/bench_scaleout.py outofcore [--half-km 42] [--memory-limit 3GB]   (~30-40 min)
+    .venv/bin/python benchmarks/bench_scaleout.py outofcore [--half-km 43] [--memory-limit 3GB]   (~30-40 min)
 
 strong: the full 1536 x 1536 240 m DEM, horizon + a month of 2-hourly statistics.
   - baseline: one process, the whole map (``horizon_map`` + ``illumination_stats``, 2 numba threads);
@@ -131,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("part", nargs="?", default="strong", choices=["strong", "outofcore"])
     parser.add_argument("--n-az", type=int, default=90)
-    parser.add_argument("--half-km", type=float, default=42.0)
+    parser.add_argument("--half-km", type=float, default=43.0)
     parser.add_argument("--memory-limit", default="3GB")
     args = parser.parse_args()
     if args.part == "strong":

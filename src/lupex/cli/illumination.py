@@ -172,6 +172,40 @@ def _tiled_map(
     return products_as_stats(products), extra
 
 
+TilePxOpt = Annotated[
+    int,
+    typer.Option("--tile-px", help="Compute tile by tile (cells per side) into OUT/terrain.zarr; 0 = one piece with "
+                 "--scheduler threads, 512 on a cluster."),
+]  # fmt: skip
+HaloPxOpt = Annotated[
+    int,
+    typer.Option("--halo-px", help="Fine halo around each tile [cells]; beyond it a coarse DEM. -1 = auto (the whole "
+                 "DEM up to 4096^2 cells, else 128)."),
+]  # fmt: skip
+ThermalStepOpt = Annotated[
+    str | None,
+    typer.Option("--thermal-step", help="Tiled runs: also the thermal and ice maps (surface temperatures, ice "
+                 "stability depth and class) at this model step, e.g. 1h (at most 6h)."),
+]  # fmt: skip
+
+
+def _write_map_layers(ds: Any, out: Path, height_m: float) -> list[str]:
+    """The map layers as COGs and PNG quicklooks in ``out``; returns the files written."""
+    from lupex.io import write_geotiff
+    from lupex.io.tables import write_bytes
+    from lupex.reporting import map_quicklook_png
+
+    files = []
+    for name, (title, units, cmap, vmin, vmax) in MAP_LAYERS.items():
+        layer = ds[name]
+        layer.attrs["crs"] = ds.attrs["crs"]
+        tif = write_geotiff(layer, out / f"{name}.tif")
+        caption = f"{title}\n{ds.attrs['start_utc']} .. {ds.attrs['end_utc']}, +{height_m:g} m"
+        png = write_bytes(map_quicklook_png(layer, caption, units, cmap, vmin, vmax), out / f"{name}.png")
+        files += [str(tif), str(png)]
+    return files
+
+
 @illumination_app.command("map")
 def illumination_map(
     dem: Annotated[str, typer.Option("--dem", help="DEM: GeoTIFF, PDS3 IMG/LBL or builtin:NAME.")],
@@ -189,35 +223,13 @@ def illumination_map(
     backend: Annotated[str, typer.Option("--backend", help="auto, cpu or cuda.")] = "auto",
     cache: Annotated[bool, typer.Option(help="Reuse cached horizon maps ($LUPEX_CACHE_DIR).")] = True,
     scheduler: SchedulerOpt = "threads",
-    tile_px: Annotated[
-        int,
-        typer.Option(
-            "--tile-px",
-            help="Compute tile by tile (cells per side) into OUT/terrain.zarr; 0 = one piece "
-            "with --scheduler threads, 512 on a cluster.",
-        ),
-    ] = 0,
-    halo_px: Annotated[
-        int,
-        typer.Option(
-            "--halo-px",
-            help="Fine halo around each tile [cells]; beyond it a coarse DEM. -1 = auto (the "
-            "whole DEM up to 4096^2 cells, else 128).",
-        ),
-    ] = -1,
-    thermal_step: Annotated[
-        str | None,
-        typer.Option(
-            "--thermal-step",
-            help="Tiled runs: also the thermal and ice maps (surface temperatures, ice "
-            "stability depth and class) at this model step, e.g. 1h (at most 6h).",
-        ),
-    ] = None,
+    tile_px: TilePxOpt = 0,
+    halo_px: HaloPxOpt = -1,
+    thermal_step: ThermalStepOpt = None,
 ) -> None:
     """Maps of mean illumination, PSRs, longest darkness, Earth visibility and longest Earth outage (COGs + PNGs)."""
-    from lupex.io import read_dem, write_geotiff
-    from lupex.io.tables import write_bytes, write_json
-    from lupex.reporting import map_quicklook_png
+    from lupex.io import read_dem
+    from lupex.io.tables import write_json
 
     began = time.perf_counter()
     if backend not in ("auto", "cpu", "cuda"):
@@ -233,23 +245,7 @@ def illumination_map(
     else:
         ds, extra = _tiled_map(terrain, (start, end, step, thermal_step), height_m, n_azimuth, psr_period, spec,
                                tiling, out)  # fmt: skip
-    files = []
-    for name, (title, units, cmap, vmin, vmax) in MAP_LAYERS.items():
-        layer = ds[name]
-        layer.attrs["crs"] = ds.attrs["crs"]
-        tif = write_geotiff(layer, out / f"{name}.tif")
-        png = write_bytes(
-            map_quicklook_png(
-                layer,
-                f"{title}\n{ds.attrs['start_utc']} .. {ds.attrs['end_utc']}, +{height_m:g} m",
-                units,
-                cmap,
-                vmin,
-                vmax,
-            ),
-            out / f"{name}.png",
-        )
-        files += [str(tif), str(png)]
+    files = _write_map_layers(ds, out, height_m)
     summary = {**_summary(ds, files, time.perf_counter() - began), **extra}
     write_json(summary, out / "summary.json")
     summary["files"].append(str(out / "summary.json"))

@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -171,7 +172,11 @@ class Scheduler:
         from distributed.scheduler import KilledWorker
 
         scattered = {k: self.client.scatter(v, broadcast=True, hash=False) for k, v in kwargs.items()}
-        futures = self.client.map(fn, list(items), pure=False, **scattered)
+        with warnings.catch_warnings():
+            # the items travel inside the task graph on purpose: a task whose worker dies can then run again
+            # elsewhere (data scattered to that worker would be lost with it)
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            futures = self.client.map(fn, list(items), pure=False, **scattered)
         index = {f.key: i for i, f in enumerate(futures)}
         try:
             for future in as_completed(futures):

@@ -139,6 +139,86 @@ def _run_products(
     return [f.result() for f in futures]
 
 
+def _site_options(
+    panel_height_m: float | None, footprint_m: float | None, rover_max_slope_deg: float | None
+) -> tuple[float, float, float]:
+    """Panel height [m], slope footprint [m] and the rover's steepest slope [deg], defaults filled in and checked."""
+    panel = default("solar_panel_height_m") if panel_height_m is None else float(panel_height_m)
+    foot = default("lander_footprint_m") if footprint_m is None else float(footprint_m)
+    rover_slope = default("rover_max_slope_deg") if rover_max_slope_deg is None else float(rover_max_slope_deg)
+    if not (math.isfinite(panel) and 0.0 <= panel <= 100.0):
+        raise InputError(f"panel_height_m {panel_height_m!r} must be in [0, 100] m")
+    if not (math.isfinite(foot) and foot > 0.0):
+        raise InputError(f"footprint_m {footprint_m!r} must be a positive length in metres")
+    if not 0.0 < rover_slope < 90.0:
+        raise InputError(f"rover_max_slope_deg {rover_max_slope_deg!r} must be in (0, 90) degrees")
+    return panel, foot, rover_slope
+
+
+def _metric_maps(
+    window: xr.DataArray, th: xr.Dataset, lit: xr.Dataset, dark0: xr.Dataset, baseline: float, rover_slope: float
+) -> dict[str, np.ndarray]:
+    """The metric maps on the region's window from its DEM, thermal maps and the two illumination statistics."""
+    res = float(window.attrs["res_m"])
+    slope = slope_deg(window).values
+    rough = roughness_m(window, max(baseline, 3.0 * res)).values
+    psr = dark0["psr"].values.astype(bool)
+    drillable = np.isin(th["ice_class"].values, (0, 1))
+    passable = np.isfinite(slope) & (slope <= rover_slope)
+    return {
+        "slope_deg": slope,
+        "roughness_m": rough,
+        "mean_illumination": lit["mean_illumination"].values,
+        "longest_darkness_h": lit["longest_darkness_h"].values,
+        "earth_visibility": lit["earth_visibility"].values,
+        "longest_earth_outage_h": lit["longest_earth_outage_h"].values,
+        "psr": psr.astype(np.float32),
+        "distance_to_psr_m": euclidean_distance_m(psr, res),
+        "distance_to_ice_m": euclidean_distance_m(drillable, res),
+        "rover_path_to_ice_m": path_distance_m(drillable, passable, res),
+        "t_max_K": th["t_max_K"].values,
+        "t_mean_K": th["t_mean_K"].values,
+        "t_min_K": th["t_min_K"].values,
+        "ice_stability_depth_m": th["ice_stability_depth_m"].values,
+    }
+
+
+def _metrics_dataset(
+    dem: xr.DataArray, where: tuple[slice, slice, NDArray[np.bool_]], maps: dict[str, np.ndarray],
+    thermal: xr.Dataset, lit: xr.Dataset, dark0: xr.Dataset, options: dict[str, Any],
+) -> xr.Dataset:  # fmt: skip
+    """The metric maps on the whole DEM grid (NaN outside the region) with the run's attributes."""
+    rows, cols, mask = where
+    data: dict[str, Any] = {}
+    for name, values in maps.items():
+        full = np.full(dem.shape, np.nan, dtype=np.float32)
+        full[rows, cols] = np.where(mask, values, np.nan)
+        data[name] = (("y", "x"), full)
+    in_region = np.zeros(dem.shape, dtype=bool)
+    in_region[rows, cols] = mask
+    data["in_region"] = (("y", "x"), in_region)
+    data["ice_class"] = (("y", "x"), thermal["ice_class"].values)
+    attrs = {
+        "crs": dem.attrs.get("crs", ""),
+        "res_m": float(dem.attrs["res_m"]),
+        "source": dem.attrs.get("source", ""),
+        "start_utc": lit.attrs["start_utc"],
+        "end_utc": lit.attrs["end_utc"],
+        "psr_period_utc": dark0.attrs.get("psr_period_utc", ""),
+        **options,
+        "thermal_step_s": thermal.attrs["step_s"],
+        "defaults_used": ",".join(
+            [
+                "solar_panel_height_m",
+                "lander_footprint_m",
+                "rover_max_slope_deg",
+                *thermal.attrs["defaults_used"].split(","),
+            ]
+        ),
+    }
+    return xr.Dataset(data, coords={"y": dem["y"], "x": dem["x"]}, attrs=attrs)
+
+
 def site_metrics(
     dem: xr.DataArray,
     start: Any,
@@ -196,15 +276,7 @@ def site_metrics(
         ``t_min_K``, ``ice_stability_depth_m``, ``ice_class`` and ``in_region``; attrs hold the parameters.
     """
     dem = check_dem(dem)
-    panel = default("solar_panel_height_m") if panel_height_m is None else float(panel_height_m)
-    foot = default("lander_footprint_m") if footprint_m is None else float(footprint_m)
-    rover_slope = default("rover_max_slope_deg") if rover_max_slope_deg is None else float(rover_max_slope_deg)
-    if not (math.isfinite(panel) and 0.0 <= panel <= 100.0):
-        raise InputError(f"panel_height_m {panel_height_m!r} must be in [0, 100] m")
-    if not (math.isfinite(foot) and foot > 0.0):
-        raise InputError(f"footprint_m {footprint_m!r} must be a positive length in metres")
-    if not 0.0 < rover_slope < 90.0:
-        raise InputError(f"rover_max_slope_deg {rover_max_slope_deg!r} must be in (0, 90) degrees")
+    panel, foot, rover_slope = _site_options(panel_height_m, footprint_m, rover_max_slope_deg)
     res = float(dem.attrs["res_m"])
     rows, cols, mask = region_window(dem, region, 0)
     window = dem.isel(y=rows, x=cols)
@@ -216,62 +288,10 @@ def site_metrics(
     ]
     thermal, lit, dark0 = _run_products(calls, executor, progress)
     baseline = max(foot, res)
-    slope = slope_deg(window).values
-    rough = roughness_m(window, max(baseline, 3.0 * res)).values
-    psr = dark0["psr"].values.astype(bool)
-    th = thermal.isel(y=rows, x=cols)
-    drillable = np.isin(th["ice_class"].values, (0, 1))
-    passable = np.isfinite(slope) & (slope <= rover_slope)
-    maps = {
-        "slope_deg": slope,
-        "roughness_m": rough,
-        "mean_illumination": lit["mean_illumination"].values,
-        "longest_darkness_h": lit["longest_darkness_h"].values,
-        "earth_visibility": lit["earth_visibility"].values,
-        "longest_earth_outage_h": lit["longest_earth_outage_h"].values,
-        "psr": psr.astype(np.float32),
-        "distance_to_psr_m": euclidean_distance_m(psr, res),
-        "distance_to_ice_m": euclidean_distance_m(drillable, res),
-        "rover_path_to_ice_m": path_distance_m(drillable, passable, res),
-        "t_max_K": th["t_max_K"].values,
-        "t_mean_K": th["t_mean_K"].values,
-        "t_min_K": th["t_min_K"].values,
-        "ice_stability_depth_m": th["ice_stability_depth_m"].values,
-    }
-    data: dict[str, Any] = {}
-    for name, values in maps.items():
-        full = np.full(dem.shape, np.nan, dtype=np.float32)
-        full[rows, cols] = np.where(mask, values, np.nan)
-        data[name] = (("y", "x"), full)
-    in_region = np.zeros(dem.shape, dtype=bool)
-    in_region[rows, cols] = mask
-    data["in_region"] = (("y", "x"), in_region)
-    data["ice_class"] = (("y", "x"), thermal["ice_class"].values)
-    return xr.Dataset(
-        data,
-        coords={"y": dem["y"], "x": dem["x"]},
-        attrs={
-            "crs": dem.attrs.get("crs", ""),
-            "res_m": res,
-            "source": dem.attrs.get("source", ""),
-            "start_utc": lit.attrs["start_utc"],
-            "end_utc": lit.attrs["end_utc"],
-            "psr_period_utc": dark0.attrs.get("psr_period_utc", ""),
-            "panel_height_m": panel,
-            "slope_baseline_m": baseline,
-            "rover_max_slope_deg": rover_slope,
-            "region": "" if region is None else ",".join(f"{v:g}" for v in region),
-            "thermal_step_s": thermal.attrs["step_s"],
-            "defaults_used": ",".join(
-                [
-                    "solar_panel_height_m",
-                    "lander_footprint_m",
-                    "rover_max_slope_deg",
-                    *thermal.attrs["defaults_used"].split(","),
-                ]
-            ),
-        },
-    )
+    maps = _metric_maps(window, thermal.isel(y=rows, x=cols), lit, dark0, baseline, rover_slope)
+    options = {"panel_height_m": panel, "slope_baseline_m": baseline, "rover_max_slope_deg": rover_slope,
+               "region": "" if region is None else ",".join(f"{v:g}" for v in region)}  # fmt: skip
+    return _metrics_dataset(dem, (rows, cols, mask), maps, thermal, lit, dark0, options)
 
 
 def _constraints(overrides: dict[str, Any] | None) -> dict[str, float | bool]:
@@ -352,89 +372,22 @@ def select_sites(
     NoFeasibleSiteError
         When no cell passes the constraints (the message names the one that removed the most cells).
     """
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= 10_000:
-        raise InputError(f"top {top!r} must be an integer from 1 to 10000")
-    if not (math.isfinite(min_separation_m) and min_separation_m >= 0.0):
-        raise InputError(f"min_separation_m {min_separation_m!r} must be >= 0 metres")
     cons = _constraints(constraints)
     wts = _weights(weights)
-    ellipse = default("landing_ellipse_3sigma_m") if ellipse_radius_m is None else float(ellipse_radius_m)
-    res = float(metrics.attrs["res_m"])
-    ny, nx = metrics["slope_deg"].shape
-    extent = min(ny, nx) * res
-    if not (math.isfinite(ellipse) and 0.0 <= ellipse < extent / 2.0):
-        raise InputError(
-            f"ellipse_radius_m {ellipse!r} must be >= 0 and smaller than half the DEM ({extent / 2:.0f} m); "
-            "use a smaller landing ellipse or a larger DEM"
-        )
-    worst: dict[str, NDArray[np.float64]] = {}
-    for name in COLUMNS:
-        values = np.asarray(metrics[name].values, dtype=np.float64)
-        if name == "rover_path_to_ice_m":
-            values = np.where(np.isinf(values), 1e30, values)  # unreachable stays worst, not NaN
-        worst[name] = footprint_extreme(values, ellipse, res, "min" if name in _BENEFIT else "max")
-    in_region = metrics["in_region"].values.astype(bool)
-    considered = in_region & np.all([np.isfinite(worst[n]) for n in CRITERIA], axis=0)
-    breaks = {
-        "max_slope_deg": worst["slope_deg"] > float(cons["max_slope_deg"]),
-        "min_mean_illumination": worst["mean_illumination"] < float(cons["min_mean_illumination"]),
-        "max_longest_darkness_h": worst["longest_darkness_h"] > float(cons["max_longest_darkness_h"]),
-        "min_earth_visibility": worst["earth_visibility"] < float(cons["min_earth_visibility"]),
-    }
-    if cons["require_rover_access"]:
-        breaks["require_rover_access"] = worst["rover_path_to_ice_m"] >= 1e29
-    removed = {k: int((v & considered).sum()) for k, v in breaks.items()}
-    feasible = considered.copy()
-    for v in breaks.values():
-        feasible &= ~v
+    ellipse, res = _selection_options(metrics, top, min_separation_m, ellipse_radius_m)
+    worst = _worst_over_ellipse(metrics, ellipse, res)
+    considered, feasible, removed = _feasible_cells(worst, metrics["in_region"].values.astype(bool), cons)
     n_feasible = int(feasible.sum())
-    if n_feasible == 0:
-        if not removed:
-            raise NoFeasibleSiteError("no cell of the region has every metric defined; check the DEM and region")
-        worst_key = max(removed, key=lambda k: removed[k])
-        raise NoFeasibleSiteError(
-            f"no cell meets every constraint: {worst_key} removed the most ({removed[worst_key]} of "
-            f"{int(considered.sum())} cells, value {cons[worst_key]}); relax it (e.g. --constraint "
-            f"{worst_key}=...) or widen the region"
-        )
     iy, ix = np.nonzero(feasible)
-    matrix = np.column_stack([worst[n][iy, ix] for n in CRITERIA])
-    matrix = np.where(matrix >= 1e29, np.nan, matrix)
-    # unreachable ice (allowed when rover access is not required) scores as the farthest reachable
-    for j in range(matrix.shape[1]):
-        col = matrix[:, j]
-        if np.isnan(col).any():
-            col[np.isnan(col)] = np.nanmax(col) * 2.0 if np.isfinite(col).any() else 1.0
+    matrix = _criteria_matrix(worst, iy, ix)
     benefit = np.array([CRITERIA[n][0] for n in CRITERIA])
     score = topsis_closeness(matrix, np.array([wts[n] for n in CRITERIA]), benefit)
     pareto = pareto_front(matrix, benefit) if matrix.shape[0] <= 20_000 else np.zeros(matrix.shape[0], dtype=bool)
-    order = np.argsort(-score, kind="stable")
     xs = metrics["x"].values
     ys = metrics["y"].values
-    picked: list[int] = []
-    for o in order:
-        px, py = xs[ix[o]], ys[iy[o]]
-        if all(math.hypot(px - xs[ix[p]], py - ys[iy[p]]) >= min_separation_m for p in picked):
-            picked.append(int(o))
-            if len(picked) == top:
-                break
-    rows: list[dict[str, Any]] = []
-    for rank, o in enumerate(picked, start=1):
-        x, y = float(xs[ix[o]]), float(ys[iy[o]])
-        lat, lon = xy_to_latlon(x, y)
-        row: dict[str, Any] = {
-            "rank": rank,
-            "lat_deg": round(float(lat), 6),
-            "lon_deg": round(float(lon), 6),
-            "x_m": x,
-            "y_m": y,
-            "topsis_score": round(float(score[o]), 6),
-            "pareto": bool(pareto[o]),
-        }
-        for name, column in COLUMNS.items():
-            val = float(worst[name][iy[o], ix[o]])
-            row[column] = None if (not math.isfinite(val) or val >= 1e29) else round(val, 4)
-        rows.append(row)
+    picked = _separated(np.argsort(-score, kind="stable"), xs[ix], ys[iy], min_separation_m, top)
+    rows = [_candidate_row(rank, float(xs[ix[o]]), float(ys[iy[o]]), float(score[o]), bool(pareto[o]), worst, iy[o],
+                           ix[o]) for rank, o in enumerate(picked, start=1)]  # fmt: skip
     names = [
         "lander_max_slope_deg", "min_mean_illumination", "max_longest_darkness_h", "min_earth_visibility",
         "landing_ellipse_3sigma_m", *[w for _n, (_b, w) in CRITERIA.items()],
@@ -453,3 +406,110 @@ def select_sites(
         placeholders=sorted(set(used_placeholders(names))),
         feasible=xr.DataArray(feasible.astype(np.uint8), dims=("y", "x"), coords={"y": ys, "x": xs}),
     )
+
+
+def _selection_options(
+    metrics: xr.Dataset, top: int, min_separation_m: float, ellipse_radius_m: float | None
+) -> tuple[float, float]:
+    """Check ``top`` and ``min_separation_m``; the landing ellipse radius [m] (default filled in, smaller than half
+    the DEM) and the DEM pixel [m]."""
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= 10_000:
+        raise InputError(f"top {top!r} must be an integer from 1 to 10000")
+    if not (math.isfinite(min_separation_m) and min_separation_m >= 0.0):
+        raise InputError(f"min_separation_m {min_separation_m!r} must be >= 0 metres")
+    ellipse = default("landing_ellipse_3sigma_m") if ellipse_radius_m is None else float(ellipse_radius_m)
+    res = float(metrics.attrs["res_m"])
+    ny, nx = metrics["slope_deg"].shape
+    extent = min(ny, nx) * res
+    if not (math.isfinite(ellipse) and 0.0 <= ellipse < extent / 2.0):
+        raise InputError(
+            f"ellipse_radius_m {ellipse!r} must be >= 0 and smaller than half the DEM ({extent / 2:.0f} m); "
+            "use a smaller landing ellipse or a larger DEM"
+        )
+    return ellipse, res
+
+
+def _worst_over_ellipse(metrics: xr.Dataset, ellipse_m: float, res_m: float) -> dict[str, NDArray[np.float64]]:
+    """Each metric's worst value within the landing ellipse [m] around every cell."""
+    worst: dict[str, NDArray[np.float64]] = {}
+    for name in COLUMNS:
+        values = np.asarray(metrics[name].values, dtype=np.float64)
+        if name == "rover_path_to_ice_m":
+            values = np.where(np.isinf(values), 1e30, values)  # unreachable stays worst, not NaN
+        worst[name] = footprint_extreme(values, ellipse_m, res_m, "min" if name in _BENEFIT else "max")
+    return worst
+
+
+def _feasible_cells(
+    worst: dict[str, NDArray[np.float64]], in_region: NDArray[np.bool_], cons: dict[str, float | bool]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], dict[str, int]]:
+    """Cells considered (in the region, every criterion defined), those meeting every hard constraint, and how many
+    each constraint removed; :class:`NoFeasibleSiteError` naming the constraint that removed the most when none."""
+    considered = in_region & np.all([np.isfinite(worst[n]) for n in CRITERIA], axis=0)
+    breaks = {
+        "max_slope_deg": worst["slope_deg"] > float(cons["max_slope_deg"]),
+        "min_mean_illumination": worst["mean_illumination"] < float(cons["min_mean_illumination"]),
+        "max_longest_darkness_h": worst["longest_darkness_h"] > float(cons["max_longest_darkness_h"]),
+        "min_earth_visibility": worst["earth_visibility"] < float(cons["min_earth_visibility"]),
+    }
+    if cons["require_rover_access"]:
+        breaks["require_rover_access"] = worst["rover_path_to_ice_m"] >= 1e29
+    removed = {k: int((v & considered).sum()) for k, v in breaks.items()}
+    feasible = considered.copy()
+    for v in breaks.values():
+        feasible &= ~v
+    if not feasible.any():
+        if not removed:
+            raise NoFeasibleSiteError("no cell of the region has every metric defined; check the DEM and region")
+        worst_key = max(removed, key=lambda k: removed[k])
+        raise NoFeasibleSiteError(
+            f"no cell meets every constraint: {worst_key} removed the most ({removed[worst_key]} of "
+            f"{int(considered.sum())} cells, value {cons[worst_key]}); relax it (e.g. --constraint "
+            f"{worst_key}=...) or widen the region"
+        )
+    return considered, feasible, removed
+
+
+def _criteria_matrix(worst: dict[str, NDArray[np.float64]], iy: NDArray[Any], ix: NDArray[Any]) -> NDArray[Any]:
+    """The TOPSIS decision matrix of the feasible cells; unreachable ice (allowed when rover access is not required)
+    scores as twice the farthest reachable."""
+    matrix = np.column_stack([worst[n][iy, ix] for n in CRITERIA])
+    matrix = np.where(matrix >= 1e29, np.nan, matrix)
+    for j in range(matrix.shape[1]):
+        col = matrix[:, j]
+        if np.isnan(col).any():
+            col[np.isnan(col)] = np.nanmax(col) * 2.0 if np.isfinite(col).any() else 1.0
+    return matrix
+
+
+def _separated(
+    order: NDArray[Any], x_m: NDArray[Any], y_m: NDArray[Any], min_separation_m: float, top: int
+) -> list[int]:
+    """The best cells in ``order``, skipping any closer than ``min_separation_m`` [m] to one already picked."""
+    picked: list[int] = []
+    for o in order:
+        if all(math.hypot(x_m[o] - x_m[p], y_m[o] - y_m[p]) >= min_separation_m for p in picked):
+            picked.append(int(o))
+            if len(picked) == top:
+                break
+    return picked
+
+
+def _candidate_row(
+    rank: int, x: float, y: float, score: float, pareto: bool, worst: dict[str, NDArray[np.float64]], i: int, j: int
+) -> dict[str, Any]:
+    """One candidate: rank, position, TOPSIS score, Pareto flag and its worst-case metrics over the ellipse."""
+    lat, lon = xy_to_latlon(x, y)
+    row: dict[str, Any] = {
+        "rank": rank,
+        "lat_deg": round(float(lat), 6),
+        "lon_deg": round(float(lon), 6),
+        "x_m": x,
+        "y_m": y,
+        "topsis_score": round(score, 6),
+        "pareto": pareto,
+    }
+    for name, column in COLUMNS.items():
+        val = float(worst[name][i, j])
+        row[column] = None if (not math.isfinite(val) or val >= 1e29) else round(val, 4)
+    return row

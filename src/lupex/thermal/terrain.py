@@ -274,18 +274,9 @@ def thermal_map(
     phys = _physics(a0, hp, eps, body_radius_m)
     run = _ColumnRun(scene, phys, step_s, int(chunk_steps), column_kernel(backend), progress)
     stats = run.integrate(times, spin_times)
-    info = {
-        "start_utc": format_utc(times[0]),
-        "end_utc": format_utc(times[-1]),
-        "step_s": step_s,
-        "n_times": times.size,
-        "spinup_days": float(spinup_days),
-        "albedo_normal": a0,
-        "h_parameter_m": hp,
-        "emissivity": eps,
-        "scatter_radius_m": radius,
-        "region": ",".join(f"{v:g}" for v in region or ()),
-    }
+    info = {"start_utc": format_utc(times[0]), "end_utc": format_utc(times[-1]), "step_s": step_s,
+            "n_times": times.size, "spinup_days": float(spinup_days), "albedo_normal": a0, "h_parameter_m": hp,
+            "emissivity": eps, "scatter_radius_m": radius, "region": ",".join(f"{v:g}" for v in region or ())}
     return _thermal_dataset(dem, scene, phys.grid, stats, times.size, depths_m, info)
 
 
@@ -299,10 +290,7 @@ def _check_run_options(spinup_days: float, chunk_steps: int, depths_m: tuple[flo
 
 
 def _surface_options(
-    albedo: float | None,
-    h_param_m: float | None,
-    emissivity: float | None,
-    scatter_radius_m: float | None,
+    albedo: float | None, h_param_m: float | None, emissivity: float | None, scatter_radius_m: float | None,
     run_options: tuple[float, int, tuple[float, ...]],
 ) -> tuple[float, float, float, float]:
     """Albedo, H-parameter [m], emissivity and scatter radius [m], defaults filled in and checked, after the run's
