@@ -252,3 +252,28 @@ def test_a_missing_stage_cache_entry_is_a_silent_miss_and_a_good_one_loads(tmp_p
     assert read_pickle(path) == {"n": 3}
     assert path.exists()
     assert pickle.loads(path.read_bytes()) == {"n": 3}
+
+
+def test_a_killed_folder_writer_leaves_a_folder_the_next_clean_removes(tmp_path):
+    """``atomic_write_dir`` (Zarr stores): a failure keeps the old folder; a stale temporary folder is removed, a
+    user's folder named like a temporary file is not."""
+    from lupex.io.atomic import atomic_write_dir
+
+    target = tmp_path / "maps.zarr"
+    with atomic_write_dir(target) as tmp:
+        (tmp / "a").write_text("old")
+    with pytest.raises(RuntimeError), atomic_write_dir(target) as tmp:
+        (tmp / "a").write_text("new")
+        raise RuntimeError("interrupted")
+    assert (target / "a").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["maps.zarr"]
+    stale = tmp_path / f"{TEMP_PREFIX}0000-999999999.maps.zarr.abcdefgh.tmpdir"
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "chunk").write_bytes(bytes(1000))
+    users = tmp_path / f"{TEMP_PREFIX}folder.abcdefgh.tmp"
+    users.mkdir()
+    removed = clean_stale_temp_files(tmp_path, older_than_s=0)
+    assert removed == [stale] and users.is_dir() and not stale.exists()
+    with atomic_write_dir(target) as tmp:
+        (tmp / "b").write_text("newer")
+    assert sorted(p.name for p in target.iterdir()) == ["b"]

@@ -230,6 +230,7 @@ def terrain_products(
         "halo_px": -1 if halo is None else halo,
         "n_tiles": len(tiles),
         "scheduler": sched.spec.text,
+        "thermal_step": settings.thermal_step or "",
     }
     log.info("%d tiles of %d cells (%s) on %s", len(tiles), tile, "whole grid" if halo is None else f"halo {halo}",
              sched.spec.text)  # fmt: skip
@@ -249,7 +250,6 @@ def products_as_stats(products: TerrainProducts) -> xr.Dataset:
     ``psr`` and ``edge_limited`` as in that Dataset)."""
     ds = products.dataset().load()
     out = ds.drop_vars("edge_limited").assign_coords(edge_limited=ds["edge_limited"].astype(bool))
-    out["psr"] = ds["psr"]
     out.attrs = dict(ds.attrs)
     out.attrs["far_field"] = [str(v) for v in np.atleast_1d(ds.attrs.get("far_field", []))]
     return out

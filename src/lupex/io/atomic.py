@@ -43,6 +43,8 @@ _NAME_CHARS = 80
 _TEMP_NAME = re.compile(r"\.lupex-tmp\.(?:(?P<host>[0-9a-f]{4})-(?P<pid>\d{1,10})\.)?(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 # earlier versions named them ".<name>.<8>.tmp"; of those only the names of content-keyed cache entries
 # (horizon ".lhz", stage ".pkl": 64 hex digits in the name) are recognised, which no user file looks like
+# the temporary FOLDERS of atomic_write_dir end in ".tmpdir" (a folder named like a temporary file is a user's)
+_TEMP_DIR_NAME = re.compile(r"\.lupex-tmp\.(?P<host>[0-9a-f]{4})-(?P<pid>\d{1,10})\.(?P<name>.+)\.[a-z0-9_]{8}\.tmpdir")
 _LEGACY_CACHE_TEMP_NAME = re.compile(r"\.[A-Za-z0-9_-]*[0-9a-f]{64}\.(?:lhz|pkl)\.[a-z0-9_]{8}\.tmp")
 _cleaned_folders: set[str] = set()
 _cleaned_lock = threading.Lock()
@@ -57,7 +59,7 @@ def _host_tag() -> str:
 
 def _writer_gone(name: str) -> bool:
     """Whether the temp file's writing process (named in the file name) has ended, as far as this host can tell."""
-    match = _TEMP_NAME.fullmatch(name)
+    match = _TEMP_NAME.fullmatch(name) or _TEMP_DIR_NAME.fullmatch(name)
     if match is None or match.group("pid") is None or match.group("host") != _host_tag():
         return False
     pid = int(match.group("pid"))
@@ -121,8 +123,9 @@ def atomic_write_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary FOLDER next to ``path``; on success put it in place of ``path`` (a folder, e.g. a Zarr store).
 
     Like :func:`atomic_write_path`: a failure removes the temporary folder and leaves an existing ``path`` untouched;
-    a killed process leaves a ``.lupex-tmp.<host>-<pid>.<name>.<8>.tmp`` folder that
-    :func:`clean_stale_temp_files` removes later. An existing ``path`` is moved aside and removed only after the new
+    a killed process leaves a ``.lupex-tmp.<host>-<pid>.<name>.<8>.tmpdir`` folder that
+    :func:`clean_stale_temp_files` removes later (``.tmpdir``: a folder named like a temporary *file* is left
+    alone, it may be a user's). An existing ``path`` is moved aside and removed only after the new
     folder is in place (two renames: a reader sees the old or the new folder, or for an instant none).
 
     Raises
@@ -138,7 +141,7 @@ def atomic_write_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         prefix = f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}.{target.name[:_NAME_CHARS]}."
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmpdir", dir=target.parent))
     except OSError as err:
         raise CacheError(
             f"cannot write into folder {str(target.parent)!r}: {err.strerror}; choose a writable location"
@@ -148,7 +151,7 @@ def atomic_write_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(tmp, 0o777 & ~_umask())
         old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmpdir", dir=target.parent))
             os.replace(target, old / target.name)
         os.replace(tmp, target)
         if old is not None:
@@ -209,7 +212,7 @@ def clean_stale_temp_files(folder: str | os.PathLike[str], *, older_than_s: floa
         raise InputError(f"older_than_s {older_than_s!r} must be a number of seconds >= 0 (0: any age)")
     base = Path(folder)
     try:
-        entries = [entry for entry in os.scandir(base) if is_lupex_temp_name(entry.name)]
+        entries = [e for e in os.scandir(base) if is_lupex_temp_name(e.name) or _TEMP_DIR_NAME.fullmatch(e.name)]
     except OSError as err:  # missing, not a folder, not readable: nothing this process can clean
         log.debug("no stale temporary files looked for in %s: %s", base, err)
         return []
@@ -218,7 +221,9 @@ def clean_stale_temp_files(folder: str | os.PathLike[str], *, older_than_s: floa
     n_bytes = 0
     for entry in entries:
         try:
-            if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
+            is_dir = entry.is_dir(follow_symlinks=False)
+            ours = is_dir == bool(_TEMP_DIR_NAME.fullmatch(entry.name))  # a file's name on a folder is a user's
+            if not (entry.is_file(follow_symlinks=False) or is_dir) or not ours:
                 continue
             info = entry.stat(follow_symlinks=False)
             if older_than_s > 0 and now - info.st_mtime < older_than_s and not _writer_gone(entry.name):
