@@ -12,7 +12,7 @@ def local_cluster():
 
     from lupex.cluster import Scheduler, SchedulerSpec
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
     try:
         yield Scheduler(SchedulerSpec("local:2", "local", n_workers=2), client, None, 2, 1)

@@ -35,7 +35,7 @@ dask = pytest.importorskip("dask")
 @pytest.fixture(scope="module")
 def client():
     """A 2-process LocalCluster (one thread each, no dashboard) and its client, for this module."""
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        silence_logs=logging.ERROR)  # fmt: skip
     dask_client = distributed.Client(cluster)
     try:
