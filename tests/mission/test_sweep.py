@@ -1,26 +1,19 @@
 """``lupex sweep``: the --param grammar, the checks before anything runs, and a real sweep on the reduced scenario.
 
-The real sweep swaps an ``[ops]`` success criterion, read only by the last (cheap) stage, on the reduced scenario of
-``tests/mission/test_run.py`` with the shared ``small_run_cache``: the upstream stages come from that run's cache.
+The real sweep (an ``[ops]`` success criterion swapped on the reduced scenario) lives in
+``tests/mission/test_run.py``: in the same file it runs on the same pytest-xdist worker, after that run has filled
+the stage cache it reuses.
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from typer.testing import CliRunner
 
-from lupex.cli.main import app, main
-from lupex.cluster import Scheduler, SchedulerSpec, open_scheduler
+from lupex.cli.main import main
+from lupex.cluster import open_scheduler
 from lupex.errors import InputError
-from lupex.mission import load_scenario, parse_scenario, preset_text
+from lupex.mission import load_scenario
 from lupex.mission.sweep import MAX_POINTS, METRICS, parse_param, run_sweep, sweep_grid, sweep_scenarios
-from tests.mission.test_run import _small
-
-UPSTREAM = ["flight", "sites", "traverse", "comms", "science"]
-#: The reduced scenario's campaign returns about 1.2 GB: all its runs meet 0.5 GB, none 3 GB.
-SWEPT = "ops.success_min_data_GB=0.5,3"
 
 
 def test_ranges_include_stop_on_the_grid_and_lists_keep_their_order():
@@ -119,80 +112,6 @@ def test_a_point_whose_stage_fails_is_a_row_with_its_error(monkeypatch):
         ok, bad = run_sweep(base, ["sites.top=1,2"], scheduler).rows
     assert ok["error"] == "" and ok["p_success"] == 1.0 and ok["cached"] == ["flight"]
     assert bad["error"] == "stage 'sites' failed: no candidate" and bad["p_success"] is None and bad["cached"] == []
-
-
-@pytest.fixture(scope="module")
-def scenario_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sweep") / "small.toml"
-    path.write_text(_small(preset_text("chandrayaan5"), '3000.0, unit = "Wh"'))
-    return path
-
-
-@pytest.fixture(scope="module")
-def swept(scenario_file, small_run_cache):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LUPEX_CACHE_DIR", str(small_run_cache))  # the horizon cache too
-    sc = parse_scenario(scenario_file.read_text(), str(scenario_file))
-    with open_scheduler("threads") as scheduler:
-        result = run_sweep(sc, [SWEPT], scheduler, cache_dir=small_run_cache)
-    mp.undo()
-    return result
-
-
-def test_a_sweep_recomputes_only_the_stages_that_read_the_parameter(swept):
-    assert swept.params == ("ops.success_min_data_GB",) and swept.scheduler == "threads"
-    assert [r["ops.success_min_data_GB"] for r in swept.rows] == [0.5, 3.0]
-    first, second = swept.rows
-    assert first["recomputed"][-1] == "ops"  # the upstream stages: from test_run's cache or computed here
-    assert second["recomputed"] == ["ops"] and second["cached"] == UPSTREAM
-    # a success criterion changes P(success), not the campaign
-    assert first["p_success"] == 1.0 and second["p_success"] == 0.0
-    for m in METRICS:
-        assert first[m.column] is not None, m.column
-        if m.column != "p_success":
-            assert first[m.column] == second[m.column], m.column
-    assert swept.units["ops.success_min_data_GB"] == "GB" and swept.units["driven_km"] == "km"
-    assert list(swept.rows[0]) == list(swept.columns)
-    assert swept.warmup == ()  # threads: no warm-up task
-
-
-def test_on_a_cluster_the_shared_stages_are_computed_once_first(swept, scenario_file, small_run_cache, monkeypatch):
-    monkeypatch.setenv("LUPEX_CACHE_DIR", str(small_run_cache))
-    calls = []
-
-    class Recording(Scheduler):
-        def map_unordered(self, fn, items, shared=None, *, progress=None):
-            calls.append((fn.keywords, [i for i, _ in items]))
-            return super().map_unordered(fn, items, shared, progress=progress)
-
-    # a local:2 spec without a client runs its tasks in this process: the same code path as a cluster
-    scheduler = Recording(SchedulerSpec("local:2", "local", n_workers=2))
-    sc = parse_scenario(scenario_file.read_text(), str(scenario_file))
-    result = run_sweep(sc, [SWEPT], scheduler, cache_dir=small_run_cache)
-    assert calls[0][0]["stages"] == UPSTREAM and calls[0][1] == [0]  # the warm-up: the stages every point shares
-    assert calls[1][0]["stages"] is None and calls[1][1] == [0, 1]
-    assert result.warmup == ()  # they were in the cache already
-    assert [r["p_success"] for r in result.rows] == [r["p_success"] for r in swept.rows]
-    assert all(r["recomputed"] == [] for r in result.rows)
-
-
-def test_the_command_writes_the_table_the_figure_and_the_json(swept, scenario_file, small_run_cache, tmp_path,
-                                                             monkeypatch):  # fmt: skip
-    monkeypatch.setenv("LUPEX_CACHE_DIR", str(small_run_cache))
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["sweep", str(scenario_file), "--param", "ops.success_min_data_GB=0.5:3:2.5",
-                                      "--out", str(out), "--json"])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert data == json.loads((out / "sweep.json").read_text())
-    assert [r["p_success"] for r in data["rows"]] == [1.0, 0.0]
-    assert all(r["cached"] == [*UPSTREAM, "ops"] for r in data["rows"])  # the points of the sweep above
-    csv = (out / "sweep.csv").read_text().splitlines()
-    assert csv[0].startswith("point,ops.success_min_data_GB,p_success,") and len(csv) == 3
-    assert "flight sites traverse comms science ops" in csv[1]
-    assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    table = CliRunner().invoke(app, ["sweep", str(scenario_file), "--param", SWEPT, "--out", str(tmp_path / "t")])
-    assert table.exit_code == 0 and table.stdout.startswith("Sweep of small (2 points") and " 0.5 │" in table.stdout
 
 
 @pytest.mark.parametrize(
