@@ -60,8 +60,10 @@ def strong(n_az: int) -> None:
     ref, t0 = _timed("one process, whole map (2 threads)", whole)
     with TemporaryDirectory() as tmp:
         store = Path(tmp) / "t.zarr"
-        tiles, t_tiles = _timed("tiles in one process (whole-DEM sweep grids)",
-                                lambda: terrain_products(dem, *PERIOD, store, tile_px=512, halo_px=None, **opts))  # fmt: skip
+        tiles, t_tiles = _timed(
+            "tiles in one process (whole-DEM sweep grids)",
+            lambda: terrain_products(dem, *PERIOD, store, tile_px=512, halo_px=None, **opts),
+        )
         same = all(np.array_equal(products_as_stats(tiles)[k].values, ref[k].values, equal_nan=True)
                    for k in ("mean_illumination", "psr", "longest_darkness_h"))  # fmt: skip
         halo, t_halo = _timed("tiles with a 128-cell halo + coarse far field",
