@@ -17,12 +17,12 @@ from typing import Any, ClassVar
 import pytest
 
 from lupex.cli.main import main
+from lupex.cluster import executor_of as cluster_executor
 from lupex.cluster.scheduler import Scheduler, parse_scheduler
 from lupex.mission import load_scenario, preset_text, register_stage, run_mission, unregister_stage
 from lupex.mission.chain import select_stages, stage_keys
 from lupex.mission.scenario import ScenarioError, parse_scenario
 from lupex.mission.stage import Stage, StageContext
-from lupex.mission.stages.ops import cluster_executor
 from lupex.ops import montecarlo as mc_module
 from lupex.ops.montecarlo import monte_carlo, run_batch
 from tests.ops.test_campaign import _inputs

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from lupex.cli.options import check_number, check_out_dir, check_out_file, psr_years_option
+from lupex.cli.options import check_number, check_out_dir, check_out_file, check_thermal_step, psr_years_option
 from lupex.cli.progress import RichProgress
 from lupex.cli.scheduling import SchedulerOpt, cli_scheduler, parse_scheduler_option
 from lupex.cluster import SchedulerSpec
@@ -128,16 +128,11 @@ def _whole_map(
 
 def _check_thermal_step(thermal_step: str | None, tiling: Any, start: str, end: str) -> None:
     """``--thermal-step``: a tiled run's option, at most 6 h, and a valid period at that step."""
-    from lupex.ephemeris import parse_duration_s, time_range
-
     if thermal_step is None:
         return
     if tiling is None:
         raise InputError("--thermal-step needs a tiled run: add --tile-px (e.g. 512) or a cluster --scheduler")
-    if parse_duration_s(thermal_step, "--thermal-step") > 6 * 3600.0:
-        raise InputError(f"--thermal-step {thermal_step!r} is too coarse for the surface temperature; use at most "
-                         "6h (1h is typical)")  # fmt: skip
-    time_range(start, end, thermal_step, names=("--start", "--end", "--thermal-step"))
+    check_thermal_step(thermal_step, start, end)
 
 
 def _tiled_map(

@@ -146,8 +146,9 @@ def ops_montecarlo(
     runs, seed for seed, as in this process).
     """
     from lupex.cli.options import check_number, check_out_dir
+    from lupex.cluster import executor_of
     from lupex.io.tables import write_bytes, write_csv, write_json
-    from lupex.mission.stages.ops import cluster_executor, play, replay_inputs, uncertainty_of
+    from lupex.mission.stages.ops import play, replay_inputs, uncertainty_of
     from lupex.ops.montecarlo import monte_carlo
     from lupex.reporting.ops_figures import montecarlo_png, tornado_png
     from lupex.reporting.ops_report import montecarlo_json, runs_records
@@ -170,7 +171,7 @@ def ops_montecarlo(
             bar.total = runs
             mc = monte_carlo(replay_inputs(inputs, world), runs, seed=int(sc.get("ops.seed", 0)) + 1,
                              workers=workers, uncertainty=uncertainty_of(sc, up.get("flight")), progress=bar.update,
-                             executor=cluster_executor(sched))  # fmt: skip
+                             executor=executor_of(sched))  # fmt: skip
     s = world.params.success
     summary = montecarlo_json(mc)
     write_csv(runs_records(mc), out / "ops_runs.csv")

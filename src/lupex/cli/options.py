@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lupex.errors import InputError
 
-__all__ = ["check_number", "check_out_dir", "check_out_file", "psr_years_option"]
+__all__ = ["check_number", "check_out_dir", "check_out_file", "check_thermal_step", "psr_years_option"]
 
 
 def check_number(
@@ -88,3 +88,14 @@ def check_out_dir(flag: str, path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise InputError(f"{flag} {str(path)!r} is a file; give a folder (it is created if missing)")
     _blocking_parent(flag, path)
+
+
+def check_thermal_step(thermal_step: str, start: str, end: str) -> None:
+    """``--thermal-step``: at most 6 h (the surface responds within hours) and a valid period at that step."""
+    from lupex.ephemeris import parse_duration_s, time_range
+
+    if parse_duration_s(thermal_step, "--thermal-step") > 6 * 3600.0:
+        raise InputError(
+            f"--thermal-step {thermal_step!r} is too coarse for the surface temperature; use at most 6h (1h is typical)"
+        )
+    time_range(start, end, thermal_step, names=("--start", "--end", "--thermal-step"))

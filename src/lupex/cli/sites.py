@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lupex.cli.options import check_number, check_out_dir, psr_years_option
+from lupex.cli.options import check_number, check_out_dir, check_thermal_step, psr_years_option
 from lupex.cli.progress import RichProgress
 from lupex.cli.scheduling import SchedulerOpt, cli_scheduler, parse_scheduler_option
 from lupex.errors import InputError
@@ -92,14 +92,10 @@ def _check_options(
     start: str, end: str, step: str, thermal_step: str, top: int, ellipse_m: float | None, n_azimuth: int, out: Path
 ) -> None:
     """Refuse bad ``lupex sites`` options, naming the flags, before any long work."""
-    from lupex.ephemeris import parse_duration_s, time_range
+    from lupex.ephemeris import time_range
 
     time_range(start, end, step, names=("--start", "--end", "--step"))  # counted before it is built
-    if parse_duration_s(thermal_step, "--thermal-step") > 6 * 3600.0:
-        raise InputError(
-            f"--thermal-step {thermal_step!r} is too coarse for the surface temperature; use at most 6h (1h is typical)"
-        )
-    time_range(start, end, thermal_step, names=("--start", "--end", "--thermal-step"))
+    check_thermal_step(thermal_step, start, end)
     check_number("--top", top, 1, 10_000, hint="give the number of candidates, e.g. 20")
     if ellipse_m is not None:
         check_number("--ellipse-m", ellipse_m, 0.0, hint="give the 3-sigma landing ellipse radius in metres")

@@ -7,14 +7,12 @@ dispersion (the flight stage's safe touchdowns) and the uncertain parameters, an
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import xarray as xr
 
-from lupex.cluster import executor_of
 from lupex.defaults import DEFAULTS, default
 from lupex.ephemeris import parse_time, valid_time_range
 from lupex.errors import InputError
@@ -32,7 +30,7 @@ from lupex.reporting.ops_report import campaign_days, ops_report, ops_summary, w
 from lupex.terrain import read_dem
 from lupex.traverse import window_around
 
-__all__ = ["OpsResult", "OpsSection", "OpsStage", "campaign_world", "cluster_executor", "ops_params"]
+__all__ = ["OpsResult", "OpsSection", "OpsStage", "campaign_world", "ops_params"]
 
 P = Parameter | None
 
@@ -214,14 +212,6 @@ def replay_inputs(inputs: CampaignInputs, world: CampaignWorld) -> CampaignInput
     return library_inputs(world, planned, inputs.transfer)
 
 
-def cluster_executor(scheduler: Any) -> Executor | None:
-    """The executor of an open cluster scheduler (``lupex.cluster.Scheduler``), or None for threads or no scheduler.
-
-    The Monte Carlo then runs its seeds on the cluster (``ops.workers`` is for the local process pool only).
-    """
-    return executor_of(scheduler)
-
-
 class OpsStage(Stage):
     """The surface campaign and its Monte Carlo."""
 
@@ -251,7 +241,7 @@ class OpsStage(Stage):
                          workers=None if workers is None else int(workers),
                          uncertainty=uncertainty_of(sc, ctx.upstream.get("flight")),
                          progress=None if progress is None else progress.update,
-                         executor=cluster_executor(ctx.scheduler))  # fmt: skip
+                         executor=ctx.executor())  # fmt: skip
         note = (f"{runs} Monte Carlo campaigns (ops.runs; `lupex ops montecarlo --runs N` for more); the haven is "
                 f"{haven.distance_m:.0f} m from the landing site")  # fmt: skip
         return OpsResult(result, mc, haven, world.window, world.params, note)
