@@ -6,6 +6,7 @@ outputs are 2-D maps. Model card: docs/models/illumination.md.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -64,8 +65,15 @@ def psr_envelope_directions(start: Any, years: float = PRECESSION_PERIOD_YEARS) 
     first, last : str
         The cycle's UTC bounds.
     """
+    return _envelope(str(np.datetime64(time_range(start, start, "1h")[0])), float(years))
+
+
+@functools.lru_cache(maxsize=4)
+def _envelope(start: str, years: float) -> tuple[np.ndarray, float, str, str]:
+    """:func:`psr_envelope_directions` from a normalised start, kept per process (every tile of a tiled run on a
+    worker asks for the same cycle); the directions are read-only."""
     first_valid, last_valid = valid_time_range()
-    t0 = np.datetime64(time_range(start, start, "1h")[0])
+    t0 = np.datetime64(start)
     span = np.timedelta64(int(years * _YEAR_S), "s")
     if t0 + span > last_valid:
         t0 = last_valid - span
@@ -81,7 +89,9 @@ def psr_envelope_directions(start: Any, years: float = PRECESSION_PERIOD_YEARS) 
     first_in_bin[1:] = bins[order][1:] != bins[order][:-1]
     chosen = order[first_in_bin]
     radius = float(np.radians(vectors.sun_angular_radius_deg.max()))
-    return dirs[chosen], radius, format_utc(times[0]), format_utc(times[-1])
+    envelope = dirs[chosen]
+    envelope.setflags(write=False)
+    return envelope, radius, format_utc(times[0]), format_utc(times[-1])
 
 
 def _check_horizon(horizon: xr.DataArray, dem: xr.DataArray) -> None:
