@@ -59,5 +59,26 @@ def test_block_bounds_deviation_is_exact_for_a_great_circle():
     dirs = np.stack([np.cos(angle), np.sin(angle), 0 * angle], axis=1)
     starts, dev = block_bounds(dirs, 21)
     assert list(starts) == [0, 21]
-    assert dev[0] == pytest.approx(1 - np.cos(0.1), rel=1e-6)
+    assert dev[0, 0] == pytest.approx(1 - np.cos(0.1), rel=1e-6)
+    assert dev[0, 1] == 0.0  # the circle lies in the xy plane: its sag has no z part
+    assert dev[0, 2] == pytest.approx(1 - np.cos(0.1), rel=1e-6)
+
+
+def test_block_bounds_chords_end_at_the_next_block():
+    """Consecutive blocks share a chord end: a block's bound covers the step after it. On a great circle tilted out
+    of the xy plane by 30 deg, the chord's largest distance is the sag 1 - cos(half angle) and its z part is
+    sin(tilt) max_tau (sin(a tau) - tau sin a) (circle minus chord, a the chord's angle)."""
+    angle = np.linspace(0, 0.2, 21)
+    tilt = np.radians(30.0)
+    dirs = np.stack([np.cos(angle), np.sin(angle) * np.cos(tilt), np.sin(angle) * np.sin(tilt)], axis=1)
+    starts, dev = block_bounds(dirs, 10)
+    assert list(starts) == [0, 10, 20, 21]
+    sag = 1 - np.cos(0.05)  # each of the first two chords spans 0.1 rad (11 steps)
+    assert dev[0, 0] == pytest.approx(sag, rel=1e-6)
+    assert dev[1, 0] == pytest.approx(sag, rel=1e-6)
+    tau = np.arange(11) / 10.0
+    z_part = np.sin(tilt) * np.max(np.sin(0.1 * tau) - tau * np.sin(0.1))
+    assert dev[0, 1] == pytest.approx(z_part, rel=1e-6)
+    assert dev[0, 2] <= dev[0, 0] <= np.hypot(dev[0, 1], dev[0, 2]) * (1 + 1e-12)
+    assert dev[2, 0] == 0.0  # the last block: one step, no chord
     _ = deg

@@ -23,6 +23,11 @@ the Sun's coarse blocks, one sector per profile sample interval for the fine one
 of the cell's highest / lowest bound needs no azimuth at all), and inside an undecided block single steps whose
 elevation alone clears the block's bounds skip the azimuth. The Sun's sum is kept as (fully lit steps) +
 (partial fractions in time order), so every output equals the step-by-step evaluation bit for bit.
+
+Consecutive blocks share their chord ends (a block's chord runs to the next block's first step), so each end's
+direction and azimuth is computed once per cell; and a block's elevation slack is its chord's sag projected on
+the cell's up vector, split into the sag's z and xy parts (:func:`block_bounds`): near the pole the Sun's sag is
+horizontal and barely moves the elevation. Together 1.4x faster on the pole's hardest cells (issue #17).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from lupex.core.sky import (
 )
 
 _TWO_PI = 2.0 * math.pi
+#: A cell's (up, grid-east, grid-north) unit vectors, MOON_ME (:func:`lupex.core.sky.cell_frame`).
+_Frame = tuple[float, float, float, float, float, float, float, float, float]
 _GPU_SECTORS = 360  # azimuth sectors of the block decisions on the GPU (a fixed-size local array per thread)
 _COARSE_SECTORS = 72  # 5 deg sectors for the Sun's coarse blocks
 _CPU_MAX_SECTORS = 720  # on the CPU one sector per profile sample interval, up to this many
@@ -117,6 +124,10 @@ def horizon_at(prof: NDArray[np.floating], pi: int, pj: int, azimuth: float) -> 
 def block_bounds(dirs: NDArray[np.float64], block: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Split a time series of unit vectors into blocks and bound each block's deviation from its chord.
 
+    Block ``b`` holds steps ``starts[b] .. starts[b + 1] - 1``; its chord runs from its first step to the next
+    block's first step (the last block's: to the last step), so consecutive blocks share a chord end and the
+    walk evaluates each end once.
+
     Parameters
     ----------
     dirs : (nt, 3)
@@ -128,37 +139,45 @@ def block_bounds(dirs: NDArray[np.float64], block: int) -> tuple[NDArray[np.int6
     -------
     starts : int64 (nb + 1,)
         First step of each block, and ``nt`` at the end.
-    deviation : float64 (nb,)
-        max over the block of |d(t) - lerp(d(t0), d(t1), tau)| with tau linear in the step index [-].
-        Because elevation sines are linear in the direction, ``sin e(t)`` lies within this of the chord.
+    deviation : float64 (nb, 3)
+        Over the chord's steps, the largest distance ``|d(t) - lerp(d(t0), d(t1), tau)|`` (tau linear in the
+        step index), the largest |z| part and the largest xy part of that difference [-]. Elevation sines are
+        linear in the direction, so at a cell with up vector ``u`` the sine lies within
+        ``|dz| |u_z| + |dxy| |u_xy|`` of the chord's: near the pole, where ``u_xy`` is small, much less than the
+        full distance (the chord's sag is horizontal there).
     """
     nt = dirs.shape[0]
     starts = np.append(np.arange(0, nt, block, dtype=np.int64), np.int64(nt))
-    deviation = np.zeros(starts.size - 1)
+    deviation = np.zeros((starts.size - 1, 3))
     for b in range(starts.size - 1):
-        t0, t1 = int(starts[b]), int(starts[b + 1]) - 1
+        t0, t1 = int(starts[b]), min(int(starts[b + 1]), nt - 1)
         if t1 <= t0:
             continue
         tau = (np.arange(t0, t1 + 1) - t0) / (t1 - t0)
-        chord = dirs[t0][None, :] * (1.0 - tau[:, None]) + dirs[t1][None, :] * tau[:, None]
-        deviation[b] = float(np.sqrt(((dirs[t0 : t1 + 1] - chord) ** 2).sum(axis=1)).max())
+        diff = dirs[t0 : t1 + 1] - (dirs[t0][None, :] * (1.0 - tau[:, None]) + dirs[t1][None, :] * tau[:, None])
+        deviation[b, 0] = float(np.sqrt((diff**2).sum(axis=1)).max())
+        deviation[b, 1] = float(np.abs(diff[:, 2]).max())
+        deviation[b, 2] = float(np.hypot(diff[:, 0], diff[:, 1]).max())
     return starts, deviation
 
 
 def earth_block_bounds(
     earth_pos_me_m: NDArray[np.float64], block: int, max_radius_m: float
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Blocks of Earth directions whose deviation bound also covers any surface observer's parallax.
+    """Blocks of Earth directions whose deviation bound (1-D, [-]) also covers any surface observer's parallax.
 
     Seen from a point at distance ``r <= max_radius_m`` from the Moon's centre, the Earth's unit direction is
-    ``u - p`` with the parallax offset ``|p| <= r / (|E| - r)``. Within a block, ``p`` changes by at most
-    ``|p| * (angle swept + relative distance change) * 2``; that is added to the chord deviation of ``u``.
+    ``u - p`` with the parallax offset ``|p| <= r / (|E| - r)``. Within a block (up to its chord end, the next
+    block's first step), ``p`` changes by at most ``|p| * (angle swept + relative distance change) * 2``; that is
+    added to the chord deviation of ``u``.
     """
+    nt = earth_pos_me_m.shape[0]
     dist = np.linalg.norm(earth_pos_me_m, axis=1)
     unit = earth_pos_me_m / dist[:, None]
-    starts, deviation = block_bounds(unit, block)
+    starts, split = block_bounds(unit, block)
+    deviation = split[:, 0].copy()
     for b in range(starts.size - 1):
-        t0, t1 = int(starts[b]), int(starts[b + 1]) - 1
+        t0, t1 = int(starts[b]), min(int(starts[b + 1]), nt - 1)
         chunk = unit[t0 : t1 + 1]
         swept = float(np.sqrt(((chunk - chunk[0]) ** 2).sum(axis=1)).max())
         d_chunk = dist[t0 : t1 + 1]
@@ -180,13 +199,18 @@ def kernel_time_args(
     """Block tables for :func:`illumination_stats_kernel`: ``(sun_starts, sun_deviation, sun_coarse_deviation,
     coarse_factor, earth_starts, earth_deviation)``.
 
-    The Sun's deviations include the within-block change of its parallax term ``r / distance`` for radii up to
-    ``max_radius_m``; Earth blocks default to the same length as the Sun's.
+    The Sun's deviations are (nb, 4) [-]: the full chord deviation plus the within-block change of its parallax
+    term ``r / distance`` for radii up to ``max_radius_m`` (for azimuths), its z and xy parts (for elevations,
+    see :func:`block_bounds`) and the parallax change alone. Earth blocks default to the same length as the Sun's.
     """
+    nt = sun_dir_me.shape[0]
 
-    def with_parallax(starts: NDArray[np.int64], deviation: NDArray[np.float64]) -> NDArray[np.float64]:
-        spread = np.array([np.ptp(sun_inv_distance_per_m[a:b]) for a, b in itertools.pairwise(starts)])
-        return deviation + max_radius_m * spread
+    def with_parallax(starts: NDArray[np.int64], split: NDArray[np.float64]) -> NDArray[np.float64]:
+        spread = np.array(
+            [np.ptp(sun_inv_distance_per_m[a : min(b, nt - 1) + 1]) for a, b in itertools.pairwise(starts)]
+        )
+        parallax = max_radius_m * spread
+        return np.column_stack([split[:, 0] + parallax, split[:, 1], split[:, 2], parallax])
 
     starts, deviation = block_bounds(sun_dir_me, sun_block)
     coarse_starts, coarse_deviation = block_bounds(sun_dir_me, sun_block * coarse_factor)
@@ -244,38 +268,35 @@ def sector_thresholds(
 def _block_decision(
     upper: NDArray[np.float64],
     lower: NDArray[np.float64],
-    g0: float,
-    a0: float,
-    b0: float,
-    g1: float,
-    a1: float,
-    b1: float,
+    end0: tuple[float, float, float, float],
+    end1: tuple[float, float, float, float],
     deviation: float,
+    dev_elev: float,
     highest: float,
     lowest: float,
 ) -> tuple[int, float, float]:
     """Decide a block against the sector bounds of :func:`sector_thresholds`.
 
-    (g, a, b) are the direction's up / grid-east / grid-north components at the block's first and last steps;
-    ``deviation`` bounds the distance of any step's direction from the chord, hence of its elevation sine from
-    the chord's, and (divided by the horizontal reach) of its azimuth. Returns ``(decision, high, low)``:
-    decision +1 if every step is certainly above ``upper`` over its azimuth arc, -1 if certainly below
-    ``lower``, 0 if undecided; ``high`` / ``low`` the largest ``upper`` and smallest ``lower`` over the arc
-    [rad] (+-_NO_BOUND when no arc could be bounded), which the caller may use to decide single steps by their
-    elevation alone. ``highest`` / ``lowest`` are the extremes over all sectors: blocks clear of them are
-    decided before any azimuth is computed.
+    ``end0`` / ``end1`` are the direction's (up, grid-east, grid-north) components and grid azimuth [rad] at the
+    ends of the block's chord (:func:`_chord_end`); ``dev_elev`` bounds the distance of any step's elevation sine
+    from the chord's, ``deviation`` that of its direction (divided by the horizontal reach: of its azimuth).
+    Returns ``(decision, high, low)``: decision +1 if every step is certainly above ``upper`` over its azimuth
+    arc, -1 if certainly below ``lower``, 0 if undecided; ``high`` / ``low`` the largest ``upper`` and smallest
+    ``lower`` over the arc [rad] (+-_NO_BOUND when no arc could be bounded), which the caller may use to decide
+    single steps by their elevation alone. ``highest`` / ``lowest`` are the extremes over all sectors: blocks
+    clear of them are decided before any azimuth is looked at.
     """
+    g0, a0, b0, az0 = end0
+    g1, a1, b1, az1 = end1
     # elevations from the sines (asin_fast is monotone); _EPS_ELEV covers its error and rounding
-    e_min = asin_fast(max(-1.0, min(g0, g1) - deviation)) - _EPS_ELEV
-    e_max = asin_fast(min(1.0, max(g0, g1) + deviation)) + _EPS_ELEV
+    e_min = asin_fast(max(-1.0, min(g0, g1) - dev_elev)) - _EPS_ELEV
+    e_max = asin_fast(min(1.0, max(g0, g1) + dev_elev)) + _EPS_ELEV
     if e_min >= highest:  # above the highest horizon in any azimuth: no need for the azimuths
         return 1, highest, lowest
     if e_max <= lowest:
         return -1, highest, lowest
     n_sec = upper.size
     per_rad = n_sec / _TWO_PI
-    az0 = atan2_fast(a0, b0)
-    az1 = atan2_fast(a1, b1)
     span = az1 - az0
     if span < 0.0:
         span += _TWO_PI
@@ -290,20 +311,30 @@ def _block_decision(
     margin = 1.01 * deviation / reach + 3e-5  # >= asin(deviation / reach) + azimuth approximation error
     s0 = int(math.floor((az0 - margin) * per_rad))
     count = int(math.floor((az0 + span + margin) * per_rad)) - s0 + 1
-    k = s0 % n_sec
+    k = s0 + n_sec if s0 < 0 else s0  # az0 - margin > -2 pi
     high = -_NO_BOUND
     low = _NO_BOUND
     for _ in range(count):
+        if k >= n_sec:
+            k -= n_sec
         high = max(high, upper[k])
         low = min(low, lower[k])
         k += 1
-        if k == n_sec:
-            k = 0
     if e_min >= high:
         return 1, high, low
     if e_max <= low:
         return -1, high, low
     return 0, high, low
+
+
+@register_jitable
+def _chord_end(
+    d0: float, d1: float, d2: float, inv_distance: float, r_cell: float, frame: _Frame
+) -> tuple[float, float, float, float]:
+    """(up, grid-east, grid-north) components [-] and grid azimuth [rad] of a Sun direction at a block's chord
+    end (first order in the parallax, as the step evaluation: :func:`~lupex.core.sky.topocentric_enu_first_order`)."""
+    se, sn, su = topocentric_enu_first_order(d0, d1, d2, inv_distance, r_cell, frame)
+    return su, se, sn, atan2_fast(se, sn)
 
 
 @register_jitable
@@ -382,10 +413,11 @@ def sun_cell_stats(
     frame = cell_frame(x, y, body_radius_m)
     n_az = prof.shape[0]
     up0, up1, up2 = frame[0], frame[1], frame[2]
+    up_xy = math.sqrt(up0 * up0 + up1 * up1)
     n_sun_blocks = sun_starts.size - 1
     nt = sun_starts[n_sun_blocks]
     # whole-period bound: s.u = sin(c) cos(decl) cos(dlon) - cos(c) sin(decl) <= sin(c) + |cos(c)| max|s_z|
-    g_bound = math.sqrt(up0 * up0 + up1 * up1) + abs(up2) * max_abs_z
+    g_bound = up_xy + abs(up2) * max_abs_z
     lowest, highest = _extremes(upper, lower)
     if asin_fast(min(1.0, g_bound)) + _EPS_ELEV <= lowest:  # never clears the lowest horizon minus its radius
         return 0.0, nt, -1, -1, 0
@@ -399,90 +431,112 @@ def sun_cell_stats(
     best_run = 0
     first = -1
     last = -1
+    # chord ends are shared by consecutive blocks: the previous coarse block's end is this one's start
+    t_prev = sun_starts[0]
+    end_prev = _chord_end(sun_dir_me[t_prev, 0], sun_dir_me[t_prev, 1], sun_dir_me[t_prev, 2],
+                          sun_inv_distance_per_m[t_prev], r_cell, frame)  # fmt: skip
     for c in range(n_coarse):
         fb0 = c * blocks_per_coarse
         fb1 = min(fb0 + blocks_per_coarse, n_sun_blocks)
+        tc = min(sun_starts[fb1], nt - 1)
+        end_c = _chord_end(sun_dir_me[tc, 0], sun_dir_me[tc, 1], sun_dir_me[tc, 2], sun_inv_distance_per_m[tc],
+                           r_cell, frame)  # fmt: skip
         two_levels = fb1 - fb0 > 1
-        for level in range(2 if two_levels else 1):
-            coarse = level == 0 and two_levels
-            refine = False
-            for fb in range(fb0, fb0 + 1 if coarse else fb1):
-                if coarse:
-                    t0 = sun_starts[fb0]
-                    t1 = sun_starts[fb1] - 1
-                    deviation = sun_coarse_deviation[c]
+        decision = 0
+        if two_levels and tc > sun_starts[fb0]:
+            dev = sun_coarse_deviation[c]
+            decision = _block_decision(upper_coarse, lower_coarse, end_prev, end_c, dev[0],
+                                       dev[1] * abs(up2) + dev[2] * up_xy + dev[3], highest, lowest)[0]  # fmt: skip
+        if decision == 1 or decision == -1:
+            t0 = sun_starts[fb0]
+            t1 = sun_starts[fb1] - 1
+            if decision == 1:
+                full += t1 - t0 + 1
+                lit_steps += t1 - t0 + 1
+                run = 0
+                if first < 0:
+                    first = t0
+                last = t1
+                if stop_at_first_lit:
+                    return float(full) + partial, best_run, first, last, lit_steps
+            else:
+                run, best_run = _dark_run(t0, t1, run, best_run)
+            end_prev = end_c
+            continue
+        end0 = end_prev
+        for fb in range(fb0, fb1):
+            t0 = sun_starts[fb]
+            t1 = sun_starts[fb + 1] - 1
+            te = min(sun_starts[fb + 1], nt - 1)
+            if te == tc:
+                end1 = end_c
+            else:
+                end1 = _chord_end(sun_dir_me[te, 0], sun_dir_me[te, 1], sun_dir_me[te, 2],
+                                  sun_inv_distance_per_m[te], r_cell, frame)  # fmt: skip
+            decision = 0
+            high = _NO_BOUND
+            low = -_NO_BOUND
+            if te > t0:
+                dev = sun_deviation[fb]
+                decision, high, low = _block_decision(upper, lower, end0, end1, dev[0],
+                                                      dev[1] * abs(up2) + dev[2] * up_xy + dev[3], highest,
+                                                      lowest)  # fmt: skip
+            end0 = end1
+            if decision == 1:
+                full += t1 - t0 + 1
+                lit_steps += t1 - t0 + 1
+                run = 0
+                if first < 0:
+                    first = t0
+                last = t1
+                if stop_at_first_lit:
+                    return float(full) + partial, best_run, first, last, lit_steps
+                continue
+            if decision == -1:
+                run, best_run = _dark_run(t0, t1, run, best_run)
+                continue
+            for t in range(t0, t1 + 1):
+                se, sn, su = topocentric_enu_first_order(
+                    sun_dir_me[t, 0], sun_dir_me[t, 1], sun_dir_me[t, 2], sun_inv_distance_per_m[t], r_cell, frame
+                )
+                e = asin_fast(su)
+                # steps whose elevation alone clears the block's bounds skip the azimuth
+                if e - _EPS_ELEV >= high:
+                    f = 1.0
+                elif e + _EPS_ELEV <= low:
+                    f = 0.0
                 else:
-                    t0 = sun_starts[fb]
-                    t1 = sun_starts[fb + 1] - 1
-                    deviation = sun_deviation[fb]
-                decision = 0
-                high = _NO_BOUND
-                low = -_NO_BOUND
-                if t1 > t0:
-                    a0, b0, g0 = topocentric_enu_first_order(
-                        sun_dir_me[t0, 0], sun_dir_me[t0, 1], sun_dir_me[t0, 2], sun_inv_distance_per_m[t0],
-                        r_cell, frame,
-                    )  # fmt: skip
-                    a1, b1, g1 = topocentric_enu_first_order(
-                        sun_dir_me[t1, 0], sun_dir_me[t1, 1], sun_dir_me[t1, 2], sun_inv_distance_per_m[t1],
-                        r_cell, frame,
-                    )  # fmt: skip
-                    if coarse:
-                        decision, high, low = _block_decision(
-                            upper_coarse, lower_coarse, g0, a0, b0, g1, a1, b1, deviation, highest, lowest
-                        )
+                    k0, k1, w = azimuth_bracket(atan2_fast(se, sn), n_az)
+                    f = disk_fraction((e - horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)) * inv_radius[t])
+                if f > 0.0:
+                    if f >= 1.0:
+                        full += 1
                     else:
-                        decision, high, low = _block_decision(
-                            upper, lower, g0, a0, b0, g1, a1, b1, deviation, highest, lowest
-                        )
-                if decision == 1:
-                    full += t1 - t0 + 1
-                    lit_steps += t1 - t0 + 1
-                    run = 0
+                        partial += f
+                    lit_steps += 1
                     if first < 0:
-                        first = t0
-                    last = t1
+                        first = t
+                    last = t
+                    run = 0
                     if stop_at_first_lit:
                         return float(full) + partial, best_run, first, last, lit_steps
-                    continue
-                if decision == -1:
-                    run, best_run = _dark_run(t0, t1, run, best_run)
-                    continue
-                if coarse:
-                    refine = True
-                    break
-                for t in range(t0, t1 + 1):
-                    se, sn, su = topocentric_enu_first_order(
-                        sun_dir_me[t, 0], sun_dir_me[t, 1], sun_dir_me[t, 2], sun_inv_distance_per_m[t], r_cell, frame
-                    )
-                    e = asin_fast(su)
-                    # steps whose elevation alone clears the block's bounds skip the azimuth
-                    if e - _EPS_ELEV >= high:
-                        f = 1.0
-                    elif e + _EPS_ELEV <= low:
-                        f = 0.0
-                    else:
-                        k0, k1, w = azimuth_bracket(atan2_fast(se, sn), n_az)
-                        f = disk_fraction((e - horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)) * inv_radius[t])
-                    if f > 0.0:
-                        if f >= 1.0:
-                            full += 1
-                        else:
-                            partial += f
-                        lit_steps += 1
-                        if first < 0:
-                            first = t
-                        last = t
-                        run = 0
-                        if stop_at_first_lit:
-                            return float(full) + partial, best_run, first, last, lit_steps
-                    else:
-                        run += 1
-                        if run > best_run:
-                            best_run = run
-            if not refine:
-                break
+                else:
+                    run += 1
+                    if run > best_run:
+                        best_run = run
+        end_prev = end_c
     return float(full) + partial, best_run, first, last, lit_steps
+
+
+@register_jitable
+def _earth_end(
+    earth_pos_me_m: NDArray[np.float64], t: int, r_cell: float, frame: _Frame
+) -> tuple[float, float, float, float]:
+    """(up, grid-east, grid-north) components [-] and grid azimuth [rad] of the Earth's exact direction at step
+    ``t`` (a block's chord end)."""
+    ve, vn, vu = topocentric_enu_of_position(earth_pos_me_m[t, 0], earth_pos_me_m[t, 1], earth_pos_me_m[t, 2],
+                                             r_cell, frame)  # fmt: skip
+    return vu, ve, vn, atan2_fast(ve, vn)
 
 
 @register_jitable
@@ -524,22 +578,20 @@ def earth_cell_stats(
     seen = 0
     run = 0
     best_run = 0
+    end0 = _earth_end(earth_pos_me_m, earth_starts[0], r_cell, frame)
     for b in range(n_blocks):
         t0 = earth_starts[b]
         t1 = earth_starts[b + 1] - 1
+        te = min(earth_starts[b + 1], nt - 1)  # the chord's end: the next block's first step (shared)
+        end1 = _earth_end(earth_pos_me_m, te, r_cell, frame)
         decision = 0
         high = _NO_BOUND
         low = -_NO_BOUND
-        if t1 > t0:
-            a0, b0, g0 = topocentric_enu_of_position(
-                earth_pos_me_m[t0, 0], earth_pos_me_m[t0, 1], earth_pos_me_m[t0, 2], r_cell, frame
-            )
-            a1, b1, g1 = topocentric_enu_of_position(
-                earth_pos_me_m[t1, 0], earth_pos_me_m[t1, 1], earth_pos_me_m[t1, 2], r_cell, frame
-            )
+        if te > t0:
             decision, high, low = _block_decision(
-                upper, lower, g0, a0, b0, g1, a1, b1, earth_deviation[b], highest, lowest
+                upper, lower, end0, end1, earth_deviation[b], earth_deviation[b], highest, lowest
             )
+        end0 = end1
         if decision == 1:
             seen += t1 - t0 + 1
             run = 0
