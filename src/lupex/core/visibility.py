@@ -59,13 +59,49 @@ _EPS_ELEV = 1e-8  # [rad] slack of the elevation comparisons: covers asin_fast's
 
 
 @register_jitable
+def asin_accurate(x: float) -> float:
+    """asin(x) [rad] for |x| <= 1 to 1e-15 rad, without a libm call (the kernels evaluate it per partly lit step).
+
+    ``asin(x) = x + x z p(z)``, ``z = x^2``, for |x| <= 1/2, and ``asin(x) = pi/2 - 2 asin(sqrt((1 - x) / 2))``
+    above; ``p`` is a degree-10 least-squares fit on 300 Chebyshev nodes of ``(asin(sqrt z) - sqrt z) / z^1.5`` over
+    [0, 1/4] (its leading coefficients are asin's Taylor ones, 1/6, 3/40, 5/112), checked against mpmath to 1e-15.
+    """
+    ax = abs(x)
+    if ax <= 0.5:
+        z = ax * ax
+        s = ax
+    else:
+        z = 0.5 * (1.0 - ax)
+        s = math.sqrt(z)
+    p = 0.027981018775650516
+    p = p * z - 0.006958977414150691
+    p = p * z + 0.015517731241817653
+    p = p * z + 0.010268341400904102
+    p = p * z + 0.014144716290217527
+    p = p * z + 0.017336778816929237
+    p = p * z + 0.02237303765568883
+    p = p * z + 0.030381916429562193
+    p = p * z + 0.0446428575992113
+    p = p * z + 0.07499999999710913
+    p = p * z + 0.16666666666666963
+    a = s + s * z * p
+    if ax > 0.5:
+        a = 0.5 * math.pi - 2.0 * a
+    return a if x >= 0.0 else -a
+
+
+@register_jitable
 def disk_fraction(x: float) -> float:
-    """Visible fraction of a uniform disk whose centre is ``x`` radii above a straight horizon [-]."""
+    """Visible fraction of a uniform disk whose centre is ``x`` radii above a straight horizon [-].
+
+    ``1 - (acos x - x sqrt(1 - x^2)) / pi = 1/2 + (x sqrt(1 - x^2) + asin x) / pi`` (:func:`asin_accurate`: no
+    libm call, which took a fifth of the statistics kernel's time).
+    """
     if x >= 1.0:
         return 1.0
     if x <= -1.0:
         return 0.0
-    return 1.0 - (math.acos(x) - x * math.sqrt(1.0 - x * x)) / math.pi
+    return 0.5 + (x * math.sqrt(1.0 - x * x) + asin_accurate(x)) / math.pi
 
 
 @numba.njit(cache=True)
