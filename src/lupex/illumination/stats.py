@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from lupex.constants import MOON_RADIUS_M
-from lupex.core.visibility import illumination_stats_kernel, kernel_time_args
+from lupex.core.visibility import horizon_rows_radians, illumination_stats_kernel, kernel_time_args
 from lupex.core.visibility_cuda import cuda_available, illumination_stats_cuda
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, time_range, valid_time_range
 from lupex.errors import InputError, LupexError
@@ -218,12 +218,23 @@ def _cells(dem: xr.DataArray, horizon: xr.DataArray, observer_height_m: float, b
 
 @dataclass(frozen=True)
 class _StatsMaps:
-    """Statistics per cell: scaled maps by short name, first / last sunlit step index (-1: never) and PSR flag."""
+    """Statistics per cell: scaled maps by short name, first / last sunlit step index (-1: never), PSR flag and
+    whether the cell's horizon profile is finite."""
 
     out: dict[str, np.ndarray]
     first: np.ndarray
     last: np.ndarray
     psr: np.ndarray
+    profile_finite: np.ndarray
+
+
+def _rows_radians(horizon_deg: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``r0:r1`` of the horizon map [deg] as the kernel takes them (float32 radians) and whether each cell's
+    profile is finite; float32 maps (what :func:`horizon_map` makes) are converted in parallel."""
+    if horizon_deg.dtype == np.float32:
+        return horizon_rows_radians(horizon_deg, r0, r1)  # type: ignore[no-any-return]
+    rows = horizon_deg[:, r0:r1, :]
+    return np.radians(rows).astype(np.float32), np.isfinite(rows).all(axis=0)
 
 
 def _fill_maps(
@@ -236,6 +247,7 @@ def _fill_maps(
     first = np.full((ny, nx), -1, dtype=np.int32)
     last = np.full((ny, nx), -1, dtype=np.int32)
     psr = np.zeros((ny, nx), dtype=np.uint8)
+    finite = np.zeros((ny, nx), dtype=bool)
     dummy_earth = np.array([[3.8e8, 0.0, 0.0]])
     dummy_starts = np.array([0, 1], dtype=np.int64)
     dummy_dev = np.zeros(1)
@@ -244,7 +256,7 @@ def _fill_maps(
         progress.total = ny
     for r0 in range(0, ny, rows_per_chunk):
         r1 = min(ny, r0 + rows_per_chunk)
-        h_rad = np.radians(cells.horizon_values[:, r0:r1, :]).astype(np.float32, copy=False)
+        h_rad, finite[r0:r1] = _rows_radians(cells.horizon_values, r0, r1)
         geometry = (h_rad, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
         sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(
             *geometry,
@@ -271,12 +283,12 @@ def _fill_maps(
             psr[r0:r1] = env_sums <= 0.0
         if progress is not None:
             progress.update(r1 - r0)
-    return _StatsMaps(out, first, last, psr)
+    return _StatsMaps(out, first, last, psr, finite)
 
 
 def _blank_invalid(maps: _StatsMaps, cells: _Cells) -> None:
     """Clear the statistics of voids (no height or no horizon): NaN maps, no sunlit steps, not PSR."""
-    invalid = ~np.isfinite(cells.z) | ~np.isfinite(cells.horizon_values).all(axis=0)
+    invalid = ~np.isfinite(cells.z) | ~maps.profile_finite
     if invalid.any():  # voids kept as NaN: no statistics there
         for name in ("mean", "sunlit", "dark", "earth", "outage"):
             maps.out[name][invalid] = np.nan
