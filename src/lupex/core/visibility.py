@@ -27,7 +27,7 @@ elevation alone clears the block's bounds skip the azimuth. The Sun's sum is kep
 Consecutive blocks share their chord ends (a block's chord runs to the next block's first step), so each end's
 direction and azimuth is computed once per cell; and a block's elevation slack is its chord's sag projected on
 the cell's up vector, split into the sag's z and xy parts (:func:`block_bounds`): near the pole the Sun's sag is
-horizontal and barely moves the elevation. Together 1.4x faster on the pole's hardest cells (issue #17).
+horizontal and barely moves the elevation (issue #17; figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -398,6 +398,21 @@ def _chord_end(
 
 
 @register_jitable
+def _lit_block(t0: int, t1: int, full: int, lit_steps: int, first: int) -> tuple[int, int, int, int]:
+    """Accumulate steps t0..t1 as fully lit: (full steps, lit steps, first lit, last lit) [steps]."""
+    n = t1 - t0 + 1
+    return full + n, lit_steps + n, t0 if first < 0 else first, t1
+
+
+@register_jitable
+def _elevation_slack(dev: NDArray[np.float64], up_z_abs: float, up_xy: float) -> float:
+    """Bound [-] on a step's elevation-sine distance from its block's chord at a cell with up vector of vertical
+    part ``up_z_abs`` and horizontal part ``up_xy``, from a row of the Sun's (nb, 4) deviation table
+    (:func:`kernel_time_args`): sag's z part, xy part, then the parallax change."""
+    return dev[1] * up_z_abs + dev[2] * up_xy + dev[3]
+
+
+@register_jitable
 def _dark_run(t0: int, t1: int, run: int, best_run: int) -> tuple[int, int]:
     """Accumulate steps t0..t1 as fully dark."""
     run += t1 - t0 + 1
@@ -506,17 +521,13 @@ def sun_cell_stats(
         if two_levels and tc > sun_starts[fb0]:
             dev = sun_coarse_deviation[c]
             decision = _block_decision(upper_coarse, lower_coarse, end_prev, end_c, dev[0],
-                                       dev[1] * abs(up2) + dev[2] * up_xy + dev[3], highest, lowest)[0]  # fmt: skip
+                                       _elevation_slack(dev, abs(up2), up_xy), highest, lowest)[0]  # fmt: skip
         if decision == 1 or decision == -1:
             t0 = sun_starts[fb0]
             t1 = sun_starts[fb1] - 1
             if decision == 1:
-                full += t1 - t0 + 1
-                lit_steps += t1 - t0 + 1
+                full, lit_steps, first, last = _lit_block(t0, t1, full, lit_steps, first)
                 run = 0
-                if first < 0:
-                    first = t0
-                last = t1
                 if stop_at_first_lit:
                     return float(full) + partial, best_run, first, last, lit_steps
             else:
@@ -539,16 +550,12 @@ def sun_cell_stats(
             if te > t0:
                 dev = sun_deviation[fb]
                 decision, high, low = _block_decision(upper, lower, end0, end1, dev[0],
-                                                      dev[1] * abs(up2) + dev[2] * up_xy + dev[3], highest,
+                                                      _elevation_slack(dev, abs(up2), up_xy), highest,
                                                       lowest)  # fmt: skip
             end0 = end1
             if decision == 1:
-                full += t1 - t0 + 1
-                lit_steps += t1 - t0 + 1
+                full, lit_steps, first, last = _lit_block(t0, t1, full, lit_steps, first)
                 run = 0
-                if first < 0:
-                    first = t0
-                last = t1
                 if stop_at_first_lit:
                     return float(full) + partial, best_run, first, last, lit_steps
                 continue
