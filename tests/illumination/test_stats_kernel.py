@@ -61,7 +61,7 @@ def test_stop_at_first_lit_keeps_lit_at_all_and_first_lit(shackleton):
     ta = vis.kernel_time_args(env_dirs, env_inv, np.array([[3.8e8, 0.0, 0.0]] * 2), R + 8000.0, 8)
     geometry = (np.radians(h).astype(np.float32), crop.values, crop.x.values, crop.y.values, 2.0, R)
     sky = (env_dirs, env_inv, np.full(env_dirs.shape[0], env_radius), *ta[:4])
-    dummy = (np.array([[3.8e8, 0.0, 0.0]]), np.array([0, 1], dtype=np.int64), np.zeros(1), False)
+    dummy = (np.array([[3.8e8, 0.0, 0.0]]), np.array([0, 1], dtype=np.int64), np.zeros(1), np.zeros((1, 4)), 1, False)
     full = vis.illumination_stats_kernel(*geometry, *sky, *dummy)
     early = vis.illumination_stats_kernel(*geometry, *sky, *dummy, True)
     assert 0 < int((full[0] <= 0).sum()) < full[0].size  # some PSR cells, some lit ones
@@ -82,3 +82,36 @@ def test_sector_thresholds_bound_the_interpolated_horizon():
         h = np.array([vis.horizon_at(prof, 0, 0, a) for a in az])
         assert np.all(h + 0.004 <= upper[sector] + 1e-15)
         assert np.all(h - 0.004 >= lower[sector] - 1e-15)
+
+
+def test_only_cells_evaluates_the_chosen_cells_alone(shackleton):
+    """Cells outside ``only_cells`` keep the initial outputs; the chosen ones equal the whole-grid run."""
+    crop, h = shackleton
+    times = time_range("2028-01-01", "2028-01-20", "2h")
+    args = _args(crop, h, times, (9, 4, 36))
+    whole = vis.illumination_stats_kernel(*args)
+    chosen = np.random.default_rng(5).random(crop.shape) < 0.3
+    part = vis.illumination_stats_kernel(*args, False, chosen)
+    initial = (0, 0, -1, -1, 0, 0, 0)
+    for a, b, init in zip(whole, part, initial, strict=True):
+        np.testing.assert_array_equal(b[chosen], a[chosen])
+        assert np.all(b[~chosen] == init)
+
+
+def test_earth_coarse_cones_decide_and_keep_results(shackleton):
+    """The Earth's coarse cones (factors 2, 3 and 8 over 36-step chords) leave every output bit-identical to the
+    step-by-step walk, on a crop whose Earth is grazing (partly visible) for part of its cells."""
+    crop, h = shackleton
+    times = time_range("2028-01-01", "2028-04-01", "1h")
+    slow = vis.illumination_stats_kernel(*_args(crop, h, times, (1, 1, 1)))
+    visible = slow[4] / len(times)
+    assert 0.02 < float(((visible > 0) & (visible < 1)).mean()) < 0.95
+    v = moon_centred_vectors(times)
+    earth = v.earth_me_km * 1000.0
+    for factor in (2, 3, 8):
+        args = list(_args(crop, h, times, (9, 4, 36)))
+        cones = vis.earth_cone_bounds(earth, 36 * factor, R + 8000.0)
+        args[-3], args[-2] = cones, factor
+        fast = vis.illumination_stats_kernel(*args)
+        np.testing.assert_array_equal(fast[4], slow[4])
+        np.testing.assert_array_equal(fast[5], slow[5])

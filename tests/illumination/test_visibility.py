@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lupex.core.visibility import asin_accurate, asin_fast, atan2_fast, block_bounds, disk_fraction_array
+from lupex.core.visibility import (
+    asin_accurate,
+    asin_fast,
+    atan2_fast,
+    block_bounds,
+    disk_fraction_array,
+    earth_cone_bounds,
+)
 from lupex.errors import InputError
 from lupex.illumination import visible_fraction
 from tests.conftest import deg
@@ -93,3 +100,33 @@ def test_block_bounds_chords_end_at_the_next_block():
     assert dev[0, 2] <= dev[0, 0] <= np.hypot(dev[0, 1], dev[0, 2]) * (1 + 1e-12)
     assert dev[2, 0] == 0.0  # the last block: one step, no chord
     _ = deg
+
+
+def test_earth_cones_hold_every_topocentric_direction():
+    """Every surface point's exact Earth direction (normalised E - r up, numpy) lies within the cone's bound of the
+    direction to its centre; the bound is no looser than the block's own spread plus the parallax (1 deg)."""
+    from lupex.ephemeris import moon_centred_vectors, time_range
+
+    times = time_range("2028-01-01", "2028-03-01", "1h")
+    earth = moon_centred_vectors(times).earth_me_km * 1000.0
+    r_max = 1_737_400.0 + 9_000.0
+    cones = earth_cone_bounds(earth, 96, r_max)
+    assert cones.shape == (-(-len(times) // 96), 4)
+    rng = np.random.default_rng(7)
+    colat = rng.uniform(0.0, np.radians(12.0), 40)
+    lon = rng.uniform(0.0, 2 * np.pi, 40)
+    ups = np.stack([np.sin(colat) * np.cos(lon), np.sin(colat) * np.sin(lon), -np.cos(colat)], axis=1)
+    radii = rng.uniform(1_727_400.0, r_max, 40)
+    unit = earth / np.linalg.norm(earth, axis=1)[:, None]
+    worst = 0.0
+    for b, (cx, cy, cz, bound) in enumerate(cones):
+        t0 = 96 * b
+        for up, r in zip(ups, radii, strict=True):
+            d = earth[t0 : t0 + 96] - r * up
+            d /= np.linalg.norm(d, axis=1)[:, None]
+            c = np.array([cx, cy, cz]) - r * up
+            c /= np.linalg.norm(c)
+            worst = max(worst, float(np.linalg.norm(d - c, axis=1).max() / bound))
+        spread = np.linalg.norm(unit[t0 : t0 + 96] - unit[t0 : t0 + 96].mean(axis=0), axis=1).max()
+        assert bound <= spread + np.radians(1.0)
+    assert 0.5 < worst <= 1.0  # holds, and is not vacuous

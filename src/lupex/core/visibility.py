@@ -247,6 +247,32 @@ def earth_block_bounds(
     return starts, deviation
 
 
+def earth_cone_bounds(earth_pos_me_m: NDArray[np.float64], block: int, max_radius_m: float) -> NDArray[np.float64]:
+    """Per block of ``block`` steps, a cone holding the Earth's direction from any surface point of the block's
+    steps: ``(nb, 4)`` = centre position (MOON_ME) [m] and the bound on ``|d(t) - d_c|`` [-].
+
+    ``d(t) = (E(t) - r up) / |E(t) - r up|`` for any ``r <= max_radius_m`` and unit ``up``; the centre's
+    direction ``d_c`` is the same expression for the position ``c D_m`` (``c`` the block's mean unit direction,
+    ``1 / D_m`` the mid-range of ``1 / |E|``). Before normalisation the two differ by at most
+    ``|u - c| + r |1/D - 1/D_m|`` and both are at least ``1 - r / D_min`` long; radial projection onto a ball is
+    non-expansive, so the unit vectors differ by at most the ratio. Unlike a chord, a cone bounds a block
+    whose path curves (the libration's loop over a week), so it suits the coarse level.
+    """
+    nt = earth_pos_me_m.shape[0]
+    dist = np.linalg.norm(earth_pos_me_m, axis=1)
+    unit = earth_pos_me_m / dist[:, None]
+    cones = np.zeros((max(1, -(-nt // block)), 4))
+    for b, t0 in enumerate(range(0, nt, block)):
+        chunk = unit[t0 : t0 + block]
+        centre = chunk.mean(axis=0)
+        centre /= np.linalg.norm(centre)
+        inv_far, inv_near = 1.0 / float(dist[t0 : t0 + block].max()), 1.0 / float(dist[t0 : t0 + block].min())
+        spread = float(np.sqrt(((chunk - centre) ** 2).sum(axis=1)).max()) + max_radius_m * (inv_near - inv_far) / 2
+        cones[b, :3] = centre * 2.0 / (inv_near + inv_far)
+        cones[b, 3] = spread / (1.0 - max_radius_m * inv_near) + 1e-9
+    return cones
+
+
 def kernel_time_args(
     sun_dir_me: NDArray[np.float64],
     sun_inv_distance_per_m: NDArray[np.float64],
@@ -255,13 +281,19 @@ def kernel_time_args(
     sun_block: int,
     coarse_factor: int = 4,
     earth_block: int | None = None,
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], int, NDArray[np.int64], NDArray[np.float64]]:
+    earth_coarse_factor: int | None = None,
+) -> tuple[
+    NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], int,
+    NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], int,
+]:  # fmt: skip
     """Block tables for :func:`illumination_stats_kernel`: ``(sun_starts, sun_deviation, sun_coarse_deviation,
-    coarse_factor, earth_starts, earth_deviation)``.
+    coarse_factor, earth_starts, earth_deviation, earth_coarse_cones, earth_coarse_factor)``.
 
     The Sun's deviations are (nb, 4) [-]: the full chord deviation plus the within-block change of its parallax
     term ``r / distance`` for radii up to ``max_radius_m`` (for azimuths), its z and xy parts (for elevations,
-    see :func:`block_bounds`) and the parallax change alone. Earth blocks default to the same length as the Sun's.
+    see :func:`block_bounds`) and the parallax change alone. Earth blocks default to the same length as the Sun's
+    (chords: :func:`earth_block_bounds`); Earth coarse blocks hold ``earth_coarse_factor`` of them, by default as
+    many as the Sun's, and are bounded by cones (:func:`earth_cone_bounds`).
     """
     nt = sun_dir_me.shape[0]
 
@@ -274,7 +306,10 @@ def kernel_time_args(
 
     starts, deviation = block_bounds(sun_dir_me, sun_block)
     coarse_starts, coarse_deviation = block_bounds(sun_dir_me, sun_block * coarse_factor)
-    earth_starts, earth_deviation = earth_block_bounds(earth_pos_me_m, earth_block or sun_block, max_radius_m)
+    earth_block = earth_block or sun_block
+    earth_coarse_factor = earth_coarse_factor or coarse_factor
+    earth_starts, earth_deviation = earth_block_bounds(earth_pos_me_m, earth_block, max_radius_m)
+    earth_coarse = earth_cone_bounds(earth_pos_me_m, earth_block * earth_coarse_factor, max_radius_m)
     return (
         starts,
         with_parallax(starts, deviation),
@@ -282,6 +317,8 @@ def kernel_time_args(
         coarse_factor,
         earth_starts,
         earth_deviation,
+        earth_coarse,
+        earth_coarse_factor,
     )
 
 
@@ -366,7 +403,7 @@ def _block_decision(
     if span > 0.5:
         return 0, _NO_BOUND, -_NO_BOUND
     reach = min(max(abs(a0), abs(b0)), max(abs(a1), abs(b1))) * (1.0 - 0.125 * span * span) - deviation
-    if reach <= 1e-3:
+    if reach <= 5.0 * deviation or reach <= 1e-3:  # 1.01 x below covers asin(x) only for x <= 0.2
         return 0, _NO_BOUND, -_NO_BOUND
     margin = 1.01 * deviation / reach + 3e-5  # >= asin(deviation / reach) + azimuth approximation error
     s0 = int(math.floor((az0 - margin) * per_rad))
@@ -607,6 +644,57 @@ def _earth_end(
 
 
 @register_jitable
+def _earth_steps(
+    prof: NDArray[np.floating],
+    pi: int,
+    pj: int,
+    earth_pos_me_m: NDArray[np.float64],
+    t0: int,
+    t1: int,
+    r_cell: float,
+    frame: _Frame,
+    high: float,
+    low: float,
+    counts: tuple[int, int, int],
+) -> tuple[int, int, int]:
+    """Steps ``t0 .. t1`` of an undecided Earth block one by one; ``counts`` = (steps seen, current outage run,
+    longest outage) [steps] before them, returned after them. ``high`` / ``low`` are the block's horizon bounds
+    from :func:`_block_decision`: steps whose elevation alone clears them skip the azimuth."""
+    seen, run, best_run = counts
+    n_az = prof.shape[0]
+    for t in range(t0, t1 + 1):
+        ve, vn, vu = topocentric_enu_of_position(
+            earth_pos_me_m[t, 0], earth_pos_me_m[t, 1], earth_pos_me_m[t, 2], r_cell, frame
+        )
+        e = asin_fast(vu)
+        if e - _EPS_ELEV >= high:
+            visible = True
+        elif e + _EPS_ELEV <= low:
+            visible = False
+        else:
+            k0, k1, w = azimuth_bracket(atan2_fast(ve, vn), n_az)
+            visible = e > horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)
+        if visible:
+            seen += 1
+            run = 0
+        else:
+            run += 1
+            if run > best_run:
+                best_run = run
+    return seen, run, best_run
+
+
+@register_jitable
+def _earth_decided(decision: int, t0: int, t1: int, counts: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Accumulate steps ``t0 .. t1`` decided as all visible (+1) or all hidden (-1) into ``counts``."""
+    seen, run, best_run = counts
+    if decision == 1:
+        return seen + t1 - t0 + 1, 0, best_run
+    run, best_run = _dark_run(t0, t1, run, best_run)
+    return seen, run, best_run
+
+
+@register_jitable
 def earth_cell_stats(
     prof: NDArray[np.floating],
     pi: int,
@@ -618,6 +706,8 @@ def earth_cell_stats(
     earth_pos_me_m: NDArray[np.float64],
     earth_starts: NDArray[np.int64],
     earth_deviation: NDArray[np.float64],
+    earth_coarse_cones: NDArray[np.float64],
+    earth_blocks_per_coarse: int,
     upper: NDArray[np.float64],
     lower: NDArray[np.float64],
     max_abs_z: float,
@@ -627,11 +717,12 @@ def earth_cell_stats(
 
     ``upper``/``lower`` must hold :func:`sector_thresholds` of the profile with radius 0; ``max_abs_z`` is the
     largest |z| of the Earth's unit directions from the Moon's centre and ``max_parallax`` a bound on the angle
-    between those and the cell's own directions [rad]. Directions are exact (normalised, with parallax:
-    :func:`lupex.core.sky.topocentric_enu_of_position`).
+    between those and the cell's own directions [rad]. Blocks are decided on two levels: coarse blocks of
+    ``earth_blocks_per_coarse`` fine blocks first, by the cones ``earth_coarse_cones`` of
+    :func:`earth_cone_bounds`, then the fine blocks of undecided ones by their chords; the same sectors for both.
+    Directions are exact (normalised, with parallax: :func:`lupex.core.sky.topocentric_enu_of_position`).
     """
     frame = cell_frame(x, y, body_radius_m)
-    n_az = prof.shape[0]
     up0, up1, up2 = frame[0], frame[1], frame[2]
     n_blocks = earth_starts.size - 1
     nt = earth_starts[n_blocks]
@@ -642,51 +733,41 @@ def earth_cell_stats(
         return 0.0, nt
     if asin_fast(max(-1.0, -g_bound)) - _EPS_ELEV >= highest:
         return float(nt), 0
-    seen = 0
-    run = 0
-    best_run = 0
-    end0 = _earth_end(earth_pos_me_m, earth_starts[0], r_cell, frame)
-    for b in range(n_blocks):
-        t0 = earth_starts[b]
-        t1 = earth_starts[b + 1] - 1
-        te = min(earth_starts[b + 1], nt - 1)  # the chord's end: the next block's first step (shared)
-        end1 = _earth_end(earth_pos_me_m, te, r_cell, frame)
-        decision = 0
-        high = _NO_BOUND
-        low = -_NO_BOUND
-        if te > t0:
-            decision, high, low = _block_decision(
-                upper, lower, end0, end1, earth_deviation[b], earth_deviation[b], highest, lowest
-            )
-        end0 = end1
-        if decision == 1:
-            seen += t1 - t0 + 1
-            run = 0
-            continue
-        if decision == -1:
-            run, best_run = _dark_run(t0, t1, run, best_run)
-            continue
-        for t in range(t0, t1 + 1):
-            ve, vn, vu = topocentric_enu_of_position(
-                earth_pos_me_m[t, 0], earth_pos_me_m[t, 1], earth_pos_me_m[t, 2], r_cell, frame
-            )
-            e = asin_fast(vu)
-            # steps whose elevation alone clears the block's bounds skip the azimuth
-            if e - _EPS_ELEV >= high:
-                visible = True
-            elif e + _EPS_ELEV <= low:
-                visible = False
+    counts = (0, 0, 0)
+    n_coarse = (n_blocks + earth_blocks_per_coarse - 1) // earth_blocks_per_coarse
+    t_end = -1  # the step whose chord end ``end0`` holds (shared by consecutive fine blocks)
+    end0 = (0.0, 0.0, 0.0, 0.0)
+    for c in range(n_coarse):
+        fb0 = c * earth_blocks_per_coarse
+        fb1 = min(fb0 + earth_blocks_per_coarse, n_blocks)
+        if fb1 - fb0 > 1:
+            cone = earth_coarse_cones[c]
+            ve, vn, vu = topocentric_enu_of_position(cone[0], cone[1], cone[2], r_cell, frame)
+            centre = (vu, ve, vn, atan2_fast(ve, vn))
+            decision = _block_decision(upper, lower, centre, centre, cone[3], cone[3], highest, lowest)[0]
+            if decision != 0:
+                counts = _earth_decided(decision, earth_starts[fb0], earth_starts[fb1] - 1, counts)
+                continue
+        if t_end != earth_starts[fb0]:
+            end0 = _earth_end(earth_pos_me_m, earth_starts[fb0], r_cell, frame)
+        for b in range(fb0, fb1):
+            t0 = earth_starts[b]
+            t1 = earth_starts[b + 1] - 1
+            t_end = min(earth_starts[b + 1], nt - 1)  # the chord's end: the next block's first step (shared)
+            end1 = _earth_end(earth_pos_me_m, t_end, r_cell, frame)
+            decision = 0
+            high = _NO_BOUND
+            low = -_NO_BOUND
+            if t_end > t0:
+                decision, high, low = _block_decision(
+                    upper, lower, end0, end1, earth_deviation[b], earth_deviation[b], highest, lowest
+                )
+            end0 = end1
+            if decision != 0:
+                counts = _earth_decided(decision, t0, t1, counts)
             else:
-                k0, k1, w = azimuth_bracket(atan2_fast(ve, vn), n_az)
-                visible = e > horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)
-            if visible:
-                seen += 1
-                run = 0
-            else:
-                run += 1
-                if run > best_run:
-                    best_run = run
-    return float(seen), best_run
+                counts = _earth_steps(prof, pi, pj, earth_pos_me_m, t0, t1, r_cell, frame, high, low, counts)
+    return float(counts[0]), counts[2]
 
 
 STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visibility statistics.
@@ -715,8 +796,10 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
         ``- r / distance`` (solar parallax, up to 2.4 arcsec; second-order terms < 0.1 arcsec).
     sun_radius_rad : (nt,)
         Apparent solar radius [rad].
-    sun_starts, sun_deviation, sun_coarse_deviation, blocks_per_coarse, earth_starts, earth_deviation :
-        Block tables from :func:`kernel_time_args`.
+    sun_starts, sun_deviation, sun_coarse_deviation, blocks_per_coarse : various
+        The Sun's block tables from :func:`kernel_time_args`.
+    earth_starts, earth_deviation, earth_coarse_cones, earth_blocks_per_coarse : various
+        The Earth's block tables from :func:`kernel_time_args`.
     earth_pos_me_m : (nt, 3)
         Earth centre relative to the Moon's centre (MOON_ME) [m]; per-cell directions include parallax.
     want_earth : bool
@@ -724,6 +807,8 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
     stop_at_first_lit : bool, default False
         End each cell's Sun walk at its first lit step (for the PSR envelope: only ``sum_fraction > 0`` is
         then meaningful; the other Sun outputs are partial).
+    only_cells : bool (ny, nx), optional
+        Evaluate only the cells where True; the others keep the initial outputs (0, and -1 for the steps).
 
     Returns
     -------
@@ -760,8 +845,11 @@ def illumination_stats_kernel(
     earth_pos_me_m: NDArray[np.float64],
     earth_starts: NDArray[np.int64],
     earth_deviation: NDArray[np.float64],
+    earth_coarse_cones: NDArray[np.float64],
+    earth_blocks_per_coarse: int,
     want_earth: bool,
     stop_at_first_lit: bool = False,
+    only_cells: NDArray[np.bool_] | None = None,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -790,6 +878,8 @@ def illumination_stats_kernel(
         upper_coarse = np.empty(_COARSE_SECTORS)
         lower_coarse = np.empty(_COARSE_SECTORS)
         for j in range(nx):
+            if only_cells is not None and not only_cells[i, j]:
+                continue
             for k in range(n_az):
                 prof[k, 0, 0] = horizon_rad[k, i, j]
             r_cell = body_radius_m + z_m[i, j] + observer_height_m
@@ -836,6 +926,8 @@ def illumination_stats_kernel(
                     earth_pos_me_m,
                     earth_starts,
                     earth_deviation,
+                    earth_coarse_cones,
+                    earth_blocks_per_coarse,
                     upper,
                     lower,
                     earth_z,

@@ -63,8 +63,11 @@ def _kernel() -> Any:
         earth_pos,
         earth_starts,
         earth_dev,
+        earth_coarse_cones,
+        earth_per_coarse,
         want_earth,
         stop_at_first_lit,
+        only,
         bounds,
         out_sum,
         out_dark,
@@ -75,7 +78,7 @@ def _kernel() -> Any:
         out_lit,
     ):
         j, i = cuda.grid(2)
-        if i >= z.shape[0] or j >= z.shape[1]:
+        if i >= z.shape[0] or j >= z.shape[1] or not only[i, j]:
             return
         upper = cuda.local.array(_GPU_SECTORS, float64)
         lower = cuda.local.array(_GPU_SECTORS, float64)
@@ -125,6 +128,8 @@ def _kernel() -> Any:
                 earth_pos,
                 earth_starts,
                 earth_dev,
+                earth_coarse_cones,
+                earth_per_coarse,
                 upper,
                 lower,
                 bounds[2],
@@ -153,8 +158,11 @@ def illumination_stats_cuda(
     earth_pos_me_m: NDArray[np.float64],
     earth_starts: NDArray[np.int64],
     earth_deviation: NDArray[np.float64],
+    earth_coarse_cones: NDArray[np.float64],
+    earth_blocks_per_coarse: int,
     want_earth: bool,
     stop_at_first_lit: bool = False,
+    only_cells: NDArray[np.bool_] | None = None,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -195,8 +203,11 @@ def illumination_stats_cuda(
         cuda.to_device(earth_pos_me_m),
         cuda.to_device(earth_starts),
         cuda.to_device(earth_deviation),
+        cuda.to_device(earth_coarse_cones),
+        int(earth_blocks_per_coarse),
         bool(want_earth),
         bool(stop_at_first_lit),
+        cuda.to_device(np.ones((ny, nx), np.bool_) if only_cells is None else np.ascontiguousarray(only_cells)),
         cuda.to_device(np.array(whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m))),
         *device_outs,
     )

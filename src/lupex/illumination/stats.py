@@ -251,6 +251,7 @@ def _fill_maps(
     dummy_earth = np.array([[3.8e8, 0.0, 0.0]])
     dummy_starts = np.array([0, 1], dtype=np.int64)
     dummy_dev = np.zeros(1)
+    dummy_cones = np.zeros((1, 4))
     rows_per_chunk = max(1, min(ny, 2_000_000 // max(1, nx * 8)))
     if progress is not None:
         progress.total = ny
@@ -275,12 +276,15 @@ def _fill_maps(
         out["outage"][r0:r1] = outage * step_s / 3600.0
         first[r0:r1] = lit0
         last[r0:r1] = lit1
+        dark_year = lit0 < 0
         if sky.envelope is None:
-            psr[r0:r1] = lit0 < 0
-        else:
-            # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction
-            env_sums = kernel(*geometry, *sky.envelope, dummy_earth, dummy_starts, dummy_dev, False, True)[0]
-            psr[r0:r1] = env_sums <= 0.0
+            psr[r0:r1] = dark_year
+        elif dark_year.any():
+            # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction, and cells
+            # lit during the period are lit during the cycle (the envelope is the Sun's highest)
+            earth_args = (dummy_earth, dummy_starts, dummy_dev, dummy_cones, 1)
+            env_sums = kernel(*geometry, *sky.envelope, *earth_args, False, True, dark_year)[0]
+            psr[r0:r1] = dark_year & (env_sums <= 0.0)
         if progress is not None:
             progress.update(r1 - r0)
     return _StatsMaps(out, first, last, psr, finite)
@@ -430,7 +434,8 @@ def illumination_stats(
     xarray.Dataset
         ``mean_illumination`` (fraction of the solar disk visible, time average) [-],
         ``sunlit_fraction`` (fraction of steps with any part of the Sun visible) [-],
-        ``psr`` (uint8, 1 = no part of the Sun ever visible over the PSR period),
+        ``psr`` (uint8, 1 = no part of the Sun ever visible over the PSR period, nor during the statistics
+        period: the cycle is walked only for cells dark throughout the period),
         ``longest_darkness_h`` (longest run of steps with no part of the Sun visible) [h],
         ``earth_visibility`` (fraction of steps with the Earth's centre above the horizon) [-],
         ``longest_earth_outage_h`` [h], ``first_sunlit_utc`` / ``last_sunlit_utc`` (NaT if never),
