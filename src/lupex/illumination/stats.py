@@ -258,17 +258,10 @@ def _fill_maps(
     for r0 in range(0, ny, rows_per_chunk):
         r1 = min(ny, r0 + rows_per_chunk)
         h_rad, finite[r0:r1] = _rows_radians(cells.horizon_values, r0, r1)
+        valid = finite[r0:r1] & np.isfinite(z[r0:r1])  # voids are blanked afterwards: not evaluated
         geometry = (h_rad, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
-        sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(
-            *geometry,
-            sky.sun_dir,
-            sky.sun_inv,
-            sky.sun_radius,
-            *sky.time_args[:4],
-            sky.earth_m,
-            *sky.time_args[4:],
-            earth,
-        )
+        sky_args = (sky.sun_dir, sky.sun_inv, sky.sun_radius, *sky.time_args[:4], sky.earth_m, *sky.time_args[4:])
+        sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(*geometry, *sky_args, earth, False, valid)
         out["mean"][r0:r1] = sums / nt
         out["sunlit"][r0:r1] = lit_steps / nt
         out["dark"][r0:r1] = dark * step_s / 3600.0
@@ -276,12 +269,12 @@ def _fill_maps(
         out["outage"][r0:r1] = outage * step_s / 3600.0
         first[r0:r1] = lit0
         last[r0:r1] = lit1
-        dark_year = lit0 < 0
+        dark_year = valid & (lit0 < 0)
         if sky.envelope is None:
             psr[r0:r1] = dark_year
         elif dark_year.any():
-            # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction, and cells
-            # lit during the period are lit during the cycle (the envelope is the Sun's highest)
+            # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction; a cell lit
+            # during the period is not permanently shadowed, so only the period's dark cells walk the cycle
             earth_args = (dummy_earth, dummy_starts, dummy_dev, dummy_cones, 1)
             env_sums = kernel(*geometry, *sky.envelope, *earth_args, False, True, dark_year)[0]
             psr[r0:r1] = dark_year & (env_sums <= 0.0)
