@@ -115,3 +115,19 @@ def test_earth_coarse_cones_decide_and_keep_results(shackleton):
         fast = vis.illumination_stats_kernel(*args)
         np.testing.assert_array_equal(fast[4], slow[4])
         np.testing.assert_array_equal(fast[5], slow[5])
+
+
+@pytest.mark.parametrize("n_az", [360, 720, 180, 100])
+def test_cell_thresholds_equal_three_sector_passes(n_az):
+    """The fused one-pass thresholds (360 and 720 azimuths) and the fallback equal sector_thresholds bit for bit."""
+    rng = np.random.default_rng(n_az)
+    prof = rng.normal(0.02, 0.03, (n_az, 1, 1))
+    n_sec = min(n_az, vis._CPU_MAX_SECTORS)
+    got = [np.empty(n_sec), np.empty(n_sec), np.empty(72), np.empty(72), np.empty(n_sec), np.empty(n_sec)]
+    vis.cell_thresholds(prof, 0.0046, *got)
+    want = [np.empty(n_sec), np.empty(n_sec), np.empty(72), np.empty(72), np.empty(n_sec), np.empty(n_sec)]
+    vis.sector_thresholds(prof, 0, 0, 0.0046, want[0], want[1])
+    vis.sector_thresholds(prof, 0, 0, 0.0046, want[2], want[3])
+    vis.sector_thresholds(prof, 0, 0, 0.0, want[4], want[5])
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)

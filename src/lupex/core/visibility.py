@@ -54,6 +54,7 @@ _Frame = tuple[float, float, float, float, float, float, float, float, float]
 _GPU_SECTORS = 360  # azimuth sectors of the block decisions on the GPU (a fixed-size local array per thread)
 _COARSE_SECTORS = 72  # 5 deg sectors for the Sun's coarse blocks
 _CPU_MAX_SECTORS = 720  # on the CPU one sector per profile sample interval, up to this many
+_COPY_CELLS = 8  # profiles copied together from the (azimuth, y, x) map (one cache line of float32 per azimuth)
 _NO_BOUND = 1e9  # [rad] stands for +infinity (fastmath kernels assume no infinities)
 _EPS_ELEV = 1e-8  # [rad] slack of the elevation comparisons: covers asin_fast's monotone steps and rounding
 
@@ -359,6 +360,73 @@ def sector_thresholds(
             high = max(high, v)
         upper[s] = high + radius
         lower[s] = low - radius
+
+
+@register_jitable
+def cell_thresholds(
+    prof: NDArray[np.floating],
+    radius: float,
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    upper_coarse: NDArray[np.float64],
+    lower_coarse: NDArray[np.float64],
+    upper_earth: NDArray[np.float64],
+    lower_earth: NDArray[np.float64],
+) -> None:
+    """A cell's :func:`sector_thresholds` for the Sun's fine and coarse blocks (``radius`` [rad]) and the Earth's
+    (radius 0), equal to three separate calls.
+
+    With one fine sector per sample interval and a whole number of them per coarse sector (360 azimuths) they
+    come from one pass over the profile: a coarse sector's samples are its fine sectors' ones, and
+    ``max(a + r, b + r) == max(a, b) + r`` in floating point (rounding is monotone).
+    """
+    n = prof.shape[0]
+    n_coarse = upper_coarse.size
+    if upper.size != n or n % n_coarse != 0:
+        sector_thresholds(prof, 0, 0, radius, upper, lower)
+        sector_thresholds(prof, 0, 0, radius, upper_coarse, lower_coarse)
+        sector_thresholds(prof, 0, 0, 0.0, upper_earth, lower_earth)
+        return
+    per = n // n_coarse
+    h1 = prof[0, 0, 0]
+    for c in range(n_coarse):
+        high = -_NO_BOUND
+        low = _NO_BOUND
+        for s in range(c * per, c * per + per):
+            h0 = h1
+            h1 = prof[s + 1 if s + 1 < n else 0, 0, 0]
+            top = max(h0, h1)
+            bottom = min(h0, h1)
+            upper_earth[s] = top
+            lower_earth[s] = bottom
+            upper[s] = top + radius
+            lower[s] = bottom - radius
+            high = max(high, top)
+            low = min(low, bottom)
+        upper_coarse[c] = high + radius
+        lower_coarse[c] = low - radius
+
+
+@register_jitable
+def _copy_profiles(
+    horizon_rad: NDArray[np.float32],
+    i: int,
+    j0: int,
+    only_cells: NDArray[np.bool_] | None,
+    profiles: NDArray[np.float64],
+) -> None:
+    """Copy the profiles of row ``i``'s cells ``j0 ..`` (up to ``profiles.shape[0]`` of them) azimuth by azimuth:
+    each cache line of the (azimuth, y, x) map is read once, not once per cell. Skipped if none is wanted."""
+    m = min(profiles.shape[0], horizon_rad.shape[2] - j0)
+    if only_cells is not None:
+        wanted = False
+        for jj in range(m):
+            wanted = wanted or only_cells[i, j0 + jj]
+        if not wanted:
+            return
+    for k in range(horizon_rad.shape[0]):
+        for jj in range(m):
+            profiles[jj, k, 0, 0] = horizon_rad[k, i, j0 + jj]
 
 
 @register_jitable
@@ -872,19 +940,22 @@ def illumination_stats_kernel(
     sun_z, max_inv, earth_z, max_parallax = whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m)
     n_sec = min(n_az, _CPU_MAX_SECTORS)
     for i in numba.prange(ny):
-        prof = np.empty((n_az, 1, 1), dtype=np.float64)
+        profiles = np.empty((_COPY_CELLS, n_az, 1, 1), dtype=np.float64)
         upper = np.empty(n_sec)
         lower = np.empty(n_sec)
         upper_coarse = np.empty(_COARSE_SECTORS)
         lower_coarse = np.empty(_COARSE_SECTORS)
+        upper_earth = np.empty(n_sec)
+        lower_earth = np.empty(n_sec)
         for j in range(nx):
+            jj = j % _COPY_CELLS
+            if jj == 0:
+                _copy_profiles(horizon_rad, i, j, only_cells, profiles)
             if only_cells is not None and not only_cells[i, j]:
                 continue
-            for k in range(n_az):
-                prof[k, 0, 0] = horizon_rad[k, i, j]
+            prof = profiles[jj]
             r_cell = body_radius_m + z_m[i, j] + observer_height_m
-            sector_thresholds(prof, 0, 0, sun_radius_max, upper, lower)
-            sector_thresholds(prof, 0, 0, sun_radius_max, upper_coarse, lower_coarse)
+            cell_thresholds(prof, sun_radius_max, upper, lower, upper_coarse, lower_coarse, upper_earth, lower_earth)
             total, best, first, last, lit = sun_cell_stats(
                 prof,
                 0,
@@ -914,7 +985,6 @@ def illumination_stats_kernel(
             first_lit[i, j] = first
             last_lit[i, j] = last
             if want_earth:
-                sector_thresholds(prof, 0, 0, 0.0, upper, lower)
                 seen, outage = earth_cell_stats(
                     prof,
                     0,
@@ -928,8 +998,8 @@ def illumination_stats_kernel(
                     earth_deviation,
                     earth_coarse_cones,
                     earth_blocks_per_coarse,
-                    upper,
-                    lower,
+                    upper_earth,
+                    lower_earth,
                     earth_z,
                     max_parallax,
                 )
