@@ -131,3 +131,18 @@ def test_cell_thresholds_equal_three_sector_passes(n_az):
     vis.sector_thresholds(prof, 0, 0, 0.0, want[4], want[5])
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_sine_thresholds_imply_the_elevation_decision():
+    """A sine at or beyond the Earth walk's threshold gives an asin_fast elevation that clears the bound by more than
+    the comparison margin, so deciding by the sine equals deciding by the elevation; beyond +-90 deg: never."""
+    rng = np.random.default_rng(11)
+    for elevation in np.concatenate([rng.uniform(-1.5, 1.5, 2000), [0.0, 1e-9, -1e-9]]):
+        s_high = vis._sine_threshold(elevation, 1.0)
+        s_low = vis._sine_threshold(elevation, -1.0)
+        for x in (s_high, np.nextafter(s_high, 2.0)):
+            assert vis.asin_fast(min(x, 1.0)) - vis._EPS_ELEV >= elevation
+        for x in (s_low, np.nextafter(s_low, -2.0)):
+            assert vis.asin_fast(max(x, -1.0)) + vis._EPS_ELEV <= elevation
+    assert vis._sine_threshold(vis._NO_BOUND, 1.0) == 2.0
+    assert vis._sine_threshold(-vis._NO_BOUND, -1.0) == -2.0

@@ -712,13 +712,23 @@ def _earth_end(
 
 
 @register_jitable
+def _sine_threshold(elevation: float, sign: float) -> float:
+    """Sine [-] beyond which (``sign`` +1: at or above; -1: at or below) a step's ``asin_fast`` elevation clears
+    ``elevation`` [rad] by more than ``_EPS_ELEV``; +-2 (never) where that lies beyond the zenith or nadir."""
+    target = elevation + sign * 3.0 * _EPS_ELEV
+    if abs(target) >= 0.5 * math.pi:
+        return 2.0 * sign
+    return math.sin(target)
+
+
+@register_jitable
 def _earth_steps(
     prof: NDArray[np.floating],
     pi: int,
     pj: int,
     earth_pos_me_m: NDArray[np.float64],
     t0: int,
-    t1: int,
+    chord: tuple[int, int, float, float, float],
     r_cell: float,
     frame: _Frame,
     high: float,
@@ -726,22 +736,40 @@ def _earth_steps(
     counts: tuple[int, int, int],
 ) -> tuple[int, int, int]:
     """Steps ``t0 .. t1`` of an undecided Earth block one by one; ``counts`` = (steps seen, current outage run,
-    longest outage) [steps] before them, returned after them. ``high`` / ``low`` are the block's horizon bounds
-    from :func:`_block_decision`: steps whose elevation alone clears them skip the azimuth."""
+    longest outage) [steps] before them, returned after them.
+
+    ``high`` / ``low`` are the block's horizon bounds from :func:`_block_decision`: steps whose elevation alone
+    clears them skip the azimuth. ``chord`` = (``t1``, the chord's end step ``te``, the elevation sines at ``t0`` and
+    ``te``, the block's deviation bound): a step's sine lies within the deviation of the chord's
+    value at that step (linear in the step index), so a step whose chord value clears ``high`` or ``low`` by more
+    than the deviation is decided without its direction; the decision is the one its exact elevation gives.
+    """
     seen, run, best_run = counts
+    t1, te, g0, g1, slack = chord
+    span = te - t0
+    slope = (g1 - g0) / span if span > 0 else 0.0
+    slack = slack + 1e-12 if span > 0 else 4.0  # rounding of the chord value; no chord: never decides
+    s_high = _sine_threshold(high, 1.0)
+    s_low = _sine_threshold(low, -1.0)
     n_az = prof.shape[0]
     for t in range(t0, t1 + 1):
-        ve, vn, vu = topocentric_enu_of_position(
-            earth_pos_me_m[t, 0], earth_pos_me_m[t, 1], earth_pos_me_m[t, 2], r_cell, frame
-        )
-        e = asin_fast(vu)
-        if e - _EPS_ELEV >= high:
+        g = g0 + slope * (t - t0)
+        if g - slack >= s_high:
             visible = True
-        elif e + _EPS_ELEV <= low:
+        elif g + slack <= s_low:
             visible = False
         else:
-            k0, k1, w = azimuth_bracket(atan2_fast(ve, vn), n_az)
-            visible = e > horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)
+            ve, vn, vu = topocentric_enu_of_position(
+                earth_pos_me_m[t, 0], earth_pos_me_m[t, 1], earth_pos_me_m[t, 2], r_cell, frame
+            )
+            e = asin_fast(vu)
+            if e - _EPS_ELEV >= high:
+                visible = True
+            elif e + _EPS_ELEV <= low:
+                visible = False
+            else:
+                k0, k1, w = azimuth_bracket(atan2_fast(ve, vn), n_az)
+                visible = e > horizon_between(prof[k0, pi, pj], prof[k1, pi, pj], w)
         if visible:
             seen += 1
             run = 0
@@ -830,11 +858,13 @@ def earth_cell_stats(
                 decision, high, low = _block_decision(
                     upper, lower, end0, end1, earth_deviation[b], earth_deviation[b], highest, lowest
                 )
+            sine0 = end0[0]
             end0 = end1
             if decision != 0:
                 counts = _earth_decided(decision, t0, t1, counts)
             else:
-                counts = _earth_steps(prof, pi, pj, earth_pos_me_m, t0, t1, r_cell, frame, high, low, counts)
+                chord = (t1, t_end, sine0, end1[0], earth_deviation[b])
+                counts = _earth_steps(prof, pi, pj, earth_pos_me_m, t0, chord, r_cell, frame, high, low, counts)
     return float(counts[0]), counts[2]
 
 
