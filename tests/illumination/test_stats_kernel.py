@@ -146,3 +146,9 @@ def test_sine_thresholds_imply_the_elevation_decision():
             assert vis.asin_fast(max(x, -1.0)) + vis._EPS_ELEV <= elevation
     assert vis._sine_threshold(vis._NO_BOUND, 1.0) == 2.0
     assert vis._sine_threshold(-vis._NO_BOUND, -1.0) == -2.0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 100, 162, 1536, 4096])
+def test_row_stride_visits_every_row_once(n):
+    stride = vis.row_stride(n)
+    assert sorted((p * stride) % n for p in range(n)) == list(range(n))

@@ -363,6 +363,24 @@ def sector_thresholds(
 
 
 @register_jitable
+def row_stride(n: int) -> int:
+    """A stride coprime to ``n`` near ``0.618 n``: ``(p * stride) % n`` visits every row once in a scattered order.
+
+    numba's ``prange`` gives each thread a contiguous range of iterations; the statistics' cost per row varies
+    several-fold across the map (the pole's rows are the hardest), so contiguous rows left one thread idle."""
+    if n <= 2:
+        return 1
+    stride = int(0.618 * n) | 1
+    while True:
+        a, b = stride, n
+        while b:
+            a, b = b, a % b
+        if a == 1:
+            return stride
+        stride += 2
+
+
+@register_jitable
 def cell_thresholds(
     prof: NDArray[np.floating],
     radius: float,
@@ -969,7 +987,9 @@ def illumination_stats_kernel(
     inv_radius = 1.0 / sun_radius_rad
     sun_z, max_inv, earth_z, max_parallax = whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m)
     n_sec = min(n_az, _CPU_MAX_SECTORS)
-    for i in numba.prange(ny):
+    stride = row_stride(ny)
+    for p in numba.prange(ny):
+        i = (p * stride) % ny  # rows in a scattered order: each thread's share mixes easy and hard rows
         profiles = np.empty((_COPY_CELLS, n_az, 1, 1), dtype=np.float64)
         upper = np.empty(n_sec)
         lower = np.empty(n_sec)
