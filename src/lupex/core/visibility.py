@@ -27,7 +27,11 @@ elevation alone clears the block's bounds skip the azimuth. The Sun's sum is kep
 Consecutive blocks share their chord ends (a block's chord runs to the next block's first step), so each end's
 direction and azimuth is computed once per cell; and a block's elevation slack is its chord's sag projected on
 the cell's up vector, split into the sag's z and xy parts (:func:`block_bounds`): near the pole the Sun's sag is
-horizontal and barely moves the elevation (issue #17; figures in docs/benchmarks.md).
+horizontal and barely moves the elevation (issue #17; figures in docs/benchmarks.md). The Earth's coarse blocks are
+bounded by cones instead (:func:`earth_cone_bounds`: over a week its libration path curves too much for a chord),
+and inside an undecided fine Earth block a step whose chord value clears the bounds by the deviation is decided
+without its direction. The CPU copies the profiles of eight cells at a time and visits the rows in a scattered
+order (:func:`row_stride`) so that both threads get a share of the pole's hard rows.
 """
 
 from __future__ import annotations
