@@ -724,12 +724,12 @@ def sun_cell_stats(
 
 @register_jitable
 def _earth_end(
-    earth_pos_me_m: NDArray[np.float64], t: int, r_cell: float, frame: _Frame
+    points: NDArray[np.float64], row: int, r_cell: float, frame: _Frame
 ) -> tuple[float, float, float, float]:
-    """(up, grid-east, grid-north) components [-] and grid azimuth [rad] of the Earth's exact direction at step
-    ``t`` (a block's chord end)."""
-    ve, vn, vu = topocentric_enu_of_position(earth_pos_me_m[t, 0], earth_pos_me_m[t, 1], earth_pos_me_m[t, 2],
-                                             r_cell, frame)  # fmt: skip
+    """(up, grid-east, grid-north) components [-] and grid azimuth [rad] of the exact direction to the position
+    (MOON_ME, [m]) in the first three columns of ``points[row]``: the Earth at a chord's end step, or a cone's
+    centre."""
+    ve, vn, vu = topocentric_enu_of_position(points[row, 0], points[row, 1], points[row, 2], r_cell, frame)
     return vu, ve, vn, atan2_fast(ve, vn)
 
 
@@ -859,10 +859,9 @@ def earth_cell_stats(
         fb0 = c * earth_blocks_per_coarse
         fb1 = min(fb0 + earth_blocks_per_coarse, n_blocks)
         if fb1 - fb0 > 1:
-            cone = earth_coarse_cones[c]
-            ve, vn, vu = topocentric_enu_of_position(cone[0], cone[1], cone[2], r_cell, frame)
-            centre = (vu, ve, vn, atan2_fast(ve, vn))
-            decision = _block_decision(upper, lower, centre, centre, cone[3], cone[3], highest, lowest)[0]
+            centre = _earth_end(earth_coarse_cones, c, r_cell, frame)
+            radius = earth_coarse_cones[c, 3]
+            decision = _block_decision(upper, lower, centre, centre, radius, radius, highest, lowest)[0]
             if decision != 0:
                 counts = _earth_decided(decision, earth_starts[fb0], earth_starts[fb1] - 1, counts)
                 continue
