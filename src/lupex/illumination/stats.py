@@ -248,10 +248,8 @@ def _fill_maps(
     last = np.full((ny, nx), -1, dtype=np.int32)
     psr = np.zeros((ny, nx), dtype=np.uint8)
     finite = np.zeros((ny, nx), dtype=bool)
-    dummy_earth = np.array([[3.8e8, 0.0, 0.0]])
-    dummy_starts = np.array([0, 1], dtype=np.int64)
-    dummy_dev = np.zeros(1)
-    dummy_cones = np.zeros((1, 4))
+    # the PSR cycle's pass walks no Earth: placeholder Earth tables (position, starts, deviations, cones, factor)
+    no_earth = (np.array([[3.8e8, 0.0, 0.0]]), np.array([0, 1], dtype=np.int64), np.zeros(1), np.zeros((1, 4)), 1)
     rows_per_chunk = max(1, min(ny, 2_000_000 // max(1, nx * 8)))
     if progress is not None:
         progress.total = ny
@@ -275,8 +273,7 @@ def _fill_maps(
         elif dark_year.any():
             # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction; a cell lit
             # during the period is not permanently shadowed, so only the period's dark cells walk the cycle
-            earth_args = (dummy_earth, dummy_starts, dummy_dev, dummy_cones, 1)
-            env_sums = kernel(*geometry, *sky.envelope, *earth_args, False, True, dark_year)[0]
+            env_sums = kernel(*geometry, *sky.envelope, *no_earth, False, True, dark_year)[0]
             psr[r0:r1] = dark_year & (env_sums <= 0.0)
         if progress is not None:
             progress.update(r1 - r0)
