@@ -38,6 +38,17 @@ CASE = textwrap.dedent(
     gpu = illumination_stats_cuda(*args)
     for a, b in zip(cpu, gpu):
         np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), atol=1e-6)
+    # a float32 map in degrees, passed as a row chunk of a larger map (a view, not contiguous): both kernels convert
+    # it with the float32 factor, so the CPU equals np.radians of the chunk bit for bit and the GPU agrees
+    degrees = np.degrees(horizon).astype(np.float32)
+    chunk = np.concatenate([degrees, degrees[:, :1]], axis=1)[:, : degrees.shape[1]]
+    assert not chunk.flags.c_contiguous
+    radians = vis.illumination_stats_kernel(np.radians(degrees), *args[1:])
+    cpu_deg = vis.illumination_stats_kernel(chunk, *args[1:], False, None, float(vis.DEG2RAD_F32))
+    gpu_deg = illumination_stats_cuda(chunk, *args[1:], False, None, float(vis.DEG2RAD_F32))
+    for a, b, c in zip(radians, cpu_deg, gpu_deg):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(np.asarray(b, float), np.asarray(c, float), atol=1e-6)
     print("AGREE", float(cpu[0].mean()), float(cpu[4].mean()))
     """
 )

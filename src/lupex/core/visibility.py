@@ -109,28 +109,23 @@ def disk_fraction(x: float) -> float:
     return 0.5 + (x * math.sqrt(1.0 - x * x) + asin_accurate(x)) / math.pi
 
 
-#: numpy's float32 degrees-to-radians factor: ``x * _DEG2RAD_F32`` is ``np.radians(x)`` bit for bit for float32 x.
-_DEG2RAD_F32 = np.float32(math.pi / 180.0)
+#: numpy's float32 degrees-to-radians factor: ``x * DEG2RAD_F32`` is ``np.radians(x)`` bit for bit for float32 x.
+DEG2RAD_F32 = np.float32(math.pi / 180.0)
 
 
 @numba.njit(cache=True, parallel=True)
-def horizon_rows_radians(
-    horizon_deg: NDArray[np.float32], r0: int, r1: int
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """Rows ``r0:r1`` of a float32 horizon map [deg] (n_az, ny, nx) in radians (float32, equal to ``np.radians``), and
-    whether each cell's profile is finite in every azimuth; in parallel over rows (the statistics read the map in
-    row chunks; numpy's single-threaded conversion of the full map took ~10 % of a year of statistics)."""
-    n_az, _, nx = horizon_deg.shape
-    out = np.empty((n_az, r1 - r0, nx), dtype=np.float32)
+def horizon_rows_finite(horizon: NDArray[np.floating], r0: int, r1: int) -> NDArray[np.bool_]:
+    """Whether each cell of rows ``r0:r1`` of a horizon map (n_az, ny, nx) is finite in every azimuth; in parallel
+    over rows and read-only (the statistics kernel converts degrees itself while copying profiles: a converted
+    copy of the map cost ~2.5 % of a year of statistics)."""
+    n_az, _, nx = horizon.shape
     finite = np.ones((r1 - r0, nx), dtype=np.bool_)
     for i in numba.prange(r1 - r0):
         for k in range(n_az):
             for j in range(nx):
-                v = horizon_deg[k, r0 + i, j]
-                out[k, i, j] = v * _DEG2RAD_F32
-                if not math.isfinite(v):
+                if not math.isfinite(horizon[k, r0 + i, j]):
                     finite[i, j] = False
-    return out, finite
+    return finite
 
 
 @numba.njit(cache=True)
@@ -431,24 +426,26 @@ def cell_thresholds(
 
 @register_jitable
 def _copy_profiles(
-    horizon_rad: NDArray[np.float32],
+    horizon: NDArray[np.floating],
     i: int,
     j0: int,
     only_cells: NDArray[np.bool_] | None,
     profiles: NDArray[np.float64],
+    rad_per_unit: np.float32,
 ) -> None:
-    """Copy the profiles of row ``i``'s cells ``j0 ..`` (up to ``profiles.shape[0]`` of them) azimuth by azimuth:
-    each cache line of the (azimuth, y, x) map is read once, not once per cell. Skipped if none is wanted."""
-    m = min(profiles.shape[0], horizon_rad.shape[2] - j0)
+    """Copy the profiles of row ``i``'s cells ``j0 ..`` (up to ``profiles.shape[0]`` of them) azimuth by azimuth,
+    in radians (each value times the float32 ``rad_per_unit``, as ``np.radians`` does for float32 degrees): each
+    cache line of the (azimuth, y, x) map is read once, not once per cell. Skipped if none is wanted."""
+    m = min(profiles.shape[0], horizon.shape[2] - j0)
     if only_cells is not None:
         wanted = False
         for jj in range(m):
             wanted = wanted or only_cells[i, j0 + jj]
         if not wanted:
             return
-    for k in range(horizon_rad.shape[0]):
+    for k in range(horizon.shape[0]):
         for jj in range(m):
-            profiles[jj, k, 0, 0] = horizon_rad[k, i, j0 + jj]
+            profiles[jj, k, 0, 0] = horizon[k, i, j0 + jj] * rad_per_unit
 
 
 @register_jitable
@@ -902,8 +899,8 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
 
     Parameters
     ----------
-    horizon_rad : float32 (n_az, ny, nx)
-        Horizon elevation [rad] at grid azimuths k * 2 pi / n_az (clockwise from grid north).
+    horizon : float32 (n_az, ny, nx)
+        Horizon elevation [rad / ``rad_per_unit``] at grid azimuths k * 2 pi / n_az (clockwise from grid north).
     z_m : (ny, nx)
         Terrain heights above the sphere [m]. ``x_m`` (nx,), ``y_m`` (ny,): cell-centre coordinates [m].
     observer_height_m, body_radius_m : float
@@ -928,6 +925,9 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
         then meaningful; the other Sun outputs are partial).
     only_cells : bool (ny, nx), optional
         Evaluate only the cells where True; the others keep the initial outputs (0, and -1 for the steps).
+    rad_per_unit : float, default 1.0
+        Radians per unit of ``horizon``, applied in float32 (:data:`DEG2RAD_F32` takes a float32 map in degrees
+        exactly as ``np.radians`` would, without a converted copy of the map).
 
     Returns
     -------
@@ -948,7 +948,7 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
 
 @numba.njit(cache=True, parallel=True, fastmath=True)
 def illumination_stats_kernel(
-    horizon_rad: NDArray[np.float32],
+    horizon: NDArray[np.float32],
     z_m: NDArray[np.float64],
     x_m: NDArray[np.float64],
     y_m: NDArray[np.float64],
@@ -969,6 +969,7 @@ def illumination_stats_kernel(
     want_earth: bool,
     stop_at_first_lit: bool = False,
     only_cells: NDArray[np.bool_] | None = None,
+    rad_per_unit: float = 1.0,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -978,7 +979,8 @@ def illumination_stats_kernel(
     NDArray[np.int32],
     NDArray[np.int32],
 ]:
-    n_az, ny, nx = horizon_rad.shape
+    n_az, ny, nx = horizon.shape
+    scale = np.float32(rad_per_unit)
     sum_fraction = np.zeros((ny, nx), dtype=np.float64)
     longest_dark = np.zeros((ny, nx), dtype=np.int32)
     first_lit = np.full((ny, nx), -1, dtype=np.int32)
@@ -1003,7 +1005,7 @@ def illumination_stats_kernel(
         for j in range(nx):
             jj = j % _COPY_CELLS
             if jj == 0:
-                _copy_profiles(horizon_rad, i, j, only_cells, profiles)
+                _copy_profiles(horizon, i, j, only_cells, profiles, scale)
             if only_cells is not None and not only_cells[i, j]:
                 continue
             prof = profiles[jj]

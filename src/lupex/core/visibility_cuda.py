@@ -141,8 +141,35 @@ def _kernel() -> Any:
     return stats_kernel
 
 
+@functools.lru_cache(maxsize=1)
+def _scale_kernel() -> Any:
+    @cuda.jit
+    def scale(values, factor):  # type: ignore[no-untyped-def]
+        k = cuda.grid(1)
+        if k < values.size:
+            values[k] = values[k] * factor
+
+    return scale
+
+
+def _horizon_on_device(horizon: NDArray[np.floating], rad_per_unit: float) -> Any:
+    """The horizon map on the device in radians: converted there (times the float32 ``rad_per_unit``, as the CPU
+    kernel's profile copy) when ``rad_per_unit`` is not 1. A row chunk of a larger map (a view, not contiguous)
+    is sent azimuth by azimuth, each plane contiguous, without a host copy."""
+    if horizon.flags.c_contiguous:
+        device = cuda.to_device(horizon)
+    else:
+        device = cuda.device_array(horizon.shape, dtype=horizon.dtype)
+        for k in range(horizon.shape[0]):
+            device[k].copy_to_device(np.ascontiguousarray(horizon[k]))
+    if rad_per_unit != 1.0:
+        flat = device.reshape(device.size)
+        _scale_kernel()[(flat.size + 255) // 256, 256](flat, np.float32(rad_per_unit))
+    return device
+
+
 def illumination_stats_cuda(
-    horizon_rad: NDArray[np.float32],
+    horizon: NDArray[np.float32],
     z_m: NDArray[np.float64],
     x_m: NDArray[np.float64],
     y_m: NDArray[np.float64],
@@ -163,6 +190,7 @@ def illumination_stats_cuda(
     want_earth: bool,
     stop_at_first_lit: bool = False,
     only_cells: NDArray[np.bool_] | None = None,
+    rad_per_unit: float = 1.0,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -173,7 +201,7 @@ def illumination_stats_cuda(
     NDArray[np.int32],
 ]:
     """Same arguments and results as :func:`lupex.core.visibility.illumination_stats_kernel`, on the GPU."""
-    _, ny, nx = horizon_rad.shape
+    _, ny, nx = horizon.shape
     outs = [
         np.zeros((ny, nx), np.float64),
         np.zeros((ny, nx), np.int32),
@@ -186,7 +214,7 @@ def illumination_stats_cuda(
     device_outs = [cuda.to_device(o) for o in outs]
     grid = ((nx + _THREADS[0] - 1) // _THREADS[0], (ny + _THREADS[1] - 1) // _THREADS[1])
     _kernel()[grid, _THREADS](
-        cuda.to_device(np.ascontiguousarray(horizon_rad)),
+        _horizon_on_device(horizon, rad_per_unit),
         cuda.to_device(np.ascontiguousarray(z_m)),
         cuda.to_device(x_m),
         cuda.to_device(y_m),

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from lupex.constants import MOON_RADIUS_M
-from lupex.core.visibility import horizon_rows_radians, illumination_stats_kernel, kernel_time_args
+from lupex.core.visibility import DEG2RAD_F32, horizon_rows_finite, illumination_stats_kernel, kernel_time_args
 from lupex.core.visibility_cuda import cuda_available, illumination_stats_cuda
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, time_range, valid_time_range
 from lupex.errors import InputError, LupexError
@@ -228,13 +228,14 @@ class _StatsMaps:
     profile_finite: np.ndarray
 
 
-def _rows_radians(horizon_deg: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``r0:r1`` of the horizon map [deg] as the kernel takes them (float32 radians) and whether each cell's
-    profile is finite; float32 maps (what :func:`horizon_map` makes) are converted in parallel."""
+def _kernel_rows(horizon_deg: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, float, np.ndarray]:
+    """Rows ``r0:r1`` of the horizon map [deg] as the kernel takes them, the kernel's ``rad_per_unit`` and whether
+    each cell's profile is finite. A float32 map (what :func:`horizon_map` makes) is passed as a view in degrees:
+    the kernel converts each profile as it copies it, the same float32 product as ``np.radians``."""
     if horizon_deg.dtype == np.float32:
-        return horizon_rows_radians(horizon_deg, r0, r1)  # type: ignore[no-any-return]
+        return horizon_deg[:, r0:r1, :], float(DEG2RAD_F32), horizon_rows_finite(horizon_deg, r0, r1)
     rows = horizon_deg[:, r0:r1, :]
-    return np.radians(rows).astype(np.float32), np.isfinite(rows).all(axis=0)
+    return np.radians(rows).astype(np.float32), 1.0, np.isfinite(rows).all(axis=0)
 
 
 def _fill_maps(
@@ -255,11 +256,12 @@ def _fill_maps(
         progress.total = ny
     for r0 in range(0, ny, rows_per_chunk):
         r1 = min(ny, r0 + rows_per_chunk)
-        h_rad, finite[r0:r1] = _rows_radians(cells.horizon_values, r0, r1)
+        h_rows, rad_per_unit, finite[r0:r1] = _kernel_rows(cells.horizon_values, r0, r1)
         valid = finite[r0:r1] & np.isfinite(z[r0:r1])  # voids are blanked afterwards: not evaluated
-        geometry = (h_rad, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
+        geometry = (h_rows, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
         sky_args = (sky.sun_dir, sky.sun_inv, sky.sun_radius, *sky.time_args[:4], sky.earth_m, *sky.time_args[4:])
-        sums, dark, lit0, lit1, seen, outage, lit_steps = kernel(*geometry, *sky_args, earth, False, valid)
+        outputs = kernel(*geometry, *sky_args, earth, False, valid, rad_per_unit)
+        sums, dark, lit0, lit1, seen, outage, lit_steps = outputs
         out["mean"][r0:r1] = sums / nt
         out["sunlit"][r0:r1] = lit_steps / nt
         out["dark"][r0:r1] = dark * step_s / 3600.0
@@ -273,7 +275,7 @@ def _fill_maps(
         elif dark_year.any():
             # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction; a cell lit
             # during the period is not permanently shadowed, so only the period's dark cells walk the cycle
-            env_sums = kernel(*geometry, *sky.envelope, *no_earth, False, True, dark_year)[0]
+            env_sums = kernel(*geometry, *sky.envelope, *no_earth, False, True, dark_year, rad_per_unit)[0]
             psr[r0:r1] = dark_year & (env_sums <= 0.0)
         if progress is not None:
             progress.update(r1 - r0)
