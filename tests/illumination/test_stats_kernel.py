@@ -152,3 +152,54 @@ def test_sine_thresholds_imply_the_elevation_decision():
 def test_row_stride_visits_every_row_once(n):
     stride = vis.row_stride(n)
     assert sorted((p * stride) % n for p in range(n)) == list(range(n))
+
+
+def test_atan2_select_equals_atan2_fast_bit_for_bit():
+    """The branch-free azimuth of the vectorised chord-end tables is the scalar one (octants, axes, zeros)."""
+    rng = np.random.default_rng(5)
+    pairs = list(rng.normal(0.0, 1.0, (5000, 2)))
+    for a in (0.0, -0.0, 1.0, -1.0, 1e-300):
+        for b in (0.0, -0.0, 1.0, -1.0, 1e-300):
+            pairs.append((a, b))
+    pairs += [(x, x) for x in (0.3, -0.3)] + [(x, -x) for x in (0.3, -0.3)]
+    for a, b in pairs:
+        assert vis.atan2_select(a, b) == vis.atan2_fast(a, b)
+        assert abs(vis.atan2_fast(a, b) - np.arctan2(a, b) % (2 * np.pi)) < 2e-6 or abs(a) + abs(b) < 1e-200
+
+
+def test_chord_end_tables_equal_the_per_cell_chord_ends():
+    """The lanes' tables (eight cells at once) hold each cell's own chord ends: the Sun's at every coarse boundary
+    (first order in the parallax) and the Earth's exact directions at its cones and block boundaries, to rounding."""
+    rng = np.random.default_rng(8)
+    times = time_range("2028-01-01", "2028-02-15", "1h")
+    v = moon_centred_vectors(times)
+    dist = np.linalg.norm(v.sun_me_km, axis=1) * 1000.0
+    sun, inv = v.sun_me_km * 1000.0 / dist[:, None], 1 / dist
+    earth = v.earth_me_km * 1000.0
+    starts, _, _, per_coarse, e_starts, _, cones, _ = vis.kernel_time_args(sun, inv, earth, R + 8000.0, 7, 3, 20)
+    x = rng.uniform(-150e3, 150e3, 5)
+    y = rng.uniform(-150e3, 150e3)
+    z = rng.uniform(-4000.0, 4000.0, 5)
+    lanes = (
+        np.zeros((9, 8)),
+        np.zeros(8),
+        np.empty((4, (starts.size - 1 + per_coarse - 1) // per_coarse + 1, 8)),
+        np.empty((4, cones.shape[0], 8)),
+        np.empty((4, e_starts.size, 8)),
+    )
+    points = (cones, vis.earth_boundary_points(earth, e_starts))
+    vis._fill_lanes(lanes, (x, y, z, 0, R, 2.0), (sun, inv, starts, per_coarse), points, True)
+    last_sun, last_earth = starts[-1] - 1, e_starts[-1] - 1
+    for lane in range(x.size):  # five cells: a row's last, partial group
+        frame = vis.cell_frame(x[lane], y, R)
+        r_cell = R + z[lane] + 2.0
+        for c in range(lanes[2].shape[1]):
+            t = min(starts[min(c * per_coarse, starts.size - 1)], last_sun)
+            want = vis._chord_end(*sun[t], inv[t], r_cell, frame)
+            np.testing.assert_allclose(lanes[2][:, c, lane], want, rtol=0, atol=1e-14)
+        for c in range(cones.shape[0]):
+            want = vis._earth_end(cones, c, r_cell, frame)
+            np.testing.assert_allclose(lanes[3][:, c, lane], want, rtol=0, atol=1e-14)
+        for b in range(e_starts.size):
+            want = vis._earth_end(earth, min(e_starts[b], last_earth), r_cell, frame)
+            np.testing.assert_allclose(lanes[4][:, b, lane], want, rtol=0, atol=1e-14)
