@@ -38,14 +38,13 @@ CASE = textwrap.dedent(
     gpu = illumination_stats_cuda(*args)
     for a, b in zip(cpu, gpu):
         np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), atol=1e-6)
-    # a float32 map in degrees, passed as a row chunk of a larger map (a view, not contiguous): both kernels convert
-    # it with the float32 factor, so the CPU equals np.radians of the chunk bit for bit and the GPU agrees
+    # a float32 map in degrees whose rows 2.. are the cells (a chunk of a larger map, horizon_row0 = 2): both kernels
+    # convert it with the float32 factor, so the CPU equals np.radians of those rows bit for bit and the GPU agrees
     degrees = np.degrees(horizon).astype(np.float32)
-    chunk = np.concatenate([degrees, degrees[:, :1]], axis=1)[:, : degrees.shape[1]]
-    assert not chunk.flags.c_contiguous
+    whole = np.concatenate([degrees[:, :2] + 5.0, degrees], axis=1)
     radians = vis.illumination_stats_kernel(np.radians(degrees), *args[1:])
-    cpu_deg = vis.illumination_stats_kernel(chunk, *args[1:], False, None, float(vis.DEG2RAD_F32))
-    gpu_deg = illumination_stats_cuda(chunk, *args[1:], False, None, float(vis.DEG2RAD_F32))
+    cpu_deg = vis.illumination_stats_kernel(whole, *args[1:], False, None, float(vis.DEG2RAD_F32), 2)
+    gpu_deg = illumination_stats_cuda(whole, *args[1:], False, None, float(vis.DEG2RAD_F32), 2)
     for a, b, c in zip(radians, cpu_deg, gpu_deg):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(np.asarray(b, float), np.asarray(c, float), atol=1e-6)

@@ -453,15 +453,17 @@ def cell_thresholds(
 @register_jitable
 def _copy_profiles(
     horizon: NDArray[np.floating],
+    row: int,
     i: int,
     j0: int,
     only_cells: NDArray[np.bool_] | None,
     profiles: NDArray[np.float64],
     rad_per_unit: np.float32,
 ) -> bool:
-    """Copy the profiles of row ``i``'s cells ``j0 ..`` (up to ``profiles.shape[0]`` of them) azimuth by azimuth,
-    in radians (each value times the float32 ``rad_per_unit``, as ``np.radians`` does for float32 degrees): each
-    cache line of the (azimuth, y, x) map is read once, not once per cell. Skipped if none is wanted."""
+    """Copy the profiles of cells ``j0 ..`` (up to ``profiles.shape[0]`` of them) of the map's row ``row`` (the
+    chunk's row ``i``) azimuth by azimuth, in radians (each value times the float32 ``rad_per_unit``, as
+    ``np.radians`` does for float32 degrees): each cache line of the (azimuth, y, x) map is read once, not once per
+    cell. Skipped, returning False, if no cell of them is wanted."""
     m = min(profiles.shape[0], horizon.shape[2] - j0)
     if only_cells is not None:
         wanted = False
@@ -471,7 +473,7 @@ def _copy_profiles(
             return False
     for k in range(horizon.shape[0]):
         for jj in range(m):
-            profiles[jj, k, 0, 0] = horizon[k, i, j0 + jj] * rad_per_unit
+            profiles[jj, k, 0, 0] = horizon[k, row, j0 + jj] * rad_per_unit
     return True
 
 
@@ -1089,6 +1091,10 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
     rad_per_unit : float, default 1.0
         Radians per unit of ``horizon``, applied in float32 (:data:`DEG2RAD_F32` takes a float32 map in degrees
         exactly as ``np.radians`` would, without a converted copy of the map).
+    horizon_row0 : int, default 0
+        Row of ``horizon`` that holds the first row of ``z_m``: a chunk of rows is evaluated on the whole map
+        (``horizon`` (n_az, >= horizon_row0 + ny, nx)) without slicing it, so the kernel always sees the map's own
+        (C-contiguous) layout and is compiled once.
 
     Returns
     -------
@@ -1131,6 +1137,7 @@ def illumination_stats_kernel(
     stop_at_first_lit: bool = False,
     only_cells: NDArray[np.bool_] | None = None,
     rad_per_unit: float = 1.0,
+    horizon_row0: int = 0,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -1140,7 +1147,8 @@ def illumination_stats_kernel(
     NDArray[np.int32],
     NDArray[np.int32],
 ]:
-    n_az, ny, nx = horizon.shape
+    n_az = horizon.shape[0]
+    ny, nx = z_m.shape
     scale = np.float32(rad_per_unit)
     sum_fraction = np.zeros((ny, nx), dtype=np.float64)
     longest_dark = np.zeros((ny, nx), dtype=np.int32)
@@ -1175,7 +1183,7 @@ def illumination_stats_kernel(
         sun_ends, cone_ends, boundary_ends = lanes[2], lanes[3], lanes[4]
         for j in range(nx):
             jj = j % _COPY_CELLS
-            if jj == 0 and _copy_profiles(horizon, i, j, only_cells, profiles, scale):
+            if jj == 0 and _copy_profiles(horizon, horizon_row0 + i, i, j, only_cells, profiles, scale):
                 cells = (x_m, y_m[i], z_m[i], j, body_radius_m, observer_height_m)
                 sun = (sun_dir_me, sun_inv_distance_per_m, sun_starts, blocks_per_coarse)
                 _fill_lanes(lanes, cells, sun, earth_points, want_earth)

@@ -191,6 +191,7 @@ def illumination_stats_cuda(
     stop_at_first_lit: bool = False,
     only_cells: NDArray[np.bool_] | None = None,
     rad_per_unit: float = 1.0,
+    horizon_row0: int = 0,
 ) -> tuple[
     NDArray[np.float64],
     NDArray[np.int32],
@@ -201,7 +202,8 @@ def illumination_stats_cuda(
     NDArray[np.int32],
 ]:
     """Same arguments and results as :func:`lupex.core.visibility.illumination_stats_kernel`, on the GPU."""
-    _, ny, nx = horizon.shape
+    ny, nx = z_m.shape
+    horizon = horizon[:, horizon_row0 : horizon_row0 + ny, :]
     outs = [
         np.zeros((ny, nx), np.float64),
         np.zeros((ny, nx), np.int32),

@@ -173,8 +173,9 @@ class _Sky:
 def _sky(times: np.ndarray, max_r: float, psr_years: float | None) -> _Sky:
     """Sun and Earth arrays and block tables for ``times``, and the Sun's envelope over ``psr_years`` [yr]."""
     vectors = moon_centred_vectors(times)
-    sun_dir, sun_inv, sun_radius = vectors.sun_kernel_arrays()
-    earth_m = vectors.earth_me_km * 1000.0
+    # C-contiguous and writable, as the envelope's tables below: both passes share one compiled kernel
+    sun_dir, sun_inv, sun_radius = (np.ascontiguousarray(a) for a in vectors.sun_kernel_arrays())
+    earth_m = np.ascontiguousarray(vectors.earth_me_km * 1000.0)
     sun_block = _block_length(sun_dir)
     # Earth moves slowly in the lunar sky; 4 Sun blocks (~1.5 days hourly) measured fastest on real terrain
     time_args = kernel_time_args(sun_dir, sun_inv, earth_m, max_r, sun_block, earth_block=4 * sun_block)
@@ -182,6 +183,7 @@ def _sky(times: np.ndarray, max_r: float, psr_years: float | None) -> _Sky:
     psr_period = f"{format_utc(times[0])} .. {format_utc(times[-1])}"
     if psr_years is not None:
         env_dirs, env_radius, env_first, env_last = psr_envelope_directions(times[0], psr_years)
+        env_dirs = np.array(env_dirs, order="C")  # a writable copy of the cached, read-only directions
         # parallax at the Sun's closest (1 / 1.47e11 m) lowers every envelope direction by the most it can
         env_inv = np.full(env_dirs.shape[0], 1.0 / 1.47e11)
         env_args = kernel_time_args(env_dirs, env_inv, np.array([[3.8e8, 0.0, 0.0], [3.8e8, 0.0, 0.0]]), max_r, 8)
@@ -228,14 +230,15 @@ class _StatsMaps:
     profile_finite: np.ndarray
 
 
-def _kernel_rows(horizon_deg: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, float, np.ndarray]:
-    """Rows ``r0:r1`` of the horizon map [deg] as the kernel takes them, the kernel's ``rad_per_unit`` and whether
-    each cell's profile is finite. A float32 map (what :func:`horizon_map` makes) is passed as a view in degrees:
-    the kernel converts each profile as it copies it, the same float32 product as ``np.radians``."""
+def _kernel_rows(horizon_deg: np.ndarray, r0: int, r1: int) -> tuple[np.ndarray, int, float, np.ndarray]:
+    """The horizon map [deg] as the kernel takes it for rows ``r0:r1``, the kernel's ``horizon_row0`` and
+    ``rad_per_unit``, and whether each cell's profile is finite. A float32 map (what :func:`horizon_map` makes) is
+    passed whole, in degrees: the kernel converts each profile as it copies it, the same float32 product as
+    ``np.radians``."""
     if horizon_deg.dtype == np.float32:
-        return horizon_deg[:, r0:r1, :], float(DEG2RAD_F32), horizon_rows_finite(horizon_deg, r0, r1)
+        return horizon_deg, r0, float(DEG2RAD_F32), horizon_rows_finite(horizon_deg, r0, r1)
     rows = horizon_deg[:, r0:r1, :]
-    return np.radians(rows).astype(np.float32), 1.0, np.isfinite(rows).all(axis=0)
+    return np.radians(rows).astype(np.float32), 0, 1.0, np.isfinite(rows).all(axis=0)
 
 
 def _fill_maps(
@@ -256,11 +259,11 @@ def _fill_maps(
         progress.total = ny
     for r0 in range(0, ny, rows_per_chunk):
         r1 = min(ny, r0 + rows_per_chunk)
-        h_rows, rad_per_unit, finite[r0:r1] = _kernel_rows(cells.horizon_values, r0, r1)
+        h_rows, row0, rad_per_unit, finite[r0:r1] = _kernel_rows(cells.horizon_values, r0, r1)
         valid = finite[r0:r1] & np.isfinite(z[r0:r1])  # voids are blanked afterwards: not evaluated
         geometry = (h_rows, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
         sky_args = (sky.sun_dir, sky.sun_inv, sky.sun_radius, *sky.time_args[:4], sky.earth_m, *sky.time_args[4:])
-        outputs = kernel(*geometry, *sky_args, earth, False, valid, rad_per_unit)
+        outputs = kernel(*geometry, *sky_args, earth, False, valid, rad_per_unit, row0)
         sums, dark, lit0, lit1, seen, outage, lit_steps = outputs
         out["mean"][r0:r1] = sums / nt
         out["sunlit"][r0:r1] = lit_steps / nt
@@ -275,7 +278,7 @@ def _fill_maps(
         elif dark_year.any():
             # only 'lit at all' matters: each cell's walk ends at its first lit envelope direction; a cell lit
             # during the period is not permanently shadowed, so only the period's dark cells walk the cycle
-            env_sums = kernel(*geometry, *sky.envelope, *no_earth, False, True, dark_year, rad_per_unit)[0]
+            env_sums = kernel(*geometry, *sky.envelope, *no_earth, False, True, dark_year, rad_per_unit, row0)[0]
             psr[r0:r1] = dark_year & (env_sums <= 0.0)
         if progress is not None:
             progress.update(r1 - r0)
