@@ -630,6 +630,22 @@ def _extremes(upper: NDArray[np.float64], lower: NDArray[np.float64]) -> tuple[f
 
 
 @register_jitable
+def _lane_frame(frames: NDArray[np.float64], lane: int) -> _Frame:
+    """The cell frame held in column ``lane`` of a (9, lanes) table (:func:`_fill_lanes`)."""
+    return (
+        frames[0, lane],
+        frames[1, lane],
+        frames[2, lane],
+        frames[3, lane],
+        frames[4, lane],
+        frames[5, lane],
+        frames[6, lane],
+        frames[7, lane],
+        frames[8, lane],
+    )
+
+
+@register_jitable
 def sun_coarse_ends(
     sun_dir_me: NDArray[np.float64],
     sun_inv_distance_per_m: NDArray[np.float64],
@@ -643,7 +659,7 @@ def sun_coarse_ends(
     holds :func:`_chord_end`'s (up, grid-east, grid-north, azimuth) at boundary ``c`` (the first step of coarse block
     ``c``; the last boundary is the period's last step) for the cell whose frame is ``frames[:, lane]`` (the nine
     components of :func:`lupex.core.sky.cell_frame`) and whose eye is ``r_cells[lane]`` [m] from the centre. The
-    loop over lanes has no branches, so it vectorises; the values equal :func:`_chord_end`'s up to rounding."""
+    loop over lanes has no branches, so it vectorises; the values equal :func:`_chord_end`'s."""
     n_blocks = sun_starts.size - 1
     nt = sun_starts[n_blocks]
     n_lanes = r_cells.size
@@ -654,9 +670,7 @@ def sun_coarse_ends(
         d2 = sun_dir_me[t, 2]
         p = sun_inv_distance_per_m[t]
         for lane in range(n_lanes):
-            su = d0 * frames[0, lane] + d1 * frames[1, lane] + d2 * frames[2, lane] - r_cells[lane] * p
-            se = d0 * frames[3, lane] + d1 * frames[4, lane] + d2 * frames[5, lane]
-            sn = d0 * frames[6, lane] + d1 * frames[7, lane] + d2 * frames[8, lane]
+            se, sn, su = topocentric_enu_first_order(d0, d1, d2, p, r_cells[lane], _lane_frame(frames, lane))
             ends[0, c, lane] = su
             ends[1, c, lane] = se
             ends[2, c, lane] = sn
@@ -676,14 +690,8 @@ def earth_point_ends(
         p1 = points[row, 1]
         p2 = points[row, 2]
         for lane in range(n_lanes):
-            r = r_cells[lane]
-            v0 = p0 - r * frames[0, lane]
-            v1 = p1 - r * frames[1, lane]
-            v2 = p2 - r * frames[2, lane]
-            inv_norm = 1.0 / math.sqrt(v0 * v0 + v1 * v1 + v2 * v2)
-            ve = (v0 * frames[3, lane] + v1 * frames[4, lane] + v2 * frames[5, lane]) * inv_norm
-            vn = (v0 * frames[6, lane] + v1 * frames[7, lane] + v2 * frames[8, lane]) * inv_norm
-            ends[0, row, lane] = (v0 * frames[0, lane] + v1 * frames[1, lane] + v2 * frames[2, lane]) * inv_norm
+            ve, vn, vu = topocentric_enu_of_position(p0, p1, p2, r_cells[lane], _lane_frame(frames, lane))
+            ends[0, row, lane] = vu
             ends[1, row, lane] = ve
             ends[2, row, lane] = vn
             ends[3, row, lane] = atan2_select(ve, vn)
