@@ -203,3 +203,15 @@ def test_chord_end_tables_equal_the_per_cell_chord_ends():
         for b in range(e_starts.size):
             want = vis._earth_end(earth, min(e_starts[b], last_earth), r_cell, frame)
             np.testing.assert_allclose(lanes[4][:, b, lane], want, rtol=0, atol=1e-14)
+
+
+def test_kernel_refuses_a_horizon_without_the_chunks_rows(shackleton):
+    """horizon_row0 must leave ny rows of the map: a map too short (or a negative row) is refused, not read past."""
+    from lupex.errors import InputError
+
+    crop, h = shackleton
+    times = time_range("2028-01-01", "2028-01-02", "6h")
+    args = _args(crop, h, times, (4, 2, 8))
+    for row0 in (1, -1):
+        with pytest.raises(InputError, match="horizon_row0"):
+            vis.illumination_stats_kernel(*args, False, None, 1.0, row0)

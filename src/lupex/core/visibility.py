@@ -58,6 +58,7 @@ from lupex.core.sky import (
     topocentric_enu_first_order,
     topocentric_enu_of_position,
 )
+from lupex.errors import InputError
 
 _TWO_PI = 2.0 * math.pi
 #: A cell's (up, grid-east, grid-north) unit vectors, MOON_ME (:func:`lupex.core.sky.cell_frame`).
@@ -1157,6 +1158,10 @@ def illumination_stats_kernel(
 ]:
     n_az = horizon.shape[0]
     ny, nx = z_m.shape
+    if horizon_row0 < 0 or horizon.shape[1] < horizon_row0 + ny or horizon.shape[2] != nx:
+        raise InputError(
+            "horizon must hold the rows horizon_row0 .. horizon_row0 + ny - 1 of z_m's grid (n_az, rows, nx)"
+        )
     scale = np.float32(rad_per_unit)
     sum_fraction = np.zeros((ny, nx), dtype=np.float64)
     longest_dark = np.zeros((ny, nx), dtype=np.int32)
