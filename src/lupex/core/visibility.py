@@ -1177,6 +1177,7 @@ def illumination_stats_kernel(
     stride = row_stride(ny)
     n_sun_coarse = (sun_starts.size - 1 + blocks_per_coarse - 1) // blocks_per_coarse
     earth_points = (earth_coarse_cones, earth_boundary_points(earth_pos_me_m, earth_starts))
+    sun = (sun_dir_me, sun_inv_distance_per_m, sun_starts, blocks_per_coarse)
     for p in numba.prange(ny):
         i = (p * stride) % ny  # rows in a scattered order: each thread's share mixes easy and hard rows
         profiles = np.empty((_COPY_CELLS, n_az, 1, 1), dtype=np.float64)
@@ -1198,7 +1199,6 @@ def illumination_stats_kernel(
             jj = j % _COPY_CELLS
             if jj == 0 and _copy_profiles(horizon, horizon_row0 + i, i, j, only_cells, profiles, scale):
                 cells = (x_m, y_m[i], z_m[i], j, body_radius_m, observer_height_m)
-                sun = (sun_dir_me, sun_inv_distance_per_m, sun_starts, blocks_per_coarse)
                 _fill_lanes(lanes, cells, sun, earth_points, want_earth)
             if only_cells is not None and not only_cells[i, j]:
                 continue

@@ -254,6 +254,7 @@ def _fill_maps(
     finite = np.zeros((ny, nx), dtype=bool)
     # the PSR cycle's pass walks no Earth: placeholder Earth tables (position, starts, deviations, cones, factor)
     no_earth = (np.array([[3.8e8, 0.0, 0.0]]), np.array([0, 1], dtype=np.int64), np.zeros(1), np.zeros((1, 4)), 1)
+    sky_args = (sky.sun_dir, sky.sun_inv, sky.sun_radius, *sky.time_args[:4], sky.earth_m, *sky.time_args[4:])
     rows_per_chunk = max(1, min(ny, 2_000_000 // max(1, nx * 8)))
     if progress is not None:
         progress.total = ny
@@ -262,7 +263,6 @@ def _fill_maps(
         h_rows, row0, rad_per_unit, finite[r0:r1] = _kernel_rows(cells.horizon_values, r0, r1)
         valid = finite[r0:r1] & np.isfinite(z[r0:r1])  # voids are blanked afterwards: not evaluated
         geometry = (h_rows, z[r0:r1], x, y[r0:r1], cells.observer_height_m, cells.body_radius_m)
-        sky_args = (sky.sun_dir, sky.sun_inv, sky.sun_radius, *sky.time_args[:4], sky.earth_m, *sky.time_args[4:])
         outputs = kernel(*geometry, *sky_args, earth, False, valid, rad_per_unit, row0)
         sums, dark, lit0, lit1, seen, outage, lit_steps = outputs
         out["mean"][r0:r1] = sums / nt
