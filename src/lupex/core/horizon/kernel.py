@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lupex.core.horizon.hull import line_work
-from lupex.core.horizon.near import near_table
+from lupex.core.horizon.near import N_LANE_ROWS, march_cells, near_row, near_table
 from lupex.core.horizon.sampling import FASTMATH, World
 from lupex.core.horizon.sweep import EMPTY_MARK, Azimuth, Settings, Views, sweep_line
 
@@ -40,6 +40,9 @@ DEFAULT_ADAPTIVE_STEPS = 96
 DEFAULT_ADAPTIVE_TOL = 0.002
 #: Default relative margin of the adaptive march window around the two lines' tangent points.
 DEFAULT_ADAPTIVE_MARGIN = 0.1
+
+#: Cells marched at once (lanes) by the adaptive march.
+MARCH_LANES = 32
 
 FarField = tuple[NDArray[np.floating], float, float, float]
 
@@ -100,7 +103,13 @@ def _horizon_kernel(
         mlo, mhi, qlo, qhi = (i0, i1, j0, j1) if rows_major else (j0, j1, i0, i1)
         # tangent-point distance [m] of the line that served a cell first
         dd = np.full((mhi - mlo, qhi - qlo), np.inf)
-        v = Views(z if rows_major else zt, oo, edge if rows_major else edge_t, dd, mlo, mhi, qlo, qhi)
+        zz = z if rows_major else zt
+        nb = np.empty((mhi - mlo, qhi - qlo))  # near-field tangents of the window's cells
+        mr = np.zeros((mhi - mlo, qhi - qlo))  # reach [m] of the cells' adaptive march (0: none)
+        lanes = np.empty((N_LANE_ROWS, n_minor))
+        for m in range(mlo, mhi):
+            near_row(zz, m, qlo, qhi, cfg.obs_h, cfg.radius, cfg.max_dist, tab, geo, world, lanes, nb[m - mlo])
+        v = Views(zz, oo, edge if rows_major else edge_t, dd, nb, mr, mlo, mhi, qlo, qhi)
         w = line_work(cap, n_major)
         hints = np.zeros(4, dtype=np.int64)  # previous tangent indices: (back, front) per side
         span = t * (n_major - 1)
@@ -108,6 +117,15 @@ def _horizon_kernel(
         bmax = int(math.floor(n_minor - 1 + max(0.0, -span))) + 2
         for b in range(bmin, bmax + 1):
             sweep_line(v, b, az, cfg, world, w, hints)
+        march_lv = np.empty((N_LANE_ROWS, MARCH_LANES))
+        cells = np.empty((4, MARCH_LANES), dtype=np.int64)
+        count = np.empty(tab.nn_ext + 2, dtype=np.int64)
+        # only the queued cells' pages of these two are touched
+        order = np.empty(mr.size, dtype=np.int64)
+        n_seg = np.empty(mr.shape, dtype=np.int64)
+        march_cells(
+            zz, mlo, qlo, mr, nb, oo, cfg.obs_h, cfg.radius, tab, geo, world, march_lv, cells, count, order, n_seg
+        )
         for i in range(wy):
             for j in range(wx):
                 oa[i, j] = math.atan(oo[i, j] if rows_major else oo[j, i])

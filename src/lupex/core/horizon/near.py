@@ -5,6 +5,12 @@ same offsets for every cell of an azimuth, so they are tabulated once per azimut
 Within a segment between two crossings the bilinear surface is a quadratic of the map distance, so its
 maximum elevation is found exactly (:func:`near_tan`). Used for the first ``near_samples`` steps of every
 cell and for the adaptive direct march. SI units: heights and distances [m], angles [rad].
+
+Because the offsets are shared, many cells run the same segments at once: :func:`near_row` does a row's near
+fields with the cells as the inner loop (contiguous loads, vectorised), :func:`march_cells` the queued marches of
+a window in batches of lanes (gathered loads, then the same vectorised segment loop), both with
+:func:`near_tan`'s formulas in the same order and selects instead of branches. Cells whose rays leave the grid
+(far fields) go through :func:`near_tan` itself.
 """
 
 from __future__ import annotations
@@ -17,15 +23,28 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from lupex.core.horizon.sampling import EMPTY_TAN, EPS_IDX, FASTMATH, helper, inline_helper, ray_height, split
+from lupex.core.horizon.sampling import (
+    EMPTY_TAN,
+    EPS_IDX,
+    FASTMATH,
+    helper,
+    inline_helper,
+    inline_lane_helper,
+    inv_scale,
+    lane_helper,
+    ray_height,
+    split,
+)
 
-__all__ = ["EMPTY_TAN", "NearTable", "near_table", "near_tan"]
+__all__ = ["EMPTY_TAN", "N_LANE_ROWS", "NearTable", "march_cells", "near_row", "near_table", "near_tan"]
 
 #: Segments of one azimuth's rays: segment ``j`` ends at index offset (``tab_i[j,0] + tab_f[j,0]``,
 #: ``tab_i[j,1] + tab_f[j,1]``) at map distance ``tab_f[j,2]`` [m]; its bilinear cell has lower corner offset
 #: (``tab_i[j,2]``, ``tab_i[j,3]``) and an ``s^2`` coefficient ``tab_f[j,3]`` [1/m^2] per unit twist. The first
-#: ``nn`` segments are the near field, the first ``nn_ext`` the reach of the adaptive march.
-NearTable = namedtuple("NearTable", ["tab_i", "tab_f", "nn", "nn_ext"])
+#: ``nn`` segments are the near field, the first ``nn_ext`` the reach of the adaptive march. ``ext[j]`` holds the
+#: extent of the grid nodes that segments ``0 .. j`` read: lowest and highest major offset, lowest and highest minor
+#: offset (the crossings' two nodes and the bilinear cells' corners).
+NearTable = namedtuple("NearTable", ["tab_i", "tab_f", "nn", "nn_ext", "ext"])
 
 
 @numba.njit(cache=True, fastmath=FASTMATH)
@@ -79,7 +98,22 @@ def near_table(t: float, sm: int, ds_grid: float, nnear: int, n_ext: int) -> Any
         tab_f[nn_ext, 3] = sm * t / (ds_grid * ds_grid)
         k_prev = kk
         nn_ext += 1
-    return NearTable(tab_i, tab_f, nn, nn_ext)
+    ext = np.zeros((max(nn_ext, 1), 4), dtype=np.int64)
+    for j in range(nn_ext):
+        lo_m = min(tab_i[j, 0], tab_i[j, 2])
+        hi_m = max(tab_i[j, 0], tab_i[j, 2]) + 1
+        lo_q = min(tab_i[j, 1], tab_i[j, 3])
+        hi_q = max(tab_i[j, 1], tab_i[j, 3]) + 1
+        if j > 0:
+            lo_m = min(lo_m, ext[j - 1, 0])
+            hi_m = max(hi_m, ext[j - 1, 1])
+            lo_q = min(lo_q, ext[j - 1, 2])
+            hi_q = max(hi_q, ext[j - 1, 3])
+        ext[j, 0] = lo_m
+        ext[j, 1] = hi_m
+        ext[j, 2] = lo_q
+        ext[j, 3] = hi_q
+    return NearTable(tab_i, tab_f, nn, nn_ext, ext)
 
 
 @inline_helper
@@ -182,3 +216,357 @@ def near_tan(
     if not found:
         return EMPTY_TAN
     return best_num / best_den
+
+
+@helper
+def _lane_range(tab: Any, j_end: int, m: int, n_major: int, n_minor: int) -> tuple[int, int]:
+    """Cells ``q`` of row ``m`` (``lo <= q < hi``) whose segments ``j < j_end`` read only nodes inside the grid (the
+    conditions of :func:`near_tan`'s in-grid path)."""
+    if j_end <= 0:
+        return 0, n_minor
+    e = tab.ext[j_end - 1]
+    if m + e[0] < 0 or m + e[1] >= n_major:
+        return 0, 0
+    return -e[2], n_minor - e[3]
+
+
+#: Lanes of the vectorised segment loops: rows of a (N_LANE_ROWS, n) float64 workspace.
+LANE_INV_K = 0  # the cell's inverse stereographic scale factor (input)
+LANE_ZP = 1  # the observer's height [m] (input)
+LANE_REACH = 2  # the lane's reach [m] (input)
+LANE_NUM = 3  # numerator of the best tangent (output)
+LANE_DEN = 4  # its denominator [m] (output; 0: no valid sample)
+LANE_ZA = 5  # height [m] at the segment's start
+LANE_ZB = 6  # height [m] at the segment's end
+LANE_TWIST = 7  # twist of the segment's bilinear cell [m]
+N_LANE_ROWS = 8
+
+
+@inline_lane_helper
+def _lane_segment(i: int, s_a: float, s_b: float, first: bool, c3: float, radius: float, lv: Any) -> None:
+    """One segment of lane ``i`` (``lv``: the lane rows, see :data:`N_LANE_ROWS`): the crossing, the surface slope at
+    the observer (first segment) and the quadratic's interior maximum, as in :func:`near_tan` (the same formulas in
+    the same order), with selects instead of branches so that the loop over lanes vectorises."""
+    inv_k = lv[LANE_INV_K, i]
+    zp = lv[LANE_ZP, i]
+    bnq = lv[LANE_NUM, i]
+    bdq = lv[LANE_DEN, i]
+    z_a = lv[LANE_ZA, i]
+    z_b = lv[LANE_ZB, i]
+    inr = s_b * inv_k <= lv[LANE_REACH, i]
+    th = s_b * inv_k / radius
+    num = (z_b - zp) - 0.5 * radius * th * th
+    den = (radius + z_b) * th
+    take = inr & (num * bdq > bnq * den)
+    bnq = num if take else bnq
+    bdq = den if take else bdq
+    cc = lv[LANE_TWIST, i] * c3
+    if first:
+        slope = (z_b - z_a) / s_b - cc * s_b
+        take = inr & (zp <= z_a) & (slope * bdq > bnq)
+        bnq = slope if take else bnq
+        bdq = 1.0 if take else bdq
+    ce = cc - 0.5 * inv_k * inv_k / radius
+    g = (z_b - z_a) / (s_b - s_a)
+    alpha = z_a - g * s_a + cc * s_a * s_b
+    s_star = math.sqrt(max((zp - alpha) / (-ce), 0.0))
+    zs = z_a + g * (s_star - s_a) + cc * (s_star - s_a) * (s_star - s_b)
+    th = s_star * inv_k / radius
+    num = (zs - zp) - 0.5 * radius * th * th
+    den = (radius + zs) * th
+    take = inr & (ce < 0.0) & (alpha < zp) & (s_a < s_star) & (s_star < s_b) & (num * bdq > bnq * den)
+    lv[LANE_NUM, i] = num if take else bnq
+    lv[LANE_DEN, i] = den if take else bdq
+    lv[LANE_ZA, i] = z_b
+
+
+@lane_helper
+def _segment_lanes(n: int, s_a: float, s_b: float, c3: float, radius: float, lv: Any) -> None:
+    """:func:`_lane_segment` for lanes ``0 .. n-1`` (the vectorised loop)."""
+    first = s_a == 0.0
+    for i in range(n):
+        _lane_segment(i, s_a, s_b, first, c3, radius, lv)
+
+
+@lane_helper
+def _near_lanes(zz: NDArray[np.float64], m: int, va: int, vb: int, radius: float, tab: Any, lv: Any) -> None:
+    """:func:`near_tan` over segments ``j < tab.nn`` for the cells ``va <= q < vb`` of row ``m`` at once (lane
+    ``q - va``), the cells as the inner loop. The lanes' inverse scale factors, observer heights and reaches must be
+    set; every cell's segments must lie inside ``zz`` (:func:`_lane_range`)."""
+    tab_i = tab.tab_i
+    tab_f = tab.tab_f
+    n = vb - va
+    za = lv[LANE_ZA]
+    zb = lv[LANE_ZB]
+    tw = lv[LANE_TWIST]
+    zrow = zz[m, va:vb]
+    for i in range(n):
+        lv[LANE_NUM, i] = -1.0
+        lv[LANE_DEN, i] = 0.0
+        za[i] = zrow[i]
+    s_a = 0.0
+    for j in range(tab.nn):
+        mi = m + tab_i[j, 0]
+        qi = va + tab_i[j, 1]
+        # views that start at the first lane: indices from 0 are provably non-negative (no wraparound selects)
+        row0 = zz[mi, qi : qi + n + 1]
+        mf = tab_f[j, 0]
+        if mf == 0.0:
+            qf = tab_f[j, 1]
+            for i in range(n):
+                a = row0[i]
+                zb[i] = a + qf * (row0[i + 1] - a)
+        else:
+            row1 = zz[mi + 1, qi : qi + n]
+            for i in range(n):
+                a = row0[i]
+                zb[i] = a + mf * (row1[i] - a)
+        cm = m + tab_i[j, 2]
+        cq = va + tab_i[j, 3]
+        c0 = zz[cm, cq : cq + n + 1]
+        c1 = zz[cm + 1, cq : cq + n + 1]
+        for i in range(n):
+            tw[i] = c0[i] - c0[i + 1] - c1[i] + c1[i + 1]
+        s_b = tab_f[j, 2]
+        _segment_lanes(n, s_a, s_b, tab_f[j, 3], radius, lv)
+        s_a = s_b
+
+
+@lane_helper
+def _march_lanes(zz: NDArray[np.float64], cells: NDArray[np.int64], n: int, j_end: int, radius: float, tab: Any,
+                 lv: Any) -> None:  # fmt: skip
+    """:func:`near_tan` over segments ``tab.nn <= j < j_end`` (the adaptive march) for ``n`` cells at once (lane
+    ``i``: cell (``cells[0, i]``, ``cells[1, i]``), flat index ``cells[2, i]`` of C-contiguous ``zz``), each to its
+    own reach, i.e. its first ``cells[3, i]`` segments. The heights are gathered into the lanes
+    first (that loop is scalar), then each segment's lanes run vectorised. The lanes' inverse scale factors,
+    observer heights and reaches must be set and every cell's segments must lie inside ``zz``
+    (:func:`_lane_range`)."""
+    tab_i = tab.tab_i
+    tab_f = tab.tab_f
+    n_minor = zz.shape[1]
+    zf = zz.reshape(zz.size)  # flat: one offset per segment node, the same for every lane
+    flat = cells[2]
+    last = cells[3]
+    j0 = tab.nn
+    za = lv[LANE_ZA]
+    zb = lv[LANE_ZB]
+    tw = lv[LANE_TWIST]
+    mf = tab_f[j0 - 1, 0]
+    qf = tab_f[j0 - 1, 1]
+    o00 = tab_i[j0 - 1, 0] * n_minor + tab_i[j0 - 1, 1]
+    o01 = o00 + (1 if qf != 0.0 else 0)
+    o10 = o00 + (n_minor if mf != 0.0 else 0)
+    o11 = o10 + (1 if qf != 0.0 else 0)
+    for i in range(n):
+        lv[LANE_NUM, i] = -1.0
+        lv[LANE_DEN, i] = 0.0
+        # ray_height's in-grid formula at the end of the near field's last segment
+        a = zf[flat[i] + o00]
+        r0 = a + qf * (zf[flat[i] + o01] - a)
+        c = zf[flat[i] + o10]
+        r1 = c + qf * (zf[flat[i] + o11] - c)
+        za[i] = r0 + mf * (r1 - r0)
+    s_a = tab_f[j0 - 1, 2]
+    for j in range(j0, j_end):
+        mf = tab_f[j, 0]
+        # the crossing: on a row line (mf = 0) between two columns, else on a column line between two rows
+        wgt = tab_f[j, 1] if mf == 0.0 else mf
+        oc = tab_i[j, 0] * n_minor + tab_i[j, 1]
+        on = 1 if mf == 0.0 else n_minor
+        ot = tab_i[j, 2] * n_minor + tab_i[j, 3]
+        for i in range(n):
+            # a lane past its own last segment (masked by its reach) reads node 0 instead: its own nodes there
+            # may lie outside the grid
+            inside = j < last[i]
+            fc = flat[i] + oc if inside else 0
+            ft = flat[i] + ot if inside else 0
+            a = zf[fc]
+            zb[i] = a + wgt * (zf[fc + on] - a)
+            tw[i] = zf[ft] - zf[ft + 1] - zf[ft + n_minor] + zf[ft + n_minor + 1]
+        s_b = tab_f[j, 2]
+        _segment_lanes(lv.shape[1], s_a, s_b, tab_f[j, 3], radius, lv)
+        s_a = s_b
+
+
+@inline_helper
+def _cell_inputs(
+    zz: NDArray[np.float64], m: int, q: int, obs_h: float, radius: float, geo: NDArray[np.float64]
+) -> tuple[float, float]:
+    """Cell (m, q)'s inverse stereographic scale factor at its centre and its observer's height [m] (``obs_h`` [m]
+    above the cell)."""
+    inv_k = inv_scale(geo[0] + geo[1] * m + geo[2] * q, geo[3] + geo[4] * m + geo[5] * q, radius)
+    return inv_k, zz[m, q] + obs_h
+
+
+@inline_helper
+def _set_lane(lv: Any, i: int, inputs: tuple[float, float], reach: float) -> None:
+    """Inputs of lane ``i``: the cell's (inverse scale factor, observer height [m]) and the reach [m]."""
+    lv[LANE_INV_K, i] = inputs[0]
+    lv[LANE_ZP, i] = inputs[1]
+    lv[LANE_REACH, i] = reach
+
+
+@inline_helper
+def _lane_tan(lv: Any, i: int) -> float:
+    """The best tangent [-] of lane ``i`` (:data:`EMPTY_TAN` where no sample was valid)."""
+    bd = lv[LANE_DEN, i]
+    return lv[LANE_NUM, i] / bd if bd > 0.0 else EMPTY_TAN
+
+
+@helper
+def near_row(
+    zz: NDArray[np.float64],
+    m: int,
+    qa: int,
+    qb: int,
+    obs_h: float,
+    radius: float,
+    max_dist: float,
+    tab: Any,
+    geo: NDArray[np.float64],
+    world: Any,
+    lv: NDArray[np.float64],
+    out: Any,
+) -> None:
+    """Near-field tangents [-] of the cells ``qa <= q < qb`` of row ``m`` into ``out[q - qa]``: :func:`near_tan`
+    over the first ``tab.nn`` segments with each cell's own inverse scale factor at its centre and observer
+    ``obs_h`` [m] above it. The cells whose segments lie inside the grid go through :func:`_near_lanes`, the rest
+    (near the edges, where rays reach the far fields) through :func:`near_tan`. ``lv``: (N_LANE_ROWS, >= n_minor)
+    scratch."""
+    n_major, n_minor = zz.shape
+    lo, hi = _lane_range(tab, tab.nn, m, n_major, n_minor)
+    va = max(qa, lo)
+    vb = max(min(qb, hi), va)
+    for q in range(va, vb):
+        _set_lane(lv, q - va, _cell_inputs(zz, m, q, obs_h, radius, geo), max_dist)
+    if vb > va:
+        _near_lanes(zz, m, va, vb, radius, tab, lv)
+    for q in range(qa, qb):
+        if va <= q < vb:
+            out[q - qa] = _lane_tan(lv, q - va)
+        else:
+            inv_k, zp = _cell_inputs(zz, m, q, obs_h, radius, geo)
+            out[q - qa] = near_tan(zz, m, q, zp, inv_k, radius, max_dist, tab, 0, tab.nn, geo, world)
+
+
+@helper
+def _segments_within(tab: Any, inv_k: float, reach: float) -> int:
+    """Number of segments ``j`` with ``tab_f[j, 2] * inv_k <= reach`` (the march's mask; they come first)."""
+    lo = 0
+    hi = tab.nn_ext
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tab.tab_f[mid, 2] * inv_k <= reach:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@helper
+def _flush_march(
+    zz: NDArray[np.float64], mlo: int, qlo: int, near: Any, out: Any, radius: float, tab: Any, lv: Any,
+    cells: NDArray[np.int64], n: int, j_max: int,
+) -> None:  # fmt: skip
+    """March the ``n`` cells queued in ``cells`` to segment ``j_max`` and store ``max(near, march)`` for each. The
+    unused lanes are reset to a reach of -1 (masked; the vector loop runs over all ``lv.shape[1]`` lanes)."""
+    if n == 0:
+        return
+    for i in range(n, lv.shape[1]):
+        lv[LANE_INV_K, i] = 1.0
+        lv[LANE_ZP, i] = 0.0
+        lv[LANE_REACH, i] = -1.0
+        lv[LANE_NUM, i] = -1.0
+        lv[LANE_DEN, i] = 0.0
+        lv[LANE_ZA, i] = 0.0
+        lv[LANE_ZB, i] = 0.0
+        lv[LANE_TWIST, i] = 0.0
+    _march_lanes(zz, cells, n, j_max, radius, tab, lv)
+    for i in range(n):
+        mw = cells[0, i] - mlo
+        qw = cells[1, i] - qlo
+        out[mw, qw] = max(near[mw, qw], _lane_tan(lv, i))
+
+
+@inline_helper
+def _lane_job(zz: NDArray[np.float64], m: int, q: int, r: float, obs_h: float, radius: float, tab: Any,
+              geo: NDArray[np.float64]) -> tuple[float, float, int, bool]:  # fmt: skip
+    """Cell (m, q)'s inverse scale factor and observer height [m], the number of segments within its reach ``r``
+    [m], and whether its march can run in lanes (it has segments beyond the near field, all inside ``zz``)."""
+    n_major, n_minor = zz.shape
+    inv_k, zp = _cell_inputs(zz, m, q, obs_h, radius, geo)
+    j_end = _segments_within(tab, inv_k, r)
+    lo, hi = _lane_range(tab, j_end, m, n_major, n_minor)
+    return inv_k, zp, j_end, j_end > tab.nn and lo <= q < hi
+
+
+@helper
+def march_cells(
+    zz: NDArray[np.float64],
+    mlo: int,
+    qlo: int,
+    reach: Any,
+    near: Any,
+    out: Any,
+    obs_h: float,
+    radius: float,
+    tab: Any,
+    geo: NDArray[np.float64],
+    world: Any,
+    lv: NDArray[np.float64],
+    cells: NDArray[np.int64],
+    count: NDArray[np.int64],
+    order: NDArray[np.int64],
+    n_seg: Any,
+) -> None:
+    """The adaptive march of the window's cells (``m = mlo + mw``, ``q = qlo + qw``) with ``reach[mw, qw] > 0``
+    [m]: :func:`near_tan` over segments ``tab.nn .. tab.nn_ext`` to that reach, with each cell's own inverse scale
+    factor and observer ``obs_h`` [m] above it; ``out[mw, qw] = max(near[mw, qw], march)``.
+
+    Cells whose marched segments lie inside the grid are sorted by their number of segments (a counting sort) and
+    go in batches of ``lv.shape[1]`` lanes through :func:`_march_lanes`, so that a batch's lanes need about the
+    same work; the rest go through :func:`near_tan`. Scratch (int64): ``cells`` (4, lanes), ``count``
+    (``tab.nn_ext + 2``), ``order`` (the window's size) and ``n_seg`` (the window's shape; only the queued cells'
+    entries are written and read)."""
+    n_lanes = lv.shape[1]
+    nw = reach.shape[1]
+    count[:] = 0
+    for mw in range(reach.shape[0]):
+        for qw in range(nw):
+            r = reach[mw, qw]
+            if not r > 0.0:
+                continue
+            m = mlo + mw
+            q = qlo + qw
+            inv_k, zp, j_end, lanes_ok = _lane_job(zz, m, q, r, obs_h, radius, tab, geo)
+            if lanes_ok:
+                count[j_end + 1] += 1
+                n_seg[mw, qw] = j_end  # queued
+            else:
+                n_seg[mw, qw] = -1
+                ext = near_tan(zz, m, q, zp, inv_k, radius, r, tab, tab.nn, tab.nn_ext, geo, world)
+                out[mw, qw] = max(near[mw, qw], ext)
+    for j in range(1, count.size):
+        count[j] += count[j - 1]
+    n_jobs = count[count.size - 1]
+    for mw in range(reach.shape[0]):
+        for qw in range(nw):
+            if reach[mw, qw] > 0.0 and n_seg[mw, qw] >= 0:
+                j_end = n_seg[mw, qw]
+                order[count[j_end]] = mw * nw + qw
+                count[j_end] += 1
+    # longest marches first: a batch's first cell has its largest number of segments
+    for b0 in range(n_jobs - 1, -1, -n_lanes):
+        n = min(n_lanes, b0 + 1)
+        j_max = 0
+        for i in range(n):
+            mw, qw = divmod(order[b0 - i], nw)
+            m = mlo + mw
+            q = qlo + qw
+            j_max = max(j_max, n_seg[mw, qw])
+            _set_lane(lv, i, _cell_inputs(zz, m, q, obs_h, radius, geo), reach[mw, qw])
+            cells[0, i] = m
+            cells[1, i] = q
+            cells[2, i] = m * zz.shape[1] + q
+            cells[3, i] = n_seg[mw, qw]
+        _flush_march(zz, mlo, qlo, near, out, radius, tab, lv, cells, n, j_max)

@@ -25,6 +25,7 @@ __all__ = [
     "OUTSIDE",
     "World",
     "bilinear_clamped",
+    "inv_scale",
     "line_height",
     "ray_height",
     "sample_world",
@@ -50,6 +51,10 @@ helper = numba.njit(**HELPER_OPTS)
 #: Hot helpers that take bundles (namedtuples of arrays) are inlined at numba IR level: a bundle passed to a
 #: compiled call is copied onto the stack by value (8 words per array), which tripled the kernel's time.
 inline_helper = numba.njit(inline="always", **HELPER_OPTS)
+#: Loops over lanes (cells as the inner loop) use numpy's error model: a division by zero gives inf / NaN (masked
+#: by the lane's selects) instead of a ZeroDivisionError check, whose branch keeps LLVM from vectorising.
+lane_helper = numba.njit(error_model="numpy", **HELPER_OPTS)
+inline_lane_helper = numba.njit(inline="always", error_model="numpy", **HELPER_OPTS)
 
 #: The terrain of one kernel call: the main grid ``z`` [m] with its upper-left corner ``x0, y0`` [m] and
 #: pixel ``res`` [m], and up to three far-field grids ``f0, f1, f2`` (1x1 NaN where unused) with
@@ -184,6 +189,12 @@ def ray_height(
     yw = geo[3] + geo[4] * mpos + geo[5] * qpos
     zq, _st, _r = sample_world(xw, yw, world)
     return zq
+
+
+@helper
+def inv_scale(xw: float, yw: float, radius: float) -> float:
+    """Inverse stereographic scale factor ``1 / (1 + rho^2 / 4R^2)`` at map point (x, y) [m] (sphere radius R [m])."""
+    return 1.0 / (1.0 + (xw * xw + yw * yw) / (4.0 * radius * radius))
 
 
 @helper

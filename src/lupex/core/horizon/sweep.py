@@ -3,8 +3,10 @@
 ``zz``/``oo``/``ee``/``dd`` (bundled as :data:`Views`) are the DEM, the output tangent slice, the edge flags
 and the tangent-point distances of the first serving line, all viewed as (major, minor) arrays. The line's
 minor position at step ``k`` is ``b + t k`` and its major index ``m0 + sm k``. A cell at the line's floor
-position receives weight ``1 - frac`` and is finalised (max with its near field, or the adaptive march); the
-cell above receives ``frac`` (accumulated; that line is swept earlier). SI units: [m], [rad].
+position receives weight ``1 - frac`` and is finalised (max with its near field, computed beforehand for the whole
+window by :func:`~lupex.core.horizon.near.near_row`, or queued for the adaptive march, run after the sweep by
+:func:`~lupex.core.horizon.near.march_cells`); the cell above receives ``frac`` (accumulated; that line is swept
+earlier). SI units: [m], [rad].
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from collections import namedtuple
 from typing import Any
 
 from lupex.core.horizon.hull import B_HI, B_TOP, F_HI, F_TOP, S_PUSH, push_back, retire_far, window_tan
-from lupex.core.horizon.near import near_tan
 from lupex.core.horizon.sampling import (
     EMPTY_TAN,
     OK,
     OUTSIDE,
     helper,
     inline_helper,
+    inv_scale,
     line_height,
     sample_world,
     split,
@@ -39,9 +41,11 @@ Settings = namedtuple("Settings", ["nnear", "obs_h", "radius", "max_dist", "ext_
 #: map distance per major step ``ds_grid`` [m], the (major, minor) -> map affine ``geo`` and the
 #: :data:`~lupex.core.horizon.near.NearTable` ``tab``.
 Azimuth = namedtuple("Azimuth", ["t", "sm", "m0", "ds_grid", "geo", "tab"])
-#: The (major, minor) views of one azimuth: DEM ``zz``, output ``oo``, edge flags ``ee``, distances ``dd``; the
-#: output window is major ``[mlo, mhi)`` x minor ``[qlo, qhi)`` of ``zz`` (``oo``, ``ee``, ``dd`` cover only it).
-Views = namedtuple("Views", ["zz", "oo", "ee", "dd", "mlo", "mhi", "qlo", "qhi"])
+#: The (major, minor) views of one azimuth: DEM ``zz``, output ``oo``, edge flags ``ee``, distances ``dd``, the
+#: cells' near-field tangents ``nb`` (:func:`~lupex.core.horizon.near.near_row`), the reach [m] of the cells'
+#: adaptive march ``mr`` (0: none; marched after the sweep); the output window is major ``[mlo, mhi)`` x minor
+#: ``[qlo, qhi)`` of ``zz`` (``oo``, ``ee``, ``dd``, ``nb``, ``mr`` cover only it).
+Views = namedtuple("Views", ["zz", "oo", "ee", "dd", "nb", "mr", "mlo", "mhi", "qlo", "qhi"])
 
 
 @helper
@@ -92,12 +96,6 @@ def _step_fractions(t: float, k: int, last: bool) -> tuple[int, float, float]:
 
 
 @helper
-def _inv_scale(xw: float, yw: float, radius: float) -> float:
-    """Inverse stereographic scale factor ``1 / (1 + rho^2 / 4R^2)`` at map point (x, y) [m]."""
-    return 1.0 / (1.0 + (xw * xw + yw * yw) / (4.0 * radius * radius))
-
-
-@helper
 def _sample_grid(zz: Any, b: int, k_first: int, n_srv: int, az: Any, radius: float, world: Any, w: Any) -> float:
     """Samples of the line's served steps: every step, half step and crossing of a column (row) line
     through cell centres (kinks of the bilinear surface); step ``ell``'s sample index is ``sidx[ell]``.
@@ -125,7 +123,7 @@ def _sample_grid(zz: Any, b: int, k_first: int, n_srv: int, az: Any, radius: flo
             mpos = m + az.sm * f
             xw = geo[0] + geo[1] * mpos + geo[2] * qf
             yw = geo[3] + geo[4] * mpos + geo[5] * qf
-            inv = _inv_scale(xw, yw, radius)
+            inv = inv_scale(xw, yw, radius)
             if n > 0:
                 u += 0.5 * (kpos - k_prev) * az.ds_grid * (inv + prev_inv)
             prev_inv = inv
@@ -170,7 +168,7 @@ def _extend_far(
         qpos = b + az.t * kpos
         xn = geo[0] + geo[1] * mpos + geo[2] * qpos
         yn = geo[3] + geo[4] * mpos + geo[5] * qpos
-        inv = _inv_scale(xn, yn, radius)
+        inv = inv_scale(xn, yn, radius)
         u += 0.5 * dk * az.ds_grid * (inv + prev_inv)
         prev_inv = inv
         if u > u_last_srv + max_dist:
@@ -234,16 +232,15 @@ def _march_end(edge: bool, d_far: float, wk_obs: float, az: Any, cfg: Any) -> fl
 
 @inline_helper
 def _finish_cell(
-    v: Any, m: int, qc: int, fr: float, tanv: float, dist: float, zp: float, edge: bool, wk_obs: float,
-    az: Any, cfg: Any, world: Any,
+    v: Any, m: int, qc: int, fr: float, tanv: float, dist: float, edge: bool, wk_obs: float, az: Any, cfg: Any
 ) -> None:  # fmt: skip
-    """Finalise cell (m, qc) from its lower bracketing line: blend with the upper line's share, or march
-    the cell's own ray where the two disagree near the cell or the terrain ends early; then the near field."""
-    tab = az.tab
+    """Finalise cell (m, qc) from its lower bracketing line: blend with the upper line's share, or queue the
+    march of the cell's own ray where the two disagree near the cell or the terrain ends early; then the near
+    field."""
     mw = m - v.mlo
     qw = qc - v.qlo
     prev = v.oo[mw, qw]
-    near = near_tan(v.zz, m, qc, zp, wk_obs, cfg.radius, cfg.max_dist, tab, 0, tab.nn, az.geo, world)
+    near = v.nb[mw, qw]
     both = prev > EMPTY_MARK and tanv > EMPTY_TAN
     march = False
     d_far = math.inf
@@ -257,9 +254,9 @@ def _finish_cell(
         # ray: march unless the lines agree
         march = march or (edge and not both)
     if march:
-        s_end = _march_end(edge, d_far, wk_obs, az, cfg)
-        ext = near_tan(v.zz, m, qc, zp, wk_obs, cfg.radius, s_end, tab, tab.nn, tab.nn_ext, az.geo, world)
-        v.oo[mw, qw] = max(near, ext)
+        # marched after the sweep, row by row in lanes (lupex.core.horizon.near.march_row)
+        v.mr[mw, qw] = _march_end(edge, d_far, wk_obs, az, cfg)
+        v.oo[mw, qw] = near
         return
     if prev <= EMPTY_MARK:
         acc = tanv  # the other bracketing line saw no terrain: this line alone
@@ -273,19 +270,19 @@ def _finish_cell(
 @inline_helper
 def _side_tangent(
     v: Any, m: int, qc: int, du: float, s_obs: int, edge: bool, hints: Any, side: int, cfg: Any, w: Any
-) -> tuple[float, float, float, bool]:
-    """Tangent [-] and tangent-point distance [m] of the line for cell (m, qc), its observer height [m] and
-    whether the cell is served (inside the grid, not NaN).
+) -> tuple[float, float, bool]:
+    """Tangent [-] and tangent-point distance [m] of the line for cell (m, qc), and whether the cell is served
+    (inside the grid, not NaN).
 
     The observer sits at the foot of the perpendicular from the cell centre onto the line, ``du`` [m] along
     it from the line's point on row ``m``. The window is first cut exactly at ``max_dist`` from it.
     """
     if qc < v.qlo or qc >= v.qhi:
-        return EMPTY_TAN, math.inf, 0.0, False
+        return EMPTY_TAN, math.inf, False
     zc = v.zz[m, qc]
     if math.isnan(zc):
         v.oo[m - v.mlo, qc - v.qlo] = math.nan
-        return EMPTY_TAN, math.inf, 0.0, False
+        return EMPTY_TAN, math.inf, False
     if edge:
         v.ee[m - v.mlo, qc - v.qlo] = 1
     zp = zc + cfg.obs_h
@@ -296,12 +293,12 @@ def _side_tangent(
     u = w.wu[s_obs] + du
     retire_far(w, u + cfg.max_dist)
     tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist)
-    return tanv, dist, zp, True
+    return tanv, dist, True
 
 
 @inline_helper
 def _serve_cells(
-    v: Any, m: int, q0: int, fr: float, s_obs: int, edge: bool, hints: Any, az: Any, cfg: Any, world: Any, w: Any
+    v: Any, m: int, q0: int, fr: float, s_obs: int, edge: bool, hints: Any, az: Any, cfg: Any, w: Any
 ) -> None:
     """Serve the two cells bracketing the line's point on row ``m`` (lower: finalised; upper: its share).
 
@@ -317,17 +314,16 @@ def _serve_cells(
     first = 1 if n_sides == 2 and du1 > du0 else 0
     t0 = t1 = EMPTY_TAN
     d0 = d1 = math.inf
-    zp0 = 0.0
     ok0 = ok1 = False
     for o in range(n_sides):
         side = first if o == 0 else 1 - first
-        tv, dv, zp, ok = _side_tangent(v, m, q0 + side, du0 if side == 0 else du1, s_obs, edge, hints, side, cfg, w)
+        tv, dv, ok = _side_tangent(v, m, q0 + side, du0 if side == 0 else du1, s_obs, edge, hints, side, cfg, w)
         if side == 0:
-            t0, d0, zp0, ok0 = tv, dv, zp, ok
+            t0, d0, ok0 = tv, dv, ok
         else:
             t1, d1, ok1 = tv, dv, ok
     if ok0:
-        _finish_cell(v, m, q0, fr, t0, d0, zp0, edge, wk_obs, az, cfg, world)
+        _finish_cell(v, m, q0, fr, t0, d0, edge, wk_obs, az, cfg)
     if ok1:
         mw = m - v.mlo
         qw = q0 + 1 - v.qlo
@@ -401,4 +397,4 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
             continue  # beyond the window: the samples enter the hull, no cell is served
         ki, fr = split(az.t * k)
         edge = u_obs + cfg.max_dist > u_end + 1e-6
-        _serve_cells(v, az.m0 + az.sm * k, b + ki, fr, s_obs, edge, hints, az, cfg, world, w)
+        _serve_cells(v, az.m0 + az.sm * k, b + ki, fr, s_obs, edge, hints, az, cfg, w)
