@@ -500,6 +500,57 @@ def _lane_job(zz: NDArray[np.float64], m: int, q: int, r: float, obs_h: float, r
     return inv_k, zp, j_end, j_end > tab.nn and lo <= q < hi
 
 
+#: Rows of the window whose queued marches are sorted together: a batch's lanes then lie close together (their
+#: gathered nodes share cache lines) and need about the same number of segments.
+MARCH_BAND_ROWS = 16
+
+
+@helper
+def _sort_band(rows: tuple[int, int], reach: Any, n_seg: Any, count: NDArray[np.int64], order: Any) -> int:
+    """Counting sort of the queued cells of window rows ``rows[0] .. rows[1] - 1`` by their number of segments
+    (ascending; row-major within equal counts) into ``order`` (flat window indices); returns their number."""
+    nw = reach.shape[1]
+    count[:] = 0
+    for mw in range(rows[0], rows[1]):
+        for qw in range(nw):
+            if reach[mw, qw] > 0.0 and n_seg[mw, qw] >= 0:
+                count[n_seg[mw, qw] + 1] += 1
+    for j in range(1, count.size):
+        count[j] += count[j - 1]
+    for mw in range(rows[0], rows[1]):
+        for qw in range(nw):
+            if reach[mw, qw] > 0.0 and n_seg[mw, qw] >= 0:
+                j_end = n_seg[mw, qw]
+                order[count[j_end]] = mw * nw + qw
+                count[j_end] += 1
+    return count[count.size - 1]
+
+
+@helper
+def _march_band(
+    zz: NDArray[np.float64], mlo: int, qlo: int, reach: Any, near: Any, out: Any, obs_h: float, radius: float,
+    tab: Any, geo: NDArray[np.float64], lv: Any, cells: NDArray[np.int64], order: Any, n_seg: Any, n_jobs: int,
+) -> None:  # fmt: skip
+    """March the ``n_jobs`` cells listed in ``order`` in batches of ``lv.shape[1]`` lanes, longest first (a batch's
+    first cell has its largest number of segments)."""
+    n_lanes = lv.shape[1]
+    nw = reach.shape[1]
+    for b0 in range(n_jobs - 1, -1, -n_lanes):
+        n = min(n_lanes, b0 + 1)
+        j_max = 0
+        for i in range(n):
+            mw, qw = divmod(order[b0 - i], nw)
+            m = mlo + mw
+            q = qlo + qw
+            j_max = max(j_max, n_seg[mw, qw])
+            _set_lane(lv, i, _cell_inputs(zz, m, q, obs_h, radius, geo), reach[mw, qw])
+            cells[0, i] = m
+            cells[1, i] = q
+            cells[2, i] = m * zz.shape[1] + q
+            cells[3, i] = n_seg[mw, qw]
+        _flush_march(zz, mlo, qlo, near, out, radius, tab, lv, cells, n, j_max)
+
+
 @helper
 def march_cells(
     zz: NDArray[np.float64],
@@ -523,50 +574,24 @@ def march_cells(
     [m]: :func:`near_tan` over segments ``tab.nn .. tab.nn_ext`` to that reach, with each cell's own inverse scale
     factor and observer ``obs_h`` [m] above it; ``out[mw, qw] = max(near[mw, qw], march)``.
 
-    Cells whose marched segments lie inside the grid are sorted by their number of segments (a counting sort) and
-    go in batches of ``lv.shape[1]`` lanes through :func:`_march_lanes`, so that a batch's lanes need about the
-    same work; the rest go through :func:`near_tan`. Scratch (int64): ``cells`` (4, lanes), ``count``
-    (``tab.nn_ext + 2``), ``order`` (the window's size) and ``n_seg`` (the window's shape; only the queued cells'
-    entries are written and read)."""
-    n_lanes = lv.shape[1]
-    nw = reach.shape[1]
-    count[:] = 0
+    Cells whose marched segments lie inside the grid are sorted by their number of segments within bands of
+    :data:`MARCH_BAND_ROWS` rows and go in batches of ``lv.shape[1]`` lanes through :func:`_march_lanes`, so that a
+    batch's lanes lie close together and need about the same work; the rest go through :func:`near_tan`. Scratch
+    (int64): ``cells`` (4, lanes), ``count`` (``tab.nn_ext + 2``), ``order`` (the window's size) and ``n_seg`` (the
+    window's shape; only the queued cells' entries are written and read)."""
     for mw in range(reach.shape[0]):
-        for qw in range(nw):
+        for qw in range(reach.shape[1]):
             r = reach[mw, qw]
             if not r > 0.0:
                 continue
             m = mlo + mw
             q = qlo + qw
             inv_k, zp, j_end, lanes_ok = _lane_job(zz, m, q, r, obs_h, radius, tab, geo)
-            if lanes_ok:
-                count[j_end + 1] += 1
-                n_seg[mw, qw] = j_end  # queued
-            else:
-                n_seg[mw, qw] = -1
+            n_seg[mw, qw] = j_end if lanes_ok else -1  # -1: marched here
+            if not lanes_ok:
                 ext = near_tan(zz, m, q, zp, inv_k, radius, r, tab, tab.nn, tab.nn_ext, geo, world)
                 out[mw, qw] = max(near[mw, qw], ext)
-    for j in range(1, count.size):
-        count[j] += count[j - 1]
-    n_jobs = count[count.size - 1]
-    for mw in range(reach.shape[0]):
-        for qw in range(nw):
-            if reach[mw, qw] > 0.0 and n_seg[mw, qw] >= 0:
-                j_end = n_seg[mw, qw]
-                order[count[j_end]] = mw * nw + qw
-                count[j_end] += 1
-    # longest marches first: a batch's first cell has its largest number of segments
-    for b0 in range(n_jobs - 1, -1, -n_lanes):
-        n = min(n_lanes, b0 + 1)
-        j_max = 0
-        for i in range(n):
-            mw, qw = divmod(order[b0 - i], nw)
-            m = mlo + mw
-            q = qlo + qw
-            j_max = max(j_max, n_seg[mw, qw])
-            _set_lane(lv, i, _cell_inputs(zz, m, q, obs_h, radius, geo), reach[mw, qw])
-            cells[0, i] = m
-            cells[1, i] = q
-            cells[2, i] = m * zz.shape[1] + q
-            cells[3, i] = n_seg[mw, qw]
-        _flush_march(zz, mlo, qlo, near, out, radius, tab, lv, cells, n, j_max)
+    for band in range(0, reach.shape[0], MARCH_BAND_ROWS):
+        rows = (band, min(band + MARCH_BAND_ROWS, reach.shape[0]))
+        n_jobs = _sort_band(rows, reach, n_seg, count, order)
+        _march_band(zz, mlo, qlo, reach, near, out, obs_h, radius, tab, geo, lv, cells, order, n_seg, n_jobs)
