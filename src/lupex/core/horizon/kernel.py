@@ -94,10 +94,12 @@ def _horizon_kernel(
     wy = win[1] - win[0]
     wx = win[3] - win[2]
     for c in numba.prange(n_chunks):
-        f_scr = np.empty((3, wy * wx))
+        f_scr = np.empty((2, wy * wx))
         i_scr = np.empty((2, wy * wx), dtype=np.int64)
+        # the near-field tangents are kept in float32: the output is float32 and rounding commutes with max
         scratch = (
-            f_scr[0], f_scr[1], f_scr[2], i_scr[0], i_scr[1], np.empty(wy * wx, dtype=np.float32),
+            f_scr[0], np.empty(wy * wx, dtype=np.float32), f_scr[1], i_scr[0], i_scr[1],
+            np.empty(wy * wx, dtype=np.float32),
             np.empty((N_LANE_ROWS, max(ny, nx))), np.empty((N_LANE_ROWS, MARCH_LANES)),
             np.empty((4, MARCH_LANES), dtype=np.int64), np.empty(2 * max(cfg.nnear, cfg.ext_steps) + 4, dtype=np.int64),
         )  # fmt: skip
