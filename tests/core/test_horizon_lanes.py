@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from lupex.core.horizon.kernel import _azimuth_frame
-from lupex.core.horizon.near import N_LANE_ROWS, march_cells, near_row, near_table, near_tan
+from lupex.core.horizon.near import N_LANE_ROWS, MarchWork, march_cells, near_row, near_table, near_tan
 from lupex.core.horizon.sampling import EMPTY_TAN, World, inv_scale
 
 R_M = 1_737_400.0
@@ -90,7 +90,8 @@ def test_march_cells_equals_per_cell_near_tan(az_deg: float, n_lanes: int) -> No
     count = np.empty(tab.nn_ext + 2, dtype=np.int64)
     order = np.empty(reach.size, dtype=np.int64)
     n_seg = np.empty(shape, dtype=np.int64)
-    march_cells(zz, mlo, qlo, reach, near, out, 2.0, R_M, tab, geo, world, lv, cells, count, order, n_seg)
+    work = MarchWork(lv, cells, count, order, n_seg)
+    march_cells(zz, mlo, qlo, reach, near, out, 2.0, R_M, tab, geo, world, work)
     n_checked = 0
     for mw in range(shape[0]):
         for qw in range(shape[1]):
@@ -118,7 +119,7 @@ def test_lanes_report_empty_when_nothing_is_in_reach() -> None:
 _BOUNDS_SCRIPT = """
 import math, numpy as np
 from lupex.core.horizon.kernel import _azimuth_frame
-from lupex.core.horizon.near import N_LANE_ROWS, march_cells, near_row, near_table
+from lupex.core.horizon.near import N_LANE_ROWS, MarchWork, march_cells, near_row, near_table
 from lupex.core.horizon.sampling import World
 res = 240.0
 rows_major, t, sm, geo = _azimuth_frame(math.radians(60.0), 0.0, 0.0, res)
@@ -134,9 +135,9 @@ reach[near_end - sm, 30] = 9 * res
 reach[near_end - 40 * sm, 35] = 50 * res
 lv = np.empty((N_LANE_ROWS, 32))
 out = np.zeros(zz.shape)
-march_cells(zz, 0, 0, reach, np.zeros(zz.shape), out, 2.0, 1737400.0, tab, geo, world, lv,
-            np.empty((4, 32), dtype=np.int64), np.empty(tab.nn_ext + 2, dtype=np.int64),
-            np.empty(reach.size, dtype=np.int64), np.empty(zz.shape, dtype=np.int64))
+work = MarchWork(lv, np.empty((4, 32), dtype=np.int64), np.empty(tab.nn_ext + 2, dtype=np.int64),
+                 np.empty(reach.size, dtype=np.int64), np.empty(zz.shape, dtype=np.int64))
+march_cells(zz, 0, 0, reach, np.zeros(zz.shape), out, 2.0, 1737400.0, tab, geo, world, work)
 lanes = np.empty((N_LANE_ROWS, 70))
 for m in range(70):
     near_row(zz, m, 0, 70, 2.0, 1737400.0, 1e9, tab, geo, world, lanes, np.empty(70))

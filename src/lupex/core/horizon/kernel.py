@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lupex.core.horizon.hull import line_work
-from lupex.core.horizon.near import N_LANE_ROWS, march_cells, near_row, near_table
+from lupex.core.horizon.near import N_LANE_ROWS, MarchWork, march_cells, near_row, near_table
 from lupex.core.horizon.sampling import FASTMATH, World
 from lupex.core.horizon.sweep import EMPTY_MARK, Azimuth, Settings, Views, sweep_line
 
@@ -153,10 +153,8 @@ def _one_azimuth(
     bmax = int(math.floor(n_minor - 1 + max(0.0, -span))) + 2
     for b in range(bmin, bmax + 1):
         sweep_line(v, b, az, cfg, world, w, hints)
-    march_cells(
-        zz, mlo, qlo, mr, nb, oo, cfg.obs_h, cfg.radius, tab, geo, world, scratch[7], scratch[8], scratch[9],
-        scratch[3], scratch[4].reshape(shape),
-    )  # fmt: skip
+    work = MarchWork(scratch[7], scratch[8], scratch[9], scratch[3], scratch[4].reshape(shape))
+    march_cells(zz, mlo, qlo, mr, nb, oo, cfg.obs_h, cfg.radius, tab, geo, world, work)
     for i in range(wy):
         for j in range(wx):
             oa[i, j] = math.atan(oo[i, j] if rows_major else oo[j, i])

@@ -36,7 +36,7 @@ from lupex.core.horizon.sampling import (
     split,
 )
 
-__all__ = ["EMPTY_TAN", "N_LANE_ROWS", "NearTable", "march_cells", "near_row", "near_table", "near_tan"]
+__all__ = ["EMPTY_TAN", "N_LANE_ROWS", "MarchWork", "NearTable", "march_cells", "near_row", "near_table", "near_tan"]
 
 #: Segments of one azimuth's rays: segment ``j`` ends at index offset (``tab_i[j,0] + tab_f[j,0]``,
 #: ``tab_i[j,1] + tab_f[j,1]``) at map distance ``tab_f[j,2]`` [m]; its bilinear cell has lower corner offset
@@ -500,6 +500,11 @@ def _lane_job(zz: NDArray[np.float64], m: int, q: int, r: float, obs_h: float, r
     return inv_k, zp, j_end, j_end > tab.nn and lo <= q < hi
 
 
+#: Scratch of :func:`march_cells`: the lanes ``lv`` (N_LANE_ROWS, lanes) float64; int64 ``cells`` (4, lanes: row,
+#: column, flat index, number of segments), ``count`` (>= ``tab.nn_ext + 2``), ``order`` (>= the window's size) and
+#: ``n_seg`` (the window's shape; only the queued cells' entries are written and read).
+MarchWork = namedtuple("MarchWork", ["lv", "cells", "count", "order", "n_seg"])
+
 #: Rows of the window whose queued marches are sorted together: a batch's lanes then lie close together (their
 #: gathered nodes share cache lines) and need about the same number of segments.
 MARCH_BAND_ROWS = 16
@@ -564,11 +569,7 @@ def march_cells(
     tab: Any,
     geo: NDArray[np.float64],
     world: Any,
-    lv: NDArray[np.float64],
-    cells: NDArray[np.int64],
-    count: NDArray[np.int64],
-    order: NDArray[np.int64],
-    n_seg: Any,
+    work: Any,
 ) -> None:
     """The adaptive march of the window's cells (``m = mlo + mw``, ``q = qlo + qw``) with ``reach[mw, qw] > 0``
     [m]: :func:`near_tan` over segments ``tab.nn .. tab.nn_ext`` to that reach, with each cell's own inverse scale
@@ -576,9 +577,13 @@ def march_cells(
 
     Cells whose marched segments lie inside the grid are sorted by their number of segments within bands of
     :data:`MARCH_BAND_ROWS` rows and go in batches of ``lv.shape[1]`` lanes through :func:`_march_lanes`, so that a
-    batch's lanes lie close together and need about the same work; the rest go through :func:`near_tan`. Scratch
-    (int64): ``cells`` (4, lanes), ``count`` (``tab.nn_ext + 2``), ``order`` (the window's size) and ``n_seg`` (the
-    window's shape; only the queued cells' entries are written and read)."""
+    batch's lanes lie close together and need about the same work; the rest go through :func:`near_tan`. ``work``:
+    the scratch, a :data:`MarchWork`."""
+    lv = work.lv
+    cells = work.cells
+    count = work.count
+    order = work.order
+    n_seg = work.n_seg
     for mw in range(reach.shape[0]):
         for qw in range(reach.shape[1]):
             r = reach[mw, qw]
