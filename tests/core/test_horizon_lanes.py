@@ -21,7 +21,7 @@ import pytest
 
 from lupex.core.horizon.kernel import _azimuth_frame
 from lupex.core.horizon.near import N_LANE_ROWS, MarchWork, march_cells, near_row, near_table, near_tan
-from lupex.core.horizon.sampling import EMPTY_TAN, World, inv_scale
+from lupex.core.horizon.sampling import EMPTY_TAN, OUTSIDE, World, inv_scale, ray_exit_distance, sample_world
 
 R_M = 1_737_400.0
 RES_M = 240.0
@@ -152,3 +152,21 @@ def test_lanes_read_only_inside_the_grid(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-c", _BOUNDS_SCRIPT], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("az_deg", [0.0, 30.0, 90.0, 135.0, 200.0, 270.0, 310.0])
+def test_ray_exit_distance_against_sampling_along_the_ray(az_deg: float) -> None:
+    """Beyond ``ray_exit_distance`` no grid covers the ray (``sample_world`` says OUTSIDE at every point sampled every
+    10 m); just before it, one does. Grids: the main one, a coarse far field around it and a far field off to the
+    side that the ray may enter after leaving the others (or never)."""
+    zz = np.zeros((40, 30))
+    big = np.zeros((30, 30))
+    side = np.zeros((10, 10))
+    fgeo = np.array([[-40_000.0, 40_000.0, 2_000.0], [20_000.0, 40_000.0, 1_000.0], [0.0, 0.0, 1.0]])
+    world = World(zz, -3_000.0, 4_000.0, RES_M, big, side, np.full((1, 1), np.nan), fgeo, 2)
+    dx, dy = math.sin(math.radians(az_deg)), math.cos(math.radians(az_deg))
+    for x, y in [(-1_000.0, 1_000.0), (3_000.0, -4_000.0), (0.0, 0.0)]:
+        s_exit = ray_exit_distance(x, y, dx, dy, world)
+        beyond = s_exit + 10.0 * np.arange(1, 12_000)
+        assert all(sample_world(x + s * dx, y + s * dy, world)[1] == OUTSIDE for s in beyond)
+        assert sample_world(x + (s_exit - 1.0) * dx, y + (s_exit - 1.0) * dy, world)[1] != OUTSIDE

@@ -32,6 +32,7 @@ from lupex.core.horizon.sampling import (
     inline_lane_helper,
     inv_scale,
     lane_helper,
+    ray_exit_distance,
     ray_height,
     split,
 )
@@ -489,6 +490,18 @@ def _flush_march(
 
 
 @inline_helper
+def _ray_direction(tab: Any, geo: NDArray[np.float64]) -> tuple[float, float]:
+    """Unit map direction (x, y) of the azimuth's rays, from the table's last crossing."""
+    j = tab.nn_ext - 1
+    dm = (tab.tab_i[j, 0] + tab.tab_f[j, 0]) / tab.tab_f[j, 2]
+    dq = (tab.tab_i[j, 1] + tab.tab_f[j, 1]) / tab.tab_f[j, 2]
+    dx = geo[1] * dm + geo[2] * dq
+    dy = geo[4] * dm + geo[5] * dq
+    norm = math.sqrt(dx * dx + dy * dy)
+    return dx / norm, dy / norm
+
+
+@inline_helper
 def _lane_job(zz: NDArray[np.float64], m: int, q: int, r: float, obs_h: float, radius: float, tab: Any,
               geo: NDArray[np.float64]) -> tuple[float, float, int, bool]:  # fmt: skip
     """Cell (m, q)'s inverse scale factor and observer height [m], the number of segments within its reach ``r``
@@ -584,6 +597,7 @@ def march_cells(
     count = work.count
     order = work.order
     n_seg = work.n_seg
+    dx, dy = _ray_direction(tab, geo)
     for mw in range(reach.shape[0]):
         for qw in range(reach.shape[1]):
             r = reach[mw, qw]
@@ -591,6 +605,12 @@ def march_cells(
                 continue
             m = mlo + mw
             q = qlo + qw
+            # the terrain ends where the ray leaves the last grid: the segments beyond it hold no sample
+            xc = geo[0] + geo[1] * m + geo[2] * q
+            yc = geo[3] + geo[4] * m + geo[5] * q
+            s_exit = ray_exit_distance(xc, yc, dx, dy, world)
+            r = min(r, (s_exit * (1.0 + 1e-9) + 1e-6 * world.res) * inv_scale(xc, yc, radius))
+            reach[mw, qw] = r
             inv_k, zp, j_end, lanes_ok = _lane_job(zz, m, q, r, obs_h, radius, tab, geo)
             n_seg[mw, qw] = j_end if lanes_ok else -1  # -1: marched here
             if not lanes_ok:

@@ -27,6 +27,7 @@ __all__ = [
     "bilinear_clamped",
     "inv_scale",
     "line_height",
+    "ray_exit_distance",
     "ray_height",
     "sample_world",
     "split",
@@ -161,6 +162,37 @@ def sample_world(x: float, y: float, world: Any) -> tuple[float, int, float]:
     if res_cover > 0.0:
         return math.nan, HOLE, res_cover
     return math.nan, OUTSIDE, 0.0
+
+
+@helper
+def ray_exit_distance(x: float, y: float, dx: float, dy: float, world: Any) -> float:
+    """Map distance [m] along the ray ``(x, y) + s (dx, dy)`` ([m], unit direction, ``s >= 0``) beyond which no grid
+    of ``world`` covers it: the largest distance at which it leaves one of the grids' rectangles (between their
+    outermost cell centres); 0 when it meets none."""
+    far = 0.0
+    for g in range(world.nfar + 1):
+        if g == 0:
+            gx0, gy0, gres, shape = world.x0, world.y0, world.res, world.z.shape
+        else:
+            gx0, gy0, gres = world.fgeo[g - 1, 0], world.fgeo[g - 1, 1], world.fgeo[g - 1, 2]
+            shape = world.f0.shape if g == 1 else (world.f1.shape if g == 2 else world.f2.shape)
+        s_in = 0.0
+        s_out = math.inf
+        for p, d, lo, hi in (
+            (x, dx, gx0 + 0.5 * gres, gx0 + (shape[1] - 0.5) * gres),
+            (y, dy, gy0 - (shape[0] - 0.5) * gres, gy0 - 0.5 * gres),
+        ):
+            if d == 0.0:
+                if p < lo or p > hi:
+                    s_out = -1.0  # parallel to this slab and outside it
+            else:
+                s1 = (lo - p) / d
+                s2 = (hi - p) / d
+                s_in = max(s_in, min(s1, s2))
+                s_out = min(s_out, max(s1, s2))
+        if s_out >= s_in:
+            far = max(far, s_out)
+    return far
 
 
 @helper
