@@ -88,8 +88,8 @@ def _horizon_kernel(
     grid; ORs the edge flags into ``edge``/``edge_t`` (row-major / column-major azimuths, window-shaped).
 
     The azimuths are dealt to ``n_chunks`` chunks (one per thread; chunk ``c`` takes azimuths ``c, c + n_chunks,
-    ...``), each with its own window-sized scratch reused from azimuth to azimuth: fresh arrays per azimuth cost
-    ~7 % of the run time in page faults."""
+    ...``), each with its own window-sized scratch reused from azimuth to azimuth (fresh arrays per azimuth were
+    faulted in again each time; reusing them measured ~2 % faster)."""
     ny, nx = world.z.shape
     wy = win[1] - win[0]
     wx = win[3] - win[2]

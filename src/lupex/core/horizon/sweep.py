@@ -254,7 +254,7 @@ def _finish_cell(
         # ray: march unless the lines agree
         march = march or (edge and not both)
     if march:
-        # marched after the sweep, row by row in lanes (lupex.core.horizon.near.march_row)
+        # marched after the sweep, in batches of lanes (lupex.core.horizon.near.march_cells)
         v.mr[mw, qw] = _march_end(edge, d_far, wk_obs, az, cfg)
         v.oo[mw, qw] = near
         return
