@@ -502,15 +502,13 @@ def _ray_direction(tab: Any, geo: NDArray[np.float64]) -> tuple[float, float]:
 
 
 @inline_helper
-def _lane_job(zz: NDArray[np.float64], m: int, q: int, r: float, obs_h: float, radius: float, tab: Any,
-              geo: NDArray[np.float64]) -> tuple[float, float, int, bool]:  # fmt: skip
-    """Cell (m, q)'s inverse scale factor and observer height [m], the number of segments within its reach ``r``
-    [m], and whether its march can run in lanes (it has segments beyond the near field, all inside ``zz``)."""
+def _lane_job(zz: NDArray[np.float64], m: int, q: int, r: float, inv_k: float, tab: Any) -> tuple[int, bool]:
+    """The number of segments of cell (m, q) (inverse scale factor ``inv_k``) within its reach ``r`` [m], and
+    whether its march can run in lanes (it has segments beyond the near field, all inside ``zz``)."""
     n_major, n_minor = zz.shape
-    inv_k, zp = _cell_inputs(zz, m, q, obs_h, radius, geo)
     j_end = _segments_within(tab, inv_k, r)
     lo, hi = _lane_range(tab, j_end, m, n_major, n_minor)
-    return inv_k, zp, j_end, j_end > tab.nn and lo <= q < hi
+    return j_end, j_end > tab.nn and lo <= q < hi
 
 
 #: Scratch of :func:`march_cells`: the lanes ``lv`` (N_LANE_ROWS, lanes) float64; int64 ``cells`` (4, lanes: row,
@@ -605,13 +603,14 @@ def march_cells(
                 continue
             m = mlo + mw
             q = qlo + qw
+            inv_k, zp = _cell_inputs(zz, m, q, obs_h, radius, geo)
             # the terrain ends where the ray leaves the last grid: the segments beyond it hold no sample
-            xc = geo[0] + geo[1] * m + geo[2] * q
-            yc = geo[3] + geo[4] * m + geo[5] * q
-            s_exit = ray_exit_distance(xc, yc, dx, dy, world)
-            r = min(r, (s_exit * (1.0 + 1e-9) + 1e-6 * world.res) * inv_scale(xc, yc, radius))
+            s_exit = ray_exit_distance(
+                geo[0] + geo[1] * m + geo[2] * q, geo[3] + geo[4] * m + geo[5] * q, dx, dy, world
+            )
+            r = min(r, (s_exit * (1.0 + 1e-9) + 1e-6 * world.res) * inv_k)
             reach[mw, qw] = r
-            inv_k, zp, j_end, lanes_ok = _lane_job(zz, m, q, r, obs_h, radius, tab, geo)
+            j_end, lanes_ok = _lane_job(zz, m, q, r, inv_k, tab)
             n_seg[mw, qw] = j_end if lanes_ok else -1  # -1: marched here
             if not lanes_ok:
                 ext = near_tan(zz, m, q, zp, inv_k, radius, r, tab, tab.nn, tab.nn_ext, geo, world)
