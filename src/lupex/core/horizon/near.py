@@ -129,7 +129,45 @@ def _crossing_height(zz: NDArray[np.float64], mm: int, qq: int, mf: float, qf: f
     return ray_height(zz, mm, qq, mf, qf, geo, world)
 
 
-@helper
+@inline_lane_helper
+def _segment_best(
+    s_a: float, s_b: float, first: bool, c3: float, radius: float, inv_k: float, zp: float, reach: float,
+    z_a: float, z_b: float, twist: float, best: tuple[float, float],
+) -> tuple[float, float]:  # fmt: skip
+    """The best tangent so far, ``best`` = (numerator, denominator; 0: none yet), updated with one segment ``s_a ..
+    s_b`` [m] of the ray: its end crossing (height ``z_b`` [m]), the surface slope at the observer (``first``
+    segment, observer on the surface) and the interior maximum of the segment's quadratic (twist ``twist`` [m] times
+    ``c3`` [1/m^2]). Branch-free (selects), so that loops over lanes vectorise; NaN heights or twist (no terrain,
+    or a bilinear cell outside the grid) and segments beyond ``reach`` [m] leave ``best`` unchanged."""
+    bnq, bdq = best
+    inr = s_b * inv_k <= reach
+    th = s_b * inv_k / radius
+    num = (z_b - zp) - 0.5 * radius * th * th
+    den = (radius + z_b) * th
+    take = inr & (num * bdq > bnq * den)
+    bnq = num if take else bnq
+    bdq = den if take else bdq
+    cc = twist * c3
+    if first:
+        # observer on the surface: the supremum as s -> 0 is the terrain slope along the ray
+        slope = (z_b - z_a) / s_b - cc * s_b
+        take = inr & (zp <= z_a) & (slope * bdq > bnq)
+        bnq = slope if take else bnq
+        bdq = 1.0 if take else bdq
+    # interior maximum of (z(s) - zp - curv s^2)/s on the segment's quadratic
+    ce = cc - 0.5 * inv_k * inv_k / radius
+    g = (z_b - z_a) / (s_b - s_a)
+    alpha = z_a - g * s_a + cc * s_a * s_b  # value of the quadratic at s = 0
+    s_star = math.sqrt(max((zp - alpha) / (-ce), 0.0))
+    zs = z_a + g * (s_star - s_a) + cc * (s_star - s_a) * (s_star - s_b)
+    th = s_star * inv_k / radius
+    num = (zs - zp) - 0.5 * radius * th * th
+    den = (radius + zs) * th
+    take = inr & (ce < 0.0) & (alpha < zp) & (s_a < s_star) & (s_star < s_b) & (num * bdq > bnq * den)
+    return (num if take else bnq), (den if take else bdq)
+
+
+@lane_helper
 def near_tan(
     zz: NDArray[np.float64],
     m: int,
@@ -158,65 +196,27 @@ def near_tan(
     n_major, n_minor = zz.shape
     tab_i = tab.tab_i
     tab_f = tab.tab_f
-    best_num = -1.0
-    best_den = 0.0
-    found = False
+    best = (-1.0, 0.0)
     if j0 == 0:
         s_a = 0.0
         z_a = zz[m, q]
     else:
         s_a = tab_f[j0 - 1, 2]
         z_a = ray_height(zz, m + tab_i[j0 - 1, 0], q + tab_i[j0 - 1, 1], tab_f[j0 - 1, 0], tab_f[j0 - 1, 1], geo, world)
-    curv = 0.5 * inv_k * inv_k / radius
     for j in range(j0, nn):
         s_b = tab_f[j, 2]
         if s_b * inv_k > max_dist:
             break
         z_b = _crossing_height(zz, m + tab_i[j, 0], q + tab_i[j, 1], tab_f[j, 0], tab_f[j, 1], geo, world)
-        if math.isnan(z_b):
-            s_a = s_b
-            z_a = z_b
-            continue
-        # candidate 1: the crossing itself
-        th = s_b * inv_k / radius
-        num = (z_b - zp) - 0.5 * radius * th * th
-        den = (radius + z_b) * th
-        if (not found) or num * best_den > best_num * den:
-            best_num = num
-            best_den = den
-            found = True
-        # candidate 2: interior maximum of (z(s) - zp - curv s^2)/s on the segment's quadratic
         cm = m + tab_i[j, 2]  # lower corner of the segment's bilinear cell
         cq = q + tab_i[j, 3]
-        if (not math.isnan(z_a)) and cm >= 0 and cm + 1 < n_major and cq >= 0 and cq + 1 < n_minor:
+        twist = math.nan
+        if cm >= 0 and cm + 1 < n_major and cq >= 0 and cq + 1 < n_minor:
             twist = zz[cm, cq] - zz[cm, cq + 1] - zz[cm + 1, cq] + zz[cm + 1, cq + 1]
-            cc = twist * tab_f[j, 3]
-            if s_a == 0.0 and zp <= z_a:
-                # observer on the surface: the supremum as s -> 0 is the terrain slope along the ray
-                slope = (z_b - z_a) / s_b - cc * s_b
-                if slope * best_den > best_num:
-                    best_num = slope
-                    best_den = 1.0
-            ce = cc - curv
-            if ce < 0.0:
-                g = (z_b - z_a) / (s_b - s_a)
-                alpha = z_a - g * s_a + cc * s_a * s_b  # value of the quadratic at s = 0
-                if alpha < zp:
-                    s_star = math.sqrt((zp - alpha) / (-ce))
-                    if s_a < s_star < s_b:
-                        zs = z_a + g * (s_star - s_a) + cc * (s_star - s_a) * (s_star - s_b)
-                        if not math.isnan(zs):
-                            th = s_star * inv_k / radius
-                            num = (zs - zp) - 0.5 * radius * th * th
-                            den = (radius + zs) * th
-                            if num * best_den > best_num * den:
-                                best_num = num
-                                best_den = den
+        best = _segment_best(s_a, s_b, s_a == 0.0, tab_f[j, 3], radius, inv_k, zp, max_dist, z_a, z_b, twist, best)
         s_a = s_b
         z_a = z_b
-    if not found:
-        return EMPTY_TAN
-    return best_num / best_den
+    return best[0] / best[1] if best[1] > 0.0 else EMPTY_TAN
 
 
 @helper
@@ -245,39 +245,16 @@ N_LANE_ROWS = 8
 
 @inline_lane_helper
 def _lane_segment(i: int, s_a: float, s_b: float, first: bool, c3: float, radius: float, lv: Any) -> None:
-    """One segment of lane ``i`` (``lv``: the lane rows, see :data:`N_LANE_ROWS`): the crossing, the surface slope at
-    the observer (first segment) and the quadratic's interior maximum, as in :func:`near_tan` (the same formulas in
-    the same order), with selects instead of branches so that the loop over lanes vectorises."""
-    inv_k = lv[LANE_INV_K, i]
-    zp = lv[LANE_ZP, i]
-    bnq = lv[LANE_NUM, i]
-    bdq = lv[LANE_DEN, i]
-    z_a = lv[LANE_ZA, i]
+    """One segment of lane ``i`` (``lv``: the lane rows, see :data:`N_LANE_ROWS`): :func:`_segment_best`, the same
+    candidates as :func:`near_tan`'s, on the lane's inputs."""
     z_b = lv[LANE_ZB, i]
-    inr = s_b * inv_k <= lv[LANE_REACH, i]
-    th = s_b * inv_k / radius
-    num = (z_b - zp) - 0.5 * radius * th * th
-    den = (radius + z_b) * th
-    take = inr & (num * bdq > bnq * den)
-    bnq = num if take else bnq
-    bdq = den if take else bdq
-    cc = lv[LANE_TWIST, i] * c3
-    if first:
-        slope = (z_b - z_a) / s_b - cc * s_b
-        take = inr & (zp <= z_a) & (slope * bdq > bnq)
-        bnq = slope if take else bnq
-        bdq = 1.0 if take else bdq
-    ce = cc - 0.5 * inv_k * inv_k / radius
-    g = (z_b - z_a) / (s_b - s_a)
-    alpha = z_a - g * s_a + cc * s_a * s_b
-    s_star = math.sqrt(max((zp - alpha) / (-ce), 0.0))
-    zs = z_a + g * (s_star - s_a) + cc * (s_star - s_a) * (s_star - s_b)
-    th = s_star * inv_k / radius
-    num = (zs - zp) - 0.5 * radius * th * th
-    den = (radius + zs) * th
-    take = inr & (ce < 0.0) & (alpha < zp) & (s_a < s_star) & (s_star < s_b) & (num * bdq > bnq * den)
-    lv[LANE_NUM, i] = num if take else bnq
-    lv[LANE_DEN, i] = den if take else bdq
+    best = (lv[LANE_NUM, i], lv[LANE_DEN, i])
+    bnq, bdq = _segment_best(
+        s_a, s_b, first, c3, radius, lv[LANE_INV_K, i], lv[LANE_ZP, i], lv[LANE_REACH, i], lv[LANE_ZA, i], z_b,
+        lv[LANE_TWIST, i], best,
+    )  # fmt: skip
+    lv[LANE_NUM, i] = bnq
+    lv[LANE_DEN, i] = bdq
     lv[LANE_ZA, i] = z_b
 
 
