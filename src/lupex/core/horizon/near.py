@@ -8,8 +8,8 @@ cell and for the adaptive direct march. SI units: heights and distances [m], ang
 
 Because the offsets are shared, many cells run the same segments at once: :func:`near_row` does a row's near
 fields with the cells as the inner loop (contiguous loads, vectorised), :func:`march_cells` the queued marches of
-a window in batches of lanes (gathered loads, then the same vectorised segment loop), both with
-:func:`near_tan`'s formulas in the same order and selects instead of branches. Cells whose rays leave the grid
+a window in batches of lanes (gathered loads, then the same vectorised segment loop). All of them evaluate a
+segment with :func:`_segment_best` (branch-free), the one copy of its candidates. Cells whose rays leave the grid
 (far fields) go through :func:`near_tan` itself.
 """
 
