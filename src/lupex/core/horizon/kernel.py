@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_ADAPTIVE_TOL",
     "DEFAULT_NEAR_SAMPLES",
     "DEFAULT_NEAR_SUBSTEPS",
+    "DEFAULT_WINDOW_SCAN_LIMIT",
     "MAX_FAR_FIELDS",
     "FarField",
     "check_horizon_inputs",
@@ -40,6 +41,10 @@ DEFAULT_ADAPTIVE_STEPS = 96
 DEFAULT_ADAPTIVE_TOL = 0.002
 #: Default relative margin of the adaptive march window around the two lines' tangent points.
 DEFAULT_ADAPTIVE_MARGIN = 0.1
+
+#: Exact window scans a line makes (where its all-sample hull's tangent point lies beyond the reach) before it
+#: opens its sliding window (:mod:`lupex.core.horizon.hull`); a performance setting, the results do not depend on it.
+DEFAULT_WINDOW_SCAN_LIMIT = 8
 
 #: Cells marched at once (lanes) by the adaptive march.
 MARCH_LANES = 32
@@ -223,6 +228,7 @@ def horizon_map_cpu(
     adaptive_tol: float = DEFAULT_ADAPTIVE_TOL,
     adaptive_margin: float = DEFAULT_ADAPTIVE_MARGIN,
     window: tuple[int, int, int, int] | None = None,
+    window_scan_limit: int = DEFAULT_WINDOW_SCAN_LIMIT,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """Horizon elevation angles of every DEM cell for a set of azimuths (CPU, numba parallel).
 
@@ -264,6 +270,11 @@ def horizon_map_cpu(
         the grid is terrain they see). Only the lines that cross the window are swept, from their far end to the
         window, so a tile costs its own cells plus those lines; the result is bit-identical to that window of the
         whole map. Default: the whole grid.
+    window_scan_limit
+        Performance setting: exact scans of the reach a line makes (where the tangent point of the hull of all its
+        samples lies beyond ``max_distance_m``) before it keeps a sliding window of the reach instead (0 or less: from
+        the start). The result is the same whatever the value (up to ties between samples of
+        equal elevation; tested in tests/core/test_horizon_reach.py).
 
     Returns
     -------
@@ -289,6 +300,7 @@ def horizon_map_cpu(
         max(int(adaptive_steps), int(near_samples)),
         float(adaptive_tol),
         float(adaptive_margin),
+        max(int(window_scan_limit), 0),
     )
     win = _window(window, zz.shape)
     wy, wx = int(win[1] - win[0]), int(win[3] - win[2])

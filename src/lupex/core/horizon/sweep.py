@@ -15,7 +15,18 @@ import math
 from collections import namedtuple
 from typing import Any
 
-from lupex.core.horizon.hull import B_HI, B_TOP, F_HI, F_TOP, S_PUSH, push_back, retire_far, window_tan
+from lupex.core.horizon.hull import (
+    B_HI,
+    B_TOP,
+    F_HI,
+    F_TOP,
+    N_SCAN,
+    S_PUSH,
+    WINDOWED,
+    push_back,
+    retire_far,
+    window_tan,
+)
 from lupex.core.horizon.sampling import (
     EMPTY_TAN,
     OK,
@@ -35,8 +46,11 @@ EMPTY_MARK = -3.0e38
 
 #: Call-wide settings: ``nnear`` near steps, observer height ``obs_h`` [m], sphere ``radius`` [m], reach
 #: ``max_dist`` [m], and the adaptive march's reach ``ext_len_steps`` [major steps], trigger ``ext_tol``
-#: [tan] and relative margin ``ext_margin``.
-Settings = namedtuple("Settings", ["nnear", "obs_h", "radius", "max_dist", "ext_steps", "ext_tol", "ext_margin"])
+#: [tan] and relative margin ``ext_margin``, and the exact scans ``scan_limit`` a line makes before it opens its
+#: sliding window (:mod:`lupex.core.horizon.hull`; 0: open from the start).
+Settings = namedtuple(
+    "Settings", ["nnear", "obs_h", "radius", "max_dist", "ext_steps", "ext_tol", "ext_margin", "scan_limit"]
+)
 #: One azimuth's line geometry: minor/major ratio ``t``, major step sign ``sm``, first major index ``m0``,
 #: map distance per major step ``ds_grid`` [m], the (major, minor) -> map affine ``geo`` and the
 #: :data:`~lupex.core.horizon.near.NearTable` ``tab``.
@@ -275,7 +289,8 @@ def _side_tangent(
     (inside the grid, not NaN).
 
     The observer sits at the foot of the perpendicular from the cell centre onto the line, ``du`` [m] along
-    it from the line's point on row ``m``. The window is first cut exactly at ``max_dist`` from it.
+    it from the line's point on row ``m``. Once the line's window is open, it is first cut exactly at
+    ``max_dist`` from the observer.
     """
     if qc < v.qlo or qc >= v.qhi:
         return EMPTY_TAN, math.inf, False
@@ -291,8 +306,9 @@ def _side_tangent(
     c_f = w.wc[s_obs] * cd - w.ws[s_obs] * dth
     s_f = w.ws[s_obs] * cd + w.wc[s_obs] * dth
     u = w.wu[s_obs] + du
-    retire_far(w, u + cfg.max_dist)
-    tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist)
+    if w.st[WINDOWED]:
+        retire_far(w, u + cfg.max_dist)
+    tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist, cfg.scan_limit)
     return tanv, dist, True
 
 
@@ -379,6 +395,8 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
     st[B_HI] = n_tot - 1
     st[F_HI] = n_tot - 1
     st[S_PUSH] = n_tot - 1
+    st[N_SCAN] = 0
+    st[WINDOWED] = 1 if cfg.scan_limit <= 0 else 0
     hints[:] = 0
     near_len = cfg.nnear * az.ds_grid
     for ell in range(n_srv - 1, k_win_lo - k_first - 1, -1):

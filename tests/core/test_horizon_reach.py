@@ -1,0 +1,90 @@
+"""The finite reach (``max_distance_m``) of the horizon kernel, and its lazily opened sliding window.
+
+A line of the sweep starts with one hull of all its samples and scans its window exactly where that hull's
+tangent point lies beyond the reach; after ``window_scan_limit`` such scans it keeps a sliding window of the
+reach instead (:mod:`lupex.core.horizon.hull`). The two paths must give the same horizon.
+
+References: an analytic wall on a sphere (elevation of the wall's top edge seen over the curved ground, exact up
+to the float32 output) and the flat-sphere dip ``-acos(R / (R + h))`` where the wall lies beyond the reach; and,
+on rough terrain, the kernel with its window open from the start (``window_scan_limit=0``, the path tested against
+the dense float64 reference in test_horizon_kernel.py and by GRASS's problem in the benchmarks).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lupex.core.horizon import horizon_map_cpu
+from lupex.terrain.synthetic import cratered_field
+
+R_MOON = 1_737_400.0
+RES_M = 240.0
+WALL_M = 1_500.0
+OBSERVER_M = 2.0
+#: float32 output and exact geometry at cardinal azimuths (cf. TOL_EXACT in test_horizon_kernel.py) [deg]
+TOL_EXACT_DEG = 0.001
+#: flat-plane sampling of the dip, half a step from the tangent point (cf. TOL_FLAT) [deg]
+TOL_FLAT_DEG = 0.005
+#: window scan limits: from the start, after one scan, the default, never
+SCAN_LIMITS = (0, 1, 8, 10**9)
+
+
+def _ground_distance_m(y_obs_m: float, y_wall_m: float) -> float:
+    """Along-ground distance between two points on one meridian north of the pole (polar stereographic, k0 = 1)."""
+    colat = [2.0 * math.atan(abs(y) / (2.0 * R_MOON)) for y in (y_obs_m, y_wall_m)]
+    return R_MOON * abs(colat[1] - colat[0])
+
+
+def _wall_exact_deg(d_m: float, radius_m: float) -> float:
+    th = d_m / radius_m
+    rq, rp = radius_m + WALL_M, radius_m + OBSERVER_M
+    return math.degrees(math.atan2(rq * math.cos(th) - rp, rq * math.sin(th)))
+
+
+@pytest.mark.parametrize("scan_limit", SCAN_LIMITS)
+@pytest.mark.parametrize("reach_cells", [20.5, 40.5, 90.5])
+def test_wall_seen_within_reach_and_not_beyond(scan_limit: int, reach_cells: float) -> None:
+    """A 1.5 km wall north of a flat plain: exact where its edge is within reach, the plain's dip where not."""
+    n = 200
+    x0, y0 = -n * RES_M / 2.0, n * RES_M / 2.0  # centred on the pole (scale factor 1 to 1e-4)
+    z = np.zeros((n, n))
+    z[:10, :] = WALL_M  # rows 0..9; the ground ramps up between the centres of rows 10 and 9
+    reach_m = reach_cells * RES_M
+    hor, _ = horizon_map_cpu(z, x0, y0, RES_M, [0.0], OBSERVER_M, R_MOON, reach_m, [], window_scan_limit=scan_limit)
+    got = np.degrees(hor[0, :, 100].astype(np.float64))
+    dip = -math.degrees(math.acos(R_MOON / (R_MOON + OBSERVER_M)))
+    seen = [i for i in range(10, n - 12) if (i - 9) * RES_M <= reach_m]
+    hidden = [i for i in range(10, n - 12) if (i - 10) * RES_M >= reach_m]  # the whole ramp beyond the reach
+    assert seen and hidden
+    for i in seen:
+        d_m = _ground_distance_m(y0 - (i + 0.5) * RES_M, y0 - 9.5 * RES_M)
+        assert abs(got[i] - _wall_exact_deg(d_m, R_MOON)) <= TOL_EXACT_DEG, i
+    # beyond the reach the wall would stand 1-8 deg above the horizon; the plain's dip is -0.087 deg
+    assert np.all(np.abs(got[hidden] - dip) <= TOL_FLAT_DEG)
+
+
+@pytest.fixture(scope="module")
+def rough():
+    dem = cratered_field(96, RES_M, n_craters=40, seed=11)
+    z = np.ascontiguousarray(dem.values, dtype=np.float64)
+    z[30, 40] = np.nan
+    x0 = float(dem["x"].values[0]) - RES_M / 2
+    y0 = float(dem["y"].values[0]) + RES_M / 2
+    rng = np.random.default_rng(3)
+    far = (rng.normal(0.0, 400.0, (120, 120)), x0 - 40e3, y0 + 40e3, 800.0)
+    return z, x0, y0, [far]
+
+
+@pytest.mark.parametrize(("reach_m", "radius_m"), [(3_000.0, R_MOON), (15_000.0, 6_371_000.0), (60_000.0, R_MOON)])
+def test_window_scan_limit_does_not_change_the_map(rough, reach_m: float, radius_m: float) -> None:
+    z, x0, y0, far = rough
+    az = np.radians(np.arange(16) * 22.5 + 3.0)
+    ref, ref_edge = horizon_map_cpu(z, x0, y0, RES_M, az, OBSERVER_M, radius_m, reach_m, far, window_scan_limit=0)
+    assert np.isfinite(ref[:, 50, 50]).all()
+    for limit in SCAN_LIMITS[1:]:
+        got, edge = horizon_map_cpu(z, x0, y0, RES_M, az, OBSERVER_M, radius_m, reach_m, far, window_scan_limit=limit)
+        np.testing.assert_array_equal(got, ref)
+        np.testing.assert_array_equal(edge, ref_edge)
