@@ -16,8 +16,8 @@ tangents, found by galloping/binary search (slopes are unimodal along an upper h
 **The window is opened lazily** (since the seventh #17 session). A line starts with nothing retired: the back
 hull then holds every sample beyond the near field, the front stays empty and a query costs one search. Where
 that hull's tangent point lies beyond the reach, :func:`window_tan` scans the window exactly instead
-(:func:`_exact_scan`) and counts the scan; after ``scan_limit`` scans on one line the line opens its window
-(``st[WINDOWED]``) and :func:`retire_far` keeps it from then on. Both give the same tangent (the best sample
+(:func:`_exact_scan`) and counts the scan (``st[N_SCAN]``); once a line has made ``scan_limit`` scans, the sweep
+opens its window and :func:`retire_far` keeps it from then on. Both give the same tangent (the best sample
 within reach). On the 150 km full map fewer than 0.5 % of the queries need a scan; on a short reach (GRASS's
 15 km) lines open their window after a few. Before 2026-11-30 the kernel kept one hull of every sample and
 always scanned, which made short reaches slower than long ones.
@@ -25,7 +25,7 @@ always scanned, which made short reaches slower than long ones.
 The workspace :data:`LineWork` holds the line's samples (projective ``x, y``, height, along-ground distance,
 frame cosine/sine, inverse scale factor, validity), both hulls, the undo log, the step-to-sample index and the
 hull state ``st`` = (back top, front top, back's farthest sample, window's farthest sample, next sample to
-push, exact scans so far, window open).
+push, exact scans so far).
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ B_HI = 2
 F_HI = 3
 S_PUSH = 4
 N_SCAN = 5
-WINDOWED = 6
 
 #: Per-thread workspace of the sweep (see the module docstring).
 LineWork = namedtuple(
@@ -66,7 +65,7 @@ def line_work(cap: int, n_steps: int) -> Any:
     return LineWork(
         f.copy(), f.copy(), f.copy(), f.copy(), f.copy(), f.copy(), f.copy(), np.zeros(cap, dtype=np.uint8),
         f.copy(), f.copy(), i.copy(), i.copy(), i.copy(), i.copy(), i.copy(), np.empty(n_steps, dtype=np.int64),
-        np.zeros(7, dtype=np.int64),
+        np.zeros(6, dtype=np.int64),
     )  # fmt: skip
 
 
@@ -278,7 +277,6 @@ def window_tan(
     zp: float,
     radius: float,
     max_dist: float,
-    scan_limit: int,
 ) -> tuple[float, float]:
     """Elevation tangent of the highest window sample seen from an observer on the line at height ``zp`` [m].
 
@@ -288,7 +286,7 @@ def window_tan(
     hulls (updated). Returns ``(tan_elevation, distance)`` with the along-ground distance [m] of the tangent
     point; ``(EMPTY_TAN, inf)`` when no sample lies within ``max_dist``. A tangent point beyond ``max_dist``
     (possible while the line's window is not open, or in the sliver of the padded reach) is replaced by an exact
-    scan of the window; the ``scan_limit``-th scan of a line opens its window (``st[WINDOWED]``).
+    scan of the window, counted in ``st[N_SCAN]``.
     """
     st = w.st
     b_top = st[B_TOP]
@@ -320,8 +318,6 @@ def window_tan(
         # tangent point beyond the reach: the window is not open yet, or the point lies in the sliver between the
         # exact reach and the window's padded reach
         st[N_SCAN] += 1
-        if st[N_SCAN] >= scan_limit:
-            st[WINDOWED] = 1
         best = _exact_scan(w, st[S_PUSH] + 1, u_obs, px, py, max_dist)
         if best < 0:
             return EMPTY_TAN, math.inf

@@ -15,18 +15,7 @@ import math
 from collections import namedtuple
 from typing import Any
 
-from lupex.core.horizon.hull import (
-    B_HI,
-    B_TOP,
-    F_HI,
-    F_TOP,
-    N_SCAN,
-    S_PUSH,
-    WINDOWED,
-    push_back,
-    retire_far,
-    window_tan,
-)
+from lupex.core.horizon.hull import B_HI, B_TOP, F_HI, F_TOP, N_SCAN, S_PUSH, push_back, retire_far, window_tan
 from lupex.core.horizon.sampling import (
     EMPTY_TAN,
     OK,
@@ -306,9 +295,9 @@ def _side_tangent(
     c_f = w.wc[s_obs] * cd - w.ws[s_obs] * dth
     s_f = w.ws[s_obs] * cd + w.wc[s_obs] * dth
     u = w.wu[s_obs] + du
-    if w.st[WINDOWED]:
-        retire_far(w, u + cfg.max_dist)
-    tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist, cfg.scan_limit)
+    if w.st[N_SCAN] >= cfg.scan_limit:
+        retire_far(w, u + cfg.max_dist)  # the line's window is open
+    tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist)
     return tanv, dist, True
 
 
@@ -396,7 +385,6 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
     st[F_HI] = n_tot - 1
     st[S_PUSH] = n_tot - 1
     st[N_SCAN] = 0
-    st[WINDOWED] = 1 if cfg.scan_limit <= 0 else 0
     hints[:] = 0
     near_len = cfg.nnear * az.ds_grid
     for ell in range(n_srv - 1, k_win_lo - k_first - 1, -1):
