@@ -274,7 +274,7 @@ def test_stats_on_cuda_computes_the_horizon_on_the_cpu(monkeypatch):
         calls.append(a[0].shape)
         return stats.illumination_stats_kernel(*a)
 
-    monkeypatch.setattr(stats, "cuda_available", lambda: True)
+    monkeypatch.setattr(stats, "resolve_backend", lambda backend, flag=None: "cuda")  # a GPU for the statistics only
     monkeypatch.setattr(stats, "illumination_stats_cuda", fake_gpu_kernel)
     got = stats.illumination_stats(*args, backend="cuda", **kwargs)
     assert calls and calls[0][0] == 16  # the statistics ran through the "GPU" kernel

@@ -17,6 +17,7 @@ from lupex.cli.progress import RichProgress
 from lupex.cli.scheduling import SchedulerOpt, cli_scheduler, parse_scheduler_option
 from lupex.cluster import SchedulerSpec
 from lupex.cluster.tiles import check_tiling
+from lupex.core.backend import resolve_backend
 from lupex.defaults import default
 from lupex.errors import InputError
 
@@ -232,6 +233,8 @@ def illumination_map(
     psr_period = _check_map_options(start, end, step, height_m, n_azimuth, psr_years, out)
     spec = parse_scheduler_option(scheduler)
     tiling = _check_tiling_options(spec, tile_px, halo_px, far_field, backend)
+    if tiling is None:
+        resolve_backend(backend, "--backend")  # a GPU asked for and none usable: refused before any work
     _check_thermal_step(thermal_step, tiling, start, end)
     terrain = read_dem(dem)
     extra: dict[str, Any] = {}

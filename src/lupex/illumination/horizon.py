@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from lupex.constants import MOON_RADIUS_M
+from lupex.core.backend import resolve_backend
 from lupex.core.horizon import horizon_map_cpu
 from lupex.defaults import default
 from lupex.errors import InputError, LupexError
@@ -75,19 +76,6 @@ def available_backends(kernel: Literal["horizon", "stats"] = "horizon") -> list[
     from lupex.core.visibility_cuda import cuda_available  # imports numba.cuda: only when it matters
 
     return [b for b in backends if b != "cuda" or cuda_available()]
-
-
-def _resolve_backend(backend: str) -> str:
-    if backend not in ("auto", "cpu", "cuda"):
-        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
-    if backend == "cpu":
-        return "cpu"
-    from lupex.core.visibility_cuda import cuda_available  # imports numba.cuda: only when it matters
-
-    usable = cuda_available()
-    if backend == "cuda" and not usable:
-        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
-    return "cuda" if usable else "cpu"
 
 
 def far_field_for(dem: xr.DataArray) -> list[xr.DataArray]:
@@ -327,7 +315,7 @@ def horizon_map(
     """
     check_dem(dem)
     reach = check_horizon_settings(n_azimuth, observer_height_m, body_radius_m, max_distance_m)
-    chosen = _resolve_backend(backend)
+    chosen = resolve_backend(backend)
     fields = far_field_for(dem) if isinstance(far_field, str) and far_field == "auto" else list(far_field or [])
     for field in fields:
         check_dem(field)

@@ -18,10 +18,11 @@ import numpy as np
 import xarray as xr
 
 from lupex.constants import MOON_RADIUS_M
+from lupex.core.backend import resolve_backend
 from lupex.core.visibility import DEG2RAD_F32, horizon_rows_finite, illumination_stats_kernel, kernel_time_args
-from lupex.core.visibility_cuda import cuda_available, illumination_stats_cuda
+from lupex.core.visibility_cuda import illumination_stats_cuda
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, time_range, valid_time_range
-from lupex.errors import InputError, LupexError
+from lupex.errors import InputError
 from lupex.illumination.horizon import horizon_map
 from lupex.terrain.dem import check_dem
 
@@ -106,11 +107,7 @@ def _check_horizon(horizon: xr.DataArray, dem: xr.DataArray) -> None:
 
 def _stats_kernel(backend: str) -> Callable[..., Any]:
     """The statistics kernel ``backend`` selects (CUDA where asked for or, with ``auto``, usable)."""
-    if backend not in ("auto", "cpu", "cuda"):
-        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
-    if backend == "cuda" and not cuda_available():
-        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
-    on_gpu = backend == "cuda" or (backend == "auto" and cuda_available())
+    on_gpu = resolve_backend(backend) == "cuda"
     return illumination_stats_cuda if on_gpu else illumination_stats_kernel
 
 

@@ -20,6 +20,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from lupex.constants import AU_KM, MOON_RADIUS_M
+from lupex.core.backend import resolve_backend
 from lupex.core.insolation import incident_flux_chunk, scattered_flux_chunk, sky_view_factor, surface_normals
 from lupex.core.thermal import (
     HEAT_CAPACITY_COEFFS,
@@ -34,7 +35,7 @@ from lupex.core.thermal import (
 )
 from lupex.defaults import default
 from lupex.ephemeris import format_utc, moon_centred_vectors, parse_duration_s, parse_time, time_range
-from lupex.errors import EphemerisRangeError, InputError, LupexError
+from lupex.errors import EphemerisRangeError, InputError
 from lupex.illumination.horizon import far_field_for, horizon_map
 from lupex.terrain.dem import check_dem
 from lupex.terrain.derivatives import gradient
@@ -183,18 +184,10 @@ def region_window(
 
 def column_kernel(backend: str) -> Callable[..., None]:
     """The column solver of ``backend`` (``auto``: CUDA where a GPU is usable, else the numba CPU kernel)."""
-    if backend not in ("auto", "cpu", "cuda"):
-        raise InputError(f"backend {backend!r} is not accepted; use 'auto', 'cpu' or 'cuda'")
-    if backend == "cpu":
-        return advance_columns
-    from lupex.core.visibility_cuda import cuda_available  # imports numba.cuda: only when it matters
-
-    if cuda_available():
+    if resolve_backend(backend) == "cuda":
         from lupex.core.thermal_cuda import advance_columns_cuda
 
         return advance_columns_cuda
-    if backend == "cuda":
-        raise LupexError("backend 'cuda' was asked for but no usable CUDA GPU was found; use backend='cpu'")
     return advance_columns
 
 
