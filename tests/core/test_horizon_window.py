@@ -74,3 +74,33 @@ def test_horizon_map_window_px_names_the_argument():
     np.testing.assert_array_equal(part["x"].values, whole["x"].values[3:20])
     np.testing.assert_array_equal(part.values, whole.values[:, 2:9, 3:20])
     assert math.isfinite(float(part.max()))
+
+
+def test_out_receives_the_map(terrain):
+    """``out=`` (a slice of a larger map) gets exactly the values the kernel returns without it."""
+    z, x0, y0, res, far = terrain
+    az = _azimuths()
+    whole, whole_edge = horizon_map_cpu(z, x0, y0, res, az, 2.0, 1737400.0, 30e3, far, window=(3, 40, 5, 60))
+    big = np.full((az.size + 4, 37, 55), 7.0, dtype=np.float32)
+    got, edge = horizon_map_cpu(
+        z, x0, y0, res, az, 2.0, 1737400.0, 30e3, far, window=(3, 40, 5, 60), out=big[2 : 2 + az.size]
+    )
+    assert np.shares_memory(got, big)
+    np.testing.assert_array_equal(big[2 : 2 + az.size], whole)
+    np.testing.assert_array_equal(edge, whole_edge)
+    assert (big[:2] == 7.0).all() and (big[2 + az.size :] == 7.0).all()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.empty((24, 61, 60), dtype=np.float32),  # one column short
+        np.empty((24, 61, 61), dtype=np.float64),
+        np.empty((24, 61, 122), dtype=np.float32)[:, :, ::2],  # not contiguous
+        [[0.0]],
+    ],
+)
+def test_bad_out_is_refused(terrain, bad):
+    z, x0, y0, res, far = terrain
+    with pytest.raises(ValueError, match="out must be"):
+        horizon_map_cpu(z, x0, y0, res, _azimuths(), 0.0, 1737400.0, 30e3, far, out=bad)

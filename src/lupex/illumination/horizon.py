@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numba
 import numpy as np
 import xarray as xr
 
@@ -369,13 +370,14 @@ def _compute(
         return np.ascontiguousarray(out_gpu[:, i0:i1, j0:j1]), edge_gpu[i0:i1, j0:j1]
     out = np.empty((n_az, i1 - i0, j1 - j0), dtype=np.float32)
     edge = np.zeros((i1 - i0, j1 - j0), dtype=bool)
-    batch = max(8, n_az // 8)
+    # batches of a whole number of azimuths per thread (each thread takes every n-th azimuth of a batch)
+    threads = numba.get_num_threads()
+    batch = -(-max(8, n_az // 8) // threads) * threads
     for start in range(0, n_az, batch):
-        part, part_edge = horizon_map_cpu(
+        _, part_edge = horizon_map_cpu(
             z, x0, y0, res, azimuths_rad[start : start + batch], observer_height_m, body_radius_m, reach, far,
-            window=window,
+            window=window, out=out[start : start + batch],
         )  # fmt: skip
-        out[start : start + batch] = part
         edge |= np.asarray(part_edge, dtype=bool)
         if progress is not None:
             progress.update(min(batch, n_az - start))

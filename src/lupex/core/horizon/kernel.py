@@ -229,6 +229,7 @@ def horizon_map_cpu(
     adaptive_margin: float = DEFAULT_ADAPTIVE_MARGIN,
     window: tuple[int, int, int, int] | None = None,
     window_scan_limit: int = DEFAULT_WINDOW_SCAN_LIMIT,
+    out: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """Horizon elevation angles of every DEM cell for a set of azimuths (CPU, numba parallel).
 
@@ -275,6 +276,9 @@ def horizon_map_cpu(
         samples lies beyond ``max_distance_m``) before it keeps a sliding window of the reach instead (0 or less: from
         the start). The result is the same whatever the value (up to ties between samples of
         equal elevation; tested in tests/core/test_horizon_reach.py).
+    out
+        Optional C-contiguous float32 array of the result's shape (n_az and the window's rows and columns) to
+        write the horizon into (e.g. a slice of a larger map, saving a copy); returned as ``horizon_rad``.
 
     Returns
     -------
@@ -304,7 +308,7 @@ def horizon_map_cpu(
     )
     win = _window(window, zz.shape)
     wy, wx = int(win[1] - win[0]), int(win[3] - win[2])
-    out = np.empty((az.shape[0], wy, wx), dtype=np.float32)
+    out = _output_array(out, (az.shape[0], wy, wx))
     edge = np.zeros((wy, wx), dtype=np.uint8)
     edge_t = np.zeros((wx, wy), dtype=np.uint8)
     if az.shape[0] > 0:
@@ -313,6 +317,18 @@ def horizon_map_cpu(
         n_chunks = min(numba.get_num_threads(), az.shape[0])
         _horizon_kernel(world, zt, az, cfg, cap, win, out, edge, edge_t, n_chunks)
     return out, (edge | edge_t.T).astype(bool)
+
+
+def _output_array(out: NDArray[np.float32] | None, shape: tuple[int, int, int]) -> NDArray[np.float32]:
+    """``out`` checked to be a C-contiguous float32 array of ``shape``, or a new one when None."""
+    if out is None:
+        return np.empty(shape, dtype=np.float32)
+    if not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != shape:
+        got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
+        raise ValueError(f"out must be a float32 array of shape {shape} (azimuths, rows, columns), not {got}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("out must be C-contiguous and writeable (e.g. a slice out[a0:a1] of a C-ordered map)")
+    return out
 
 
 def _window(window: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> NDArray[np.int64]:
