@@ -268,15 +268,7 @@ def _exact_scan(w: Any, lim: int, u_obs: float, px: float, py: float, max_dist: 
 
 @inline_helper
 def window_tan(
-    w: Any,
-    hints: Any,
-    side: int,
-    u_obs: float,
-    cth: float,
-    sth: float,
-    zp: float,
-    radius: float,
-    max_dist: float,
+    w: Any, hints: Any, side: int, u_obs: float, cth: float, sth: float, zp: float, radius: float, max_dist: float
 ) -> tuple[float, float]:
     """Elevation tangent of the highest window sample seen from an observer on the line at height ``zp`` [m].
 
