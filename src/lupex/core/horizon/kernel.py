@@ -274,8 +274,8 @@ def horizon_map_cpu(
     window_scan_limit
         Performance setting: exact scans of the reach a line makes (where the tangent point of the hull of all its
         samples lies beyond ``max_distance_m``) before it keeps a sliding window of the reach instead (0 or less: from
-        the start). The result is the same whatever the value (up to ties between samples of
-        equal elevation; tested in tests/core/test_horizon_reach.py).
+        the start). The result is the same whatever the value (up to ties between samples of equal elevation;
+        tested in tests/core/test_horizon_reach.py).
     out
         Optional C-contiguous float32 array of the result's shape (n_az and the window's rows and columns) to
         write the horizon into (e.g. a slice of a larger map, saving a copy); returned as ``horizon_rad``.
