@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.test_browser import browser, server  # noqa: F401  (fixtures shared with the dashboard test)
+from tests.web.test_browser import UI_TIMEOUT_MS, browser, server  # noqa: F401  (fixtures shared)
 
 #: Metres per pixel at each zoom of the IAU_2015:30135 tile matrix set (the backend's ``/api/tms``).
 RESOLUTIONS = [3584.0 / 2**z for z in range(11)]
@@ -50,6 +50,8 @@ def _tif_value(path: Path, x_m: float, y_m: float) -> float:
 
 
 def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect  # the browser fixture has skipped where playwright is missing
+
     artifacts = Path(os.environ.get("LUPEX_TEST_ARTIFACTS", "test-artifacts"))
     artifacts.mkdir(parents=True, exist_ok=True)
     backend = _status(server + "/api/tms") == 200
@@ -84,12 +86,12 @@ def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noq
     shown = legend.count()
     psr = page.get_by_label("Permanent shadow")
     psr.check()
-    assert legend.count() == shown + 1
-    assert page.locator('#map-legend .legend-entry[data-layer="psr"]').count() == 1
-    assert page.locator(".leaflet-layer.layer-psr").count() == 1  # the tile layer's container
+    expect(legend).to_have_count(shown + 1, timeout=UI_TIMEOUT_MS)
+    expect(page.locator('#map-legend .legend-entry[data-layer="psr"]')).to_have_count(1)
+    expect(page.locator(".leaflet-layer.layer-psr")).to_have_count(1)  # the tile layer's container
     psr.uncheck()
-    assert legend.count() == shown
-    assert page.locator(".leaflet-layer.layer-psr").count() == 0
+    expect(legend).to_have_count(shown, timeout=UI_TIMEOUT_MS)
+    expect(page.locator(".leaflet-layer.layer-psr")).to_have_count(0)
 
     # scale bar: metres per pixel match the tile matrix near the pole (polar stereographic, k = 1 at the pole)
     zoom = page.evaluate("lupex.map.getZoom()")
@@ -113,8 +115,8 @@ def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noq
 
     # clicking pins the point and shows its values in the side panel
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    assert page.locator("#pin").is_visible()
-    assert "lat" in page.locator("#pin").text_content()
+    expect(page.locator("#pin")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#pin")).to_contain_text("lat", timeout=UI_TIMEOUT_MS)
 
     # mission time: one slider over the traverse and the campaign, the rover and the state follow
     max_h = float(page.locator("#mission-time").get_attribute("max"))
@@ -122,17 +124,18 @@ def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noq
     first = page.locator("#m-time").text_content()
     phase0 = page.locator("#m-phase").text_content()
     page.locator("#mission-time").fill(str(max_h))
-    page.wait_for_timeout(200)
-    assert page.locator("#m-time").text_content() != first
-    assert page.locator("#m-phase").text_content() not in ("-", phase0)  # another step or the campaign
-    assert page.locator(".mission-rover").count() == 1
-    assert page.locator("#m-stations").text_content() != "-"  # the comms stage's windows at that time
+    expect(page.locator("#m-time")).not_to_have_text(first, timeout=UI_TIMEOUT_MS)
+    # another step or the campaign
+    expect(page.locator("#m-phase")).not_to_have_text(re.compile(f"^(-|{re.escape(phase0)})$"), timeout=UI_TIMEOUT_MS)
+    expect(page.locator(".mission-rover")).to_have_count(1)
+    expect(page.locator("#m-stations")).not_to_have_text("-", timeout=UI_TIMEOUT_MS)  # the comms windows then
     assert page.get_by_label("Drill holes (science)").is_checked()
     assert page.locator(".leaflet-control-layers").text_content().count("Touchdowns (P(safe)") == 1
     page.locator("#mission-time").fill("0")
     page.select_option("#speed", "24")
     page.click("#play")
-    page.wait_for_timeout(600)
+    # playing moves the time on (waited for, not slept on: a busy runner can stall the page's timers)
+    page.wait_for_function("parseFloat(document.getElementById('mission-time').value) > 0", timeout=UI_TIMEOUT_MS)
     page.click("#play")
     assert float(page.locator("#mission-time").input_value()) > 0
     page.screenshot(path=str(artifacts / "map-mission-time.png"))
