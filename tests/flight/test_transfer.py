@@ -43,6 +43,17 @@ def test_lambert_reproduces_hohmann_transfer() -> None:
     assert np.linalg.norm(v2) == pytest.approx(v_apo, abs=0.02)
 
 
+def test_the_lambert_solver_keeps_its_compiled_code_on_disk() -> None:
+    """lamberthub compiles izzo2015 without numba's cache (~6-7 s in every process); lupex turns the cache on."""
+    from numba.core.caching import NullCache
+
+    from lupex.flight import transfer
+
+    solver = transfer._izzo2015()
+    assert solver is transfer._izzo2015()  # looked up once
+    assert not isinstance(solver._cache, NullCache)
+
+
 def test_deorbit_matches_hand_value() -> None:
     """100 km circular -> 100 x 15 km: 19.5 m/s (mission-facts.md 4.2 own two-body calculation)."""
     r = 1737.4

@@ -9,6 +9,8 @@ LOI is a single periapsis burn from that hyperbola into a circular polar orbit. 
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,8 @@ from lupex.constants import EARTH_RADIUS_KM, MOON_RADIUS_M
 from lupex.defaults import default
 from lupex.ephemeris import format_utc, parse_time
 from lupex.errors import InputError
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "EARTH_GM_KM3_S2",
@@ -258,10 +262,25 @@ def lambert_velocities_km_s(
     v1, v2 : ndarray (3,)
         Velocities at r1 and r2. [km/s]
     """
+    v1, v2 = _izzo2015()(mu_km3_s2, np.asarray(r1_km, dtype=np.float64), np.asarray(r2_km, dtype=np.float64), tof_s)
+    return np.asarray(v1, dtype=np.float64), np.asarray(v2, dtype=np.float64)
+
+
+@functools.cache
+def _izzo2015() -> Any:
+    """``lamberthub.izzo2015`` with numba's on-disk cache turned on.
+
+    lamberthub jit-compiles its solvers without ``cache=True``, which costs every new process ~6-7 s of compiling
+    (the flight stage's first Lambert arc); with the cache only the first process on a machine pays it, as for
+    lupex's own kernels. Where no cache folder is writable numba says so and the solver is compiled as before.
+    """
     from lamberthub import izzo2015
 
-    v1, v2 = izzo2015(mu_km3_s2, np.asarray(r1_km, dtype=np.float64), np.asarray(r2_km, dtype=np.float64), tof_s)
-    return np.asarray(v1, dtype=np.float64), np.asarray(v2, dtype=np.float64)
+    try:
+        izzo2015.enable_caching()
+    except RuntimeError as err:  # numba: no writable cache locator for the package's files
+        _log.info("lamberthub's Lambert solver compiles in this process (no numba cache: %s)", err)
+    return izzo2015
 
 
 def moon_state_km(time_utc: np.datetime64) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
