@@ -43,8 +43,9 @@ CASE = textwrap.dedent(
                  np.full((nz, N_CELLS), -np.inf), np.zeros((nz, N_CELLS))]
         series = np.empty((N_CELLS, N_STEPS // 2), dtype=DTYPE)
         half = N_STEPS // 2
-        kernel(state, flux[:, :half].copy(), dt, *props, 0.95, 0.018, 2.7, True, *stats, series)
-        kernel(state, flux[:, half:].copy(), dt, *props, 0.95, 0.018, 2.7, False, *stats, np.empty((0, 0), dtype=DTYPE))
+        kernel(state, flux[:, :half].copy(), dt, *props, 0.95, 0.018, 2.7, True, *stats, series, th.LIVE_DEPTH_M)
+        kernel(state, flux[:, half:].copy(), dt, *props, 0.95, 0.018, 2.7, False, *stats,
+               np.empty((0, 0), dtype=DTYPE), th.LIVE_DEPTH_M)
         results.append([state, series, *stats])
     worst = 0.0
     for a, b in zip(*results):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lupex.core.thermal import (
     BLOCK_CELLS,
     HEAT_CAPACITY_COEFFS,
+    LIVE_DEPTH_M,
     STEFAN_BOLTZMANN_W_M2_K4,
     advance_columns,
     albedo_at_incidence,
@@ -230,6 +231,7 @@ def test_kernel_leaves_statistics_alone_when_not_accumulating():
         False,
         *marks,
         np.empty((0, 0)),
+        LIVE_DEPTH_M,
     )
     for mark in marks:
         assert np.all(mark == 7.0)

@@ -252,7 +252,7 @@ def advance_columns(
     tz_max_K: NDArray[np.float64],
     tz_sum_K: NDArray[np.float64],
     ts_series_K: NDArray[np.floating],
-    live_depth_m: float = LIVE_DEPTH_M,
+    live_depth_m: float,
 ) -> None:
     n_nodes, n_cells = T_K.shape
     n_steps = absorbed_W_m2.shape[1]
@@ -482,9 +482,11 @@ advance_columns.__doc__ = """Advance many independent regolith columns by ``n_st
         gives the depth of ice stability). Within one call the sums are formed in the state's precision, then added.
     ts_series_K : (n_cells, n_steps), or shape (0, 0) for none
         Receives the surface temperature at the end of every step [K].
-    live_depth_m : float, default :data:`LIVE_DEPTH_M`
+    live_depth_m : float
         Nodes at or below this depth keep their ``K`` and ``cp`` (hence their elimination coefficients) for
-        :data:`PROPERTY_REFRESH_S` and from the start of the call; ``inf`` recomputes every node every step.
+        :data:`PROPERTY_REFRESH_S` and from the start of the call; ``inf`` recomputes every node every step
+        (:data:`LIVE_DEPTH_M` is the model's value). Required, like every argument of this compiled kernel: an
+        omitted argument is another numba type, so another compilation.
 
     Notes
     -----

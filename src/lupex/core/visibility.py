@@ -457,7 +457,7 @@ def _copy_profiles(
     row: int,
     i: int,
     j0: int,
-    only_cells: NDArray[np.bool_] | None,
+    only_cells: NDArray[np.bool_],
     profiles: NDArray[np.float64],
     rad_per_unit: np.float32,
 ) -> bool:
@@ -466,12 +466,11 @@ def _copy_profiles(
     ``np.radians`` does for float32 degrees): each cache line of the (azimuth, y, x) map is read once, not once per
     cell. Skipped, returning False, if no cell of them is wanted."""
     m = min(profiles.shape[0], horizon.shape[2] - j0)
-    if only_cells is not None:
-        wanted = False
-        for jj in range(m):
-            wanted = wanted or only_cells[i, j0 + jj]
-        if not wanted:
-            return False
+    wanted = False
+    for jj in range(m):
+        wanted = wanted or only_cells[i, j0 + jj]
+    if not wanted:
+        return False
     for k in range(horizon.shape[0]):
         for jj in range(m):
             profiles[jj, k, 0, 0] = horizon[k, row, j0 + jj] * rad_per_unit
@@ -1122,7 +1121,27 @@ STATS_DOC = """Stream over time at every cell: Sun disk fraction and Earth visib
 """
 
 
-@numba.njit(cache=True, parallel=True, fastmath=True)
+def check_horizon_rows(horizon: NDArray[Any], ny: int, nx: int, horizon_row0: int) -> None:
+    """Refuse a horizon map (n_az, rows, nx) without the rows ``horizon_row0 .. horizon_row0 + ny - 1``.
+
+    Raises
+    ------
+    InputError
+        Naming the map's shape, the rows it must hold and the grid's size.
+    """
+    shape = np.shape(horizon)
+    if horizon_row0 < 0 or len(shape) != 3 or shape[1] < horizon_row0 + ny or shape[2] != nx:
+        raise InputError(
+            f"horizon has shape {shape}; with horizon_row0 {horizon_row0} it must hold the rows {horizon_row0} .. "
+            f"{horizon_row0 + ny - 1} of z_m's grid ({ny} x {nx}) as (n_az, rows, nx)"
+        )
+
+
+def _kernel_array(values: Any, dtype: Any) -> NDArray[Any]:
+    """``values`` as the compiled kernel takes it: ``dtype``, C-contiguous and writable (copied only if not)."""
+    return np.require(values, dtype=dtype, requirements=["C", "W"])
+
+
 def illumination_stats_kernel(
     horizon: NDArray[np.float32],
     z_m: NDArray[np.float64],
@@ -1156,12 +1175,79 @@ def illumination_stats_kernel(
     NDArray[np.int32],
     NDArray[np.int32],
 ]:
+    # Every argument goes to the compiled kernel in one set of numba types (C-contiguous writable arrays, Python
+    # scalars, ``only_cells`` always an array): each distinct set is another ~25 s compilation of this kernel,
+    # and callers' layouts (an xarray slice, a transposed ephemeris, read-only coordinates) and omitted
+    # defaults used to make seven of them. The horizon map (GBs) is passed as it is.
+    ny, nx = np.shape(z_m)
+    horizon_row0 = int(horizon_row0)
+    check_horizon_rows(horizon, ny, nx, horizon_row0)
+    f64, i64 = np.float64, np.int64
+    cells = np.ones((ny, nx), dtype=np.bool_) if only_cells is None else only_cells
+    return _illumination_stats_compiled(
+        horizon,
+        _kernel_array(z_m, f64),
+        _kernel_array(x_m, f64),
+        _kernel_array(y_m, f64),
+        float(observer_height_m),
+        float(body_radius_m),
+        _kernel_array(sun_dir_me, f64),
+        _kernel_array(sun_inv_distance_per_m, f64),
+        _kernel_array(sun_radius_rad, f64),
+        _kernel_array(sun_starts, i64),
+        _kernel_array(sun_deviation, f64),
+        _kernel_array(sun_coarse_deviation, f64),
+        int(blocks_per_coarse),
+        _kernel_array(earth_pos_me_m, f64),
+        _kernel_array(earth_starts, i64),
+        _kernel_array(earth_deviation, f64),
+        _kernel_array(earth_coarse_cones, f64),
+        int(earth_blocks_per_coarse),
+        bool(want_earth),
+        bool(stop_at_first_lit),
+        _kernel_array(cells, np.bool_),
+        float(rad_per_unit),
+        horizon_row0,
+    )
+
+
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def _illumination_stats_compiled(
+    horizon: NDArray[np.float32],
+    z_m: NDArray[np.float64],
+    x_m: NDArray[np.float64],
+    y_m: NDArray[np.float64],
+    observer_height_m: float,
+    body_radius_m: float,
+    sun_dir_me: NDArray[np.float64],
+    sun_inv_distance_per_m: NDArray[np.float64],
+    sun_radius_rad: NDArray[np.float64],
+    sun_starts: NDArray[np.int64],
+    sun_deviation: NDArray[np.float64],
+    sun_coarse_deviation: NDArray[np.float64],
+    blocks_per_coarse: int,
+    earth_pos_me_m: NDArray[np.float64],
+    earth_starts: NDArray[np.int64],
+    earth_deviation: NDArray[np.float64],
+    earth_coarse_cones: NDArray[np.float64],
+    earth_blocks_per_coarse: int,
+    want_earth: bool,
+    stop_at_first_lit: bool,
+    only_cells: NDArray[np.bool_],
+    rad_per_unit: float,
+    horizon_row0: int,
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.int32],
+    NDArray[np.int32],
+    NDArray[np.int32],
+    NDArray[np.float64],
+    NDArray[np.int32],
+    NDArray[np.int32],
+]:
+    """The compiled body of :func:`illumination_stats_kernel` (arguments as that function normalises them)."""
     n_az = horizon.shape[0]
     ny, nx = z_m.shape
-    if horizon_row0 < 0 or horizon.shape[1] < horizon_row0 + ny or horizon.shape[2] != nx:
-        raise InputError(
-            "horizon must hold the rows horizon_row0 .. horizon_row0 + ny - 1 of z_m's grid (n_az, rows, nx)"
-        )
     scale = np.float32(rad_per_unit)
     sum_fraction = np.zeros((ny, nx), dtype=np.float64)
     longest_dark = np.zeros((ny, nx), dtype=np.int32)
@@ -1200,7 +1286,7 @@ def illumination_stats_kernel(
             if jj == 0 and _copy_profiles(horizon, horizon_row0 + i, i, j, only_cells, profiles, scale):
                 cells = (x_m, y_m[i], z_m[i], j, body_radius_m, observer_height_m)
                 _fill_lanes(lanes, cells, sun, earth_points, want_earth)
-            if only_cells is not None and not only_cells[i, j]:
+            if not only_cells[i, j]:
                 continue
             prof = profiles[jj]
             r_cell = body_radius_m + z_m[i, j] + observer_height_m

@@ -19,12 +19,12 @@ from numpy.typing import NDArray
 from lupex.core.visibility import (
     _COARSE_SECTORS,
     _GPU_SECTORS,
+    check_horizon_rows,
     earth_cell_stats,
     sector_thresholds,
     sun_cell_stats,
     whole_period_bounds,
 )
-from lupex.errors import InputError
 
 try:  # numba.cuda is a module global so that numba's CUDA simulator can substitute it
     from numba import cuda, float64
@@ -204,11 +204,7 @@ def illumination_stats_cuda(
 ]:
     """Same arguments and results as :func:`lupex.core.visibility.illumination_stats_kernel`, on the GPU."""
     ny, nx = z_m.shape
-    if horizon_row0 < 0 or horizon.shape[1] < horizon_row0 + ny or horizon.shape[2] != nx:
-        raise InputError(
-            f"horizon has shape {horizon.shape}; it must hold the rows {horizon_row0} .. {horizon_row0 + ny - 1} of "
-            f"z_m's grid ({ny} x {nx})"
-        )
+    check_horizon_rows(horizon, ny, nx, horizon_row0)
     horizon = horizon[:, horizon_row0 : horizon_row0 + ny, :]
     outs = [
         np.zeros((ny, nx), np.float64),

@@ -321,13 +321,24 @@ class MoonCentredVectors:
 
     def sun_kernel_arrays(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """The Sun as the map kernels take it: unit vectors (MOON_ME) [-], 1 / distance [1/m], radius [rad]."""
-        dist_m = np.linalg.norm(self.sun_me_km, axis=1) * 1000.0
-        return self.sun_me_km * 1000.0 / dist_m[:, None], 1.0 / dist_m, np.radians(self.sun_angular_radius_deg)
+        return _kernel_arrays(self.sun_me_km, self.sun_angular_radius_deg)
 
     def earth_kernel_arrays(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Earth as the map kernels take it: unit vectors (MOON_ME) [-], 1 / distance [1/m], radius [rad]."""
-        dist_m = np.linalg.norm(self.earth_me_km, axis=1) * 1000.0
-        return self.earth_me_km * 1000.0 / dist_m[:, None], 1.0 / dist_m, np.radians(self.earth_angular_radius_deg)
+        return _kernel_arrays(self.earth_me_km, self.earth_angular_radius_deg)
+
+
+def _kernel_arrays(
+    vec_me_km: NDArray[np.float64], angular_radius_deg: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Unit vectors [-], 1 / distance [1/m] and angular radius [rad] of a body, as C-contiguous float64 arrays.
+
+    C order whatever the ephemeris gave: a numba kernel is compiled once per array layout, so a Fortran-ordered
+    (transposed) table would cost every kernel that takes it a second compilation.
+    """
+    dist_m = np.linalg.norm(vec_me_km, axis=1) * 1000.0
+    unit = np.ascontiguousarray(vec_me_km * 1000.0 / dist_m[:, None], dtype=np.float64)
+    return unit, np.ascontiguousarray(1.0 / dist_m), np.ascontiguousarray(np.radians(angular_radius_deg))
 
 
 def moon_centred_vectors(times: Any) -> MoonCentredVectors:
@@ -340,8 +351,9 @@ def moon_centred_vectors(times: Any) -> MoonCentredVectors:
     pole_km = np.array([0.0, 0.0, -MOON_RADIUS_M / 1000.0])
     return MoonCentredVectors(
         time_utc=sky.time_utc,
-        sun_me_km=sky.sun.dir_me * sky.sun.distance_km[:, None] + pole_km,
-        earth_me_km=sky.earth.dir_me * sky.earth.distance_km[:, None] + pole_km,
+        # C order (the ephemeris's tables are transposed): kernels take these without a second compilation
+        sun_me_km=np.ascontiguousarray(sky.sun.dir_me * sky.sun.distance_km[:, None] + pole_km),
+        earth_me_km=np.ascontiguousarray(sky.earth.dir_me * sky.earth.distance_km[:, None] + pole_km),
         sun_angular_radius_deg=sky.sun.angular_radius_deg,
         earth_angular_radius_deg=sky.earth.angular_radius_deg,
     )

@@ -24,6 +24,7 @@ from lupex.core.backend import resolve_backend
 from lupex.core.insolation import incident_flux_chunk, scattered_flux_chunk, sky_view_factor, surface_normals
 from lupex.core.thermal import (
     HEAT_CAPACITY_COEFFS,
+    LIVE_DEPTH_M,
     STEFAN_BOLTZMANN_W_M2_K4,
     RegolithGrid,
     advance_columns,
@@ -490,7 +491,7 @@ class _ColumnRun:
             self.advance(
                 self.temp, q, self.step_s, g.z_m, g.thickness_m, g.density_kg_m3, g.conductivity_W_m_K,
                 HEAT_CAPACITY_COEFFS, p.eps, p.qb, p.chi, True, stats[0], stats[1], stats[2], stats[3], stats[4],
-                self.no_series,
+                self.no_series, LIVE_DEPTH_M,
             )  # fmt: skip
             if self.progress is not None:
                 self.progress.update(1)
