@@ -356,7 +356,9 @@ def test_many_open_event_streams_do_not_slow_other_requests(live_server):
             body = response.read()
             elapsed = time.monotonic() - began
             assert response.status == 200 and b"chandrayaan5" in body
-            assert elapsed < 0.5, f"GET /api/scenarios took {elapsed:.2f} s with 50 open streams"
+            # a server whose threads the streams hold never answers (the 5 s socket timeout raises); one that
+            # serves them apart answers in milliseconds, and well under 3 s even on a CI runner busy compiling
+            assert elapsed < 3.0, f"GET /api/scenarios took {elapsed:.2f} s with 50 open streams"
         conn.close()
         run = app.state.runs["stuck"]
         run.emit({"event": "stage", "stage": "sites"})

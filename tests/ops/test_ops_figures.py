@@ -1,8 +1,6 @@
-"""Operations figures: valid PNGs, the degenerate cases, and a 10,000-event Gantt chart in reasonable time."""
+"""Operations figures: valid PNGs, the degenerate cases, and a 10,000-event Gantt chart (timed in bench_ops.py)."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -32,12 +30,8 @@ def test_gantt_png_and_empty() -> None:
     assert campaign_gantt_png(one, START, "one").startswith(PNG)
 
 
-def test_gantt_many_events_is_fast() -> None:
-    events = _events(10_000)
-    t0 = time.perf_counter()
-    png = campaign_gantt_png(events, START, "10k events")
-    assert png.startswith(PNG)
-    assert time.perf_counter() - t0 < 5.0  # the brief asks < 2 s; a loose bound against slow CI machines
+def test_gantt_of_10k_events_is_a_png() -> None:
+    assert campaign_gantt_png(_events(10_000), START, "10k events").startswith(PNG)
 
 
 def test_state_png() -> None:

@@ -9,8 +9,6 @@ truth's covariance comes from gstools' Exponential model, independent of the mod
 
 from __future__ import annotations
 
-import time
-
 import gstools as gs
 import numpy as np
 import pytest
@@ -185,7 +183,8 @@ def test_thinning_keeps_at_most_the_limit() -> None:
     assert est.log_weh_mean[10, 10] == pytest.approx(np.log(5.0), abs=0.05)
 
 
-def test_default_size_case_is_fast() -> None:
+def test_default_size_case_gives_ordered_percentiles_of_200_realisations() -> None:
+    # its time is benchmarks/bench_science.py's (the whole stage), not a timed test
     rng = np.random.default_rng(0)
     x = np.arange(150) * 2.0
     mask = np.zeros((150, 150), bool)
@@ -197,9 +196,7 @@ def test_default_size_case_is_fast() -> None:
         NeutronTrack(tx, ty, weh, 0.3 * weh, np.ones(t.size), 10.0),
         RadarPicks(tx, ty, 0.2 + 0.05 * rng.standard_normal(t.size), np.full(t.size, 0.05)),
     )
-    t0 = time.perf_counter()
     est = resource_estimate(obs, x, x, mask, seed=0)
-    assert time.perf_counter() - t0 < 20.0
     assert est.realisations_kg.size == 200 and est.water_mass_p10_kg < est.water_mass_p50_kg < est.water_mass_p90_kg
 
 
