@@ -109,7 +109,7 @@ def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noq
     box = page.locator("#map").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.move(box["x"] + box["width"] / 2 + 5, box["y"] + box["height"] / 2 + 5)
-    page.wait_for_function("document.getElementById('readout').textContent.includes('lat')", timeout=5_000)
+    page.wait_for_function("document.getElementById('readout').textContent.includes('lat')", timeout=UI_TIMEOUT_MS)
     readout = page.locator("#readout").text_content()
     assert re.search(r"lat -\d+\.\d+", readout) and re.search(r"x -?\d+ m", readout), readout
 
@@ -142,7 +142,9 @@ def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noq
 
     # comparison: the run against itself, a column each, key numbers from the summaries
     page.select_option("#compare-select", "small")
-    page.wait_for_function("document.querySelectorAll('#compare tr:first-child th').length === 3", timeout=5_000)
+    page.wait_for_function(
+        "document.querySelectorAll('#compare tr:first-child th').length === 3", timeout=UI_TIMEOUT_MS
+    )
     assert page.locator("#compare tr").count() >= 2
 
     if backend:
@@ -160,10 +162,12 @@ def test_tiled_map_furniture_and_mission_time(browser, server, tmp_path):  # noq
         # point values under the cursor (throttled requests to /api/runs/{run}/value)
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.mouse.move(box["x"] + box["width"] / 2 + 3, box["y"] + box["height"] / 2)
-        page.wait_for_function("document.getElementById('readout').textContent.includes('height')", timeout=5_000)
+        page.wait_for_function(
+            "document.getElementById('readout').textContent.includes('height')", timeout=UI_TIMEOUT_MS
+        )
         # the read-out's illumination value is the GeoTIFF's at the point it shows (read here with rasterio)
         page.wait_for_function("document.getElementById('readout').textContent.includes('illumination:')",
-                               timeout=5_000)  # fmt: skip
+                               timeout=UI_TIMEOUT_MS)  # fmt: skip
         text = page.locator("#readout").text_content()
         x_m, y_m = (float(v) for v in re.search(r"x (-?\d+) m, y (-?\d+) m", text).groups())
         shown_value = float(re.search(r"illumination: ([-\d.e+]+)", text).group(1))
