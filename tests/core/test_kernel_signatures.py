@@ -61,3 +61,13 @@ def test_the_column_solver_compiles_one_signature_per_precision():
                            True, *stats, np.empty((0, 0), dtype=dtype), th.LIVE_DEPTH_M)  # fmt: skip
     dtypes = {str(sig[0].dtype) for sig in th.advance_columns.signatures}
     assert len(th.advance_columns.signatures) == len(dtypes) <= 2, th.advance_columns.signatures
+
+
+def test_a_mask_of_another_shape_is_refused_not_read_past():
+    import pytest
+
+    from lupex.errors import InputError
+
+    args, _ = _stats_call_styles()
+    with pytest.raises(InputError, match=r"only_cells has shape \(5, 5\); give z_m's grid shape \(6, 5\)"):
+        vis.illumination_stats_kernel(*args, False, np.ones((5, 5), bool))

@@ -1184,6 +1184,8 @@ def illumination_stats_kernel(
     check_horizon_rows(horizon, ny, nx, horizon_row0)
     f64, i64 = np.float64, np.int64
     cells = np.ones((ny, nx), dtype=np.bool_) if only_cells is None else only_cells
+    if np.shape(cells) != (ny, nx):
+        raise InputError(f"only_cells has shape {np.shape(cells)}; give z_m's grid shape {(ny, nx)} or None")
     return _illumination_stats_compiled(
         horizon,
         _kernel_array(z_m, f64),
