@@ -170,9 +170,8 @@ class _Sky:
 def _sky(times: np.ndarray, max_r: float, psr_years: float | None) -> _Sky:
     """Sun and Earth arrays and block tables for ``times``, and the Sun's envelope over ``psr_years`` [yr]."""
     vectors = moon_centred_vectors(times)
-    # C-contiguous and writable, as the envelope's tables below: both passes share one compiled kernel
-    sun_dir, sun_inv, sun_radius = (np.ascontiguousarray(a) for a in vectors.sun_kernel_arrays())
-    earth_m = np.ascontiguousarray(vectors.earth_me_km * 1000.0)
+    sun_dir, sun_inv, sun_radius = vectors.sun_kernel_arrays()  # C-contiguous, as every kernel takes them
+    earth_m = vectors.earth_me_km * 1000.0
     sun_block = _block_length(sun_dir)
     # Earth moves slowly in the lunar sky; 4 Sun blocks (~1.5 days hourly) measured fastest on real terrain
     time_args = kernel_time_args(sun_dir, sun_inv, earth_m, max_r, sun_block, earth_block=4 * sun_block)
@@ -180,7 +179,7 @@ def _sky(times: np.ndarray, max_r: float, psr_years: float | None) -> _Sky:
     psr_period = f"{format_utc(times[0])} .. {format_utc(times[-1])}"
     if psr_years is not None:
         env_dirs, env_radius, env_first, env_last = psr_envelope_directions(times[0], psr_years)
-        env_dirs = np.array(env_dirs, order="C")  # a writable copy of the cached, read-only directions
+        env_dirs = np.array(env_dirs, order="C")  # a writable copy of the cached, read-only directions (GPU too)
         # parallax at the Sun's closest (1 / 1.47e11 m) lowers every envelope direction by the most it can
         env_inv = np.full(env_dirs.shape[0], 1.0 / 1.47e11)
         env_args = kernel_time_args(env_dirs, env_inv, np.array([[3.8e8, 0.0, 0.0], [3.8e8, 0.0, 0.0]]), max_r, 8)
