@@ -247,8 +247,13 @@ def _density_at(density: float | DensityProfile, depth_m: NDArray[np.float64]) -
 
 
 def _exp_cov(xa: NDArray, ya: NDArray, xb: NDArray, yb: NDArray, var: float, length_m: float) -> NDArray:
-    r = np.hypot(xa[:, None] - xb[None, :], ya[:, None] - yb[None, :])
-    return var * np.exp(-r / length_m)
+    """``var exp(-r / length_m)`` between every point a and every point b (in place: one (na, nb) work array)."""
+    cov = np.subtract.outer(xa, xb)
+    np.hypot(cov, np.subtract.outer(ya, yb), out=cov)
+    np.divide(cov, -length_m, out=cov)
+    np.exp(cov, out=cov)
+    cov *= var
+    return cov
 
 
 @dataclass(frozen=True)
