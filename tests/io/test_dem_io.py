@@ -277,3 +277,24 @@ def test_raster_without_georeferencing_says_so_with_gdal_warning(tmp_path):
         with pytest.raises(DemError, match=r"has no georeferencing .*\(GDAL warned: Dataset has no geotransform"):
             read_dem(path)
     assert not caught  # the warning is part of the message, not emitted as well
+
+
+@pytest.mark.parametrize(
+    ("crs", "needle"),
+    [
+        ("EPSG:4326", "geographic CRS in degrees"),
+        ("EPSG:3031", "not the lunar south polar stereographic grid"),
+        ("not a crs at all", "PROJ cannot read"),
+        ("", "has no CRS"),
+    ],
+)
+def test_a_dem_array_with_a_wrong_crs_is_refused_each_time(crs, needle):
+    # the verdict is cached per CRS text: the second check of the same text must refuse it just the same
+    dem = read_dem("builtin:south_pole_240m").isel(y=slice(0, 8), x=slice(0, 8))
+    check_dem(dem)  # the bundled grid's CRS passes
+    bad = dem.copy()
+    bad.attrs["crs"] = crs
+    for _ in range(2):
+        with pytest.raises(DemError, match=needle):
+            check_dem(bad)
+    check_dem(dem)

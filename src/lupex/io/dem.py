@@ -11,6 +11,7 @@ NaN or nodata in the file), ``voids_filled`` (bool), ``source`` (path or ``built
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import warnings
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 
 from lupex.constants import MOON_RADIUS_M, SOUTH_POLAR_STEREOGRAPHIC_CRS, SOUTH_POLAR_STEREOGRAPHIC_PROJ
 from lupex.core.fill import fill_voids
@@ -75,16 +77,44 @@ def check_grid_crs(crs: CRS | None, what: str) -> None:
     DemError
         For a missing, geographic, non-metre or different projected CRS.
     """
-    fix = f"reproject it, e.g. gdalwarp -t_srs {SOUTH_POLAR_STEREOGRAPHIC_CRS} IN.tif OUT.tif"
-    if crs is None:
-        raise DemError(f"{what} has no CRS; lupex needs {SOUTH_POLAR_STEREOGRAPHIC_CRS} in metres: assign or {fix}")
+    check_grid_crs_text(None if crs is None else crs.to_wkt(), what)
+
+
+def check_grid_crs_text(crs_text: object, what: str) -> None:
+    """:func:`check_grid_crs` for a CRS as text (WKT, PROJ or an authority code, as a DEM's ``attrs["crs"]``
+    holds it); the verdict is cached per text, since every DEM handed to a function is checked again.
+
+    Raises
+    ------
+    DemError
+        For a missing, geographic, non-metre or different projected CRS.
+    """
+    if not crs_text:
+        raise DemError(f"{what} has no CRS; lupex needs {SOUTH_POLAR_STEREOGRAPHIC_CRS} in metres: assign or {_FIX}")
+    problem = _grid_crs_problem(crs_text if isinstance(crs_text, str) else CRS.from_user_input(crs_text).to_wkt())
+    if problem is not None:
+        raise DemError(f"{what} {problem}")
+
+
+_FIX = f"reproject it, e.g. gdalwarp -t_srs {SOUTH_POLAR_STEREOGRAPHIC_CRS} IN.tif OUT.tif"
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_crs_problem(crs_text: str) -> str | None:
+    """What is wrong with the CRS ``crs_text`` for a lupex grid (a message that follows the thing's name), or None.
+    Parsing it and comparing it with the reference grid at a few points costs ~20 ms (two PROJ transformers)."""
+    try:
+        crs = CRS.from_user_input(crs_text)
+    except CRSError as err:
+        reason = str(err).splitlines()[0]
+        return f"has a CRS that PROJ cannot read ({reason}); give {SOUTH_POLAR_STEREOGRAPHIC_CRS} in metres"
     if crs.is_geographic:
-        raise DemError(f"{what} uses a geographic CRS in degrees ({crs.name!r}); {fix}")
+        return f"uses a geographic CRS in degrees ({crs.name!r}); {_FIX}"
     if not crs.is_projected:
-        raise DemError(f"{what} has CRS {crs.name!r}, which is not projected; {fix}")
+        return f"has CRS {crs.name!r}, which is not projected; {_FIX}"
     units = {axis.unit_name for axis in crs.axis_info}
     if units - {"metre", "meter", "m"}:
-        raise DemError(f"{what} has CRS units {sorted(units)}, not metres; {fix}")
+        return f"has CRS units {sorted(units)}, not metres; {_FIX}"
     try:
         to_dem = Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
         to_ref = Transformer.from_crs(_REFERENCE_CRS.geodetic_crs, _REFERENCE_CRS, always_xy=True)
@@ -92,14 +122,13 @@ def check_grid_crs(crs: CRS | None, what: str) -> None:
             xd, yd = to_dem.transform(lon, lat)
             xr_, yr_ = to_ref.transform(lon, lat)
             if not (np.isfinite(xd) and abs(xd - xr_) < 1.0 and abs(yd - yr_) < 1.0):
-                raise DemError(
-                    f"{what} uses {crs.name!r}, not the lunar south polar stereographic grid "
-                    f"(sphere R = {MOON_RADIUS_M:.0f} m, lat_0 = -90, lon_0 = 0); {fix}"
+                return (
+                    f"uses {crs.name!r}, not the lunar south polar stereographic grid "
+                    f"(sphere R = {MOON_RADIUS_M:.0f} m, lat_0 = -90, lon_0 = 0); {_FIX}"
                 )
-    except DemError:
-        raise
     except Exception as err:  # pyproj raises several types for foreign bodies/datums
-        raise DemError(f"{what} CRS {crs.name!r} cannot be compared with the lunar grid ({err}); {fix}") from err
+        return f"CRS {crs.name!r} cannot be compared with the lunar grid ({err}); {_FIX}"
+    return None
 
 
 def _build_dataarray(

@@ -11,7 +11,7 @@ import xarray as xr
 from pyproj import CRS
 
 from lupex.errors import DemError
-from lupex.io.dem import BUILTIN_DEMS, check_grid_crs, read_dem
+from lupex.io.dem import BUILTIN_DEMS, check_grid_crs_text, read_dem
 
 __all__ = ["DemSummary", "builtin_dem", "check_dem", "dem_summary"]
 
@@ -53,9 +53,7 @@ def check_dem(dem: Any) -> xr.DataArray:
         raise DemError(f"dem must have dims ('y', 'x'); got {dem.dims} (transpose or rename the dims)")
     if not np.issubdtype(dem.dtype, np.floating):
         raise DemError(f"dem heights must be floating point metres; got dtype {dem.dtype}")
-    crs_text = dem.attrs.get("crs")
-    crs = CRS.from_user_input(crs_text) if crs_text else None
-    check_grid_crs(crs, "dem")
+    check_grid_crs_text(dem.attrs.get("crs"), "dem")
     x = np.asarray(dem["x"].values, dtype=np.float64)
     y = np.asarray(dem["y"].values, dtype=np.float64)
     if x.size < 2 or y.size < 2:
