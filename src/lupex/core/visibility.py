@@ -1248,6 +1248,7 @@ def _illumination_stats_compiled(
     NDArray[np.int32],
 ]:
     """The compiled body of :func:`illumination_stats_kernel` (arguments as that function normalises them)."""
+    n_az = horizon.shape[0]
     ny, nx = z_m.shape
     scale = np.float32(rad_per_unit)
     sum_fraction = np.zeros((ny, nx), dtype=np.float64)
@@ -1260,86 +1261,92 @@ def _illumination_stats_compiled(
     sun_radius_max = sun_radius_rad.max()
     inv_radius = 1.0 / sun_radius_rad
     sun_z, max_inv, earth_z, max_parallax = whole_period_bounds(sun_dir_me, sun_inv_distance_per_m, earth_pos_me_m)
-    grid = (horizon, horizon_row0, scale, z_m, x_m, y_m, only_cells, observer_height_m, body_radius_m)
-    sun = (sun_dir_me, sun_inv_distance_per_m, inv_radius, sun_starts, sun_deviation, sun_coarse_deviation,
-           blocks_per_coarse, sun_radius_max, sun_z, max_inv, stop_at_first_lit)  # fmt: skip
-    earth = (earth_pos_me_m, earth_starts, earth_deviation, earth_coarse_cones, earth_blocks_per_coarse, earth_z,
-             max_parallax, earth_boundary_points(earth_pos_me_m, earth_starts), want_earth)  # fmt: skip
-    outs = (sum_fraction, longest_dark, first_lit, last_lit, sum_earth, longest_outage, lit_steps)
+    n_sec = min(n_az, _CPU_MAX_SECTORS)
     stride = row_stride(ny)
+    n_sun_coarse = (sun_starts.size - 1 + blocks_per_coarse - 1) // blocks_per_coarse
+    earth_points = (earth_coarse_cones, earth_boundary_points(earth_pos_me_m, earth_starts))
+    sun = (sun_dir_me, sun_inv_distance_per_m, sun_starts, blocks_per_coarse)
     for p in numba.prange(ny):
-        # rows in a scattered order: each thread's share mixes easy and hard rows. The row is one compiled call:
-        # a prange body is typed again when the loop is lowered, which compiled every helper it calls twice
-        _stats_row((p * stride) % ny, grid, sun, earth, outs)
+        i = (p * stride) % ny  # rows in a scattered order: each thread's share mixes easy and hard rows
+        profiles = np.empty((_COPY_CELLS, n_az, 1, 1), dtype=np.float64)
+        upper = np.empty(n_sec)
+        lower = np.empty(n_sec)
+        upper_coarse = np.empty(_COARSE_SECTORS)
+        lower_coarse = np.empty(_COARSE_SECTORS)
+        upper_earth = np.empty(n_sec)
+        lower_earth = np.empty(n_sec)
+        lanes = (
+            np.zeros((9, _COPY_CELLS)),
+            np.zeros(_COPY_CELLS),
+            np.empty((4, n_sun_coarse + 1, _COPY_CELLS)),
+            np.empty((4, earth_points[0].shape[0], _COPY_CELLS)),
+            np.empty((4, earth_points[1].shape[0], _COPY_CELLS)),
+        )
+        sun_ends, cone_ends, boundary_ends = lanes[2], lanes[3], lanes[4]
+        for j in range(nx):
+            jj = j % _COPY_CELLS
+            if jj == 0 and _copy_profiles(horizon, horizon_row0 + i, i, j, only_cells, profiles, scale):
+                cells = (x_m, y_m[i], z_m[i], j, body_radius_m, observer_height_m)
+                _fill_lanes(lanes, cells, sun, earth_points, want_earth)
+            if not only_cells[i, j]:
+                continue
+            prof = profiles[jj]
+            r_cell = body_radius_m + z_m[i, j] + observer_height_m
+            cell_thresholds(prof, sun_radius_max, upper, lower, upper_coarse, lower_coarse, upper_earth, lower_earth)
+            total, best, first, last, lit = sun_cell_stats(
+                prof,
+                0,
+                0,
+                x_m[j],
+                y_m[i],
+                r_cell,
+                body_radius_m,
+                sun_dir_me,
+                sun_inv_distance_per_m,
+                inv_radius,
+                sun_starts,
+                sun_deviation,
+                sun_coarse_deviation,
+                blocks_per_coarse,
+                upper,
+                lower,
+                upper_coarse,
+                lower_coarse,
+                sun_z,
+                max_inv,
+                stop_at_first_lit,
+                sun_ends[:, :, jj],
+            )
+            sum_fraction[i, j] = total
+            lit_steps[i, j] = lit
+            longest_dark[i, j] = best
+            first_lit[i, j] = first
+            last_lit[i, j] = last
+            if want_earth:
+                seen, outage = earth_cell_stats(
+                    prof,
+                    0,
+                    0,
+                    x_m[j],
+                    y_m[i],
+                    r_cell,
+                    body_radius_m,
+                    earth_pos_me_m,
+                    earth_starts,
+                    earth_deviation,
+                    earth_coarse_cones,
+                    earth_blocks_per_coarse,
+                    upper_earth,
+                    lower_earth,
+                    earth_z,
+                    max_parallax,
+                    cone_ends[:, :, jj],
+                    boundary_ends[:, :, jj],
+                )
+                sum_earth[i, j] = seen
+                longest_outage[i, j] = outage
 
     return sum_fraction, longest_dark, first_lit, last_lit, sum_earth, longest_outage, lit_steps
-
-
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
-def _stats_row(
-    i: int, grid: tuple[Any, ...], sun: tuple[Any, ...], earth: tuple[Any, ...], outs: tuple[Any, ...]
-) -> None:
-    """Row ``i`` of :func:`_illumination_stats_compiled`: ``grid`` = (horizon, its row of z_m's row 0, radians per
-    unit, z_m, x_m, y_m, only_cells, observer height [m], body radius [m]); ``sun`` = (directions, inverse
-    distances, 1 / apparent radii, block starts, deviations, coarse deviations, blocks per coarse block, largest
-    radius, whole-period bounds (z, 1/distance), stop at the first lit step); ``earth`` = (positions, block
-    starts, deviations, coarse cones, blocks per coarse block, whole-period bounds (z, parallax), boundary
-    points, wanted); ``outs``: the seven output maps."""
-    horizon, horizon_row0, scale, z_m, x_m, y_m, only_cells, observer_height_m, body_radius_m = grid
-    sun_dir_me, sun_inv, inv_radius, sun_starts, sun_deviation, sun_coarse_deviation = sun[:6]
-    blocks_per_coarse, sun_radius_max, sun_z, max_inv, stop_at_first_lit = sun[6:]
-    earth_pos_me_m, earth_starts, earth_deviation, earth_coarse_cones, earth_blocks_per_coarse = earth[:5]
-    earth_z, max_parallax, boundary_points, want_earth = earth[5:]
-    sum_fraction, longest_dark, first_lit, last_lit, sum_earth, longest_outage, lit_steps = outs
-    n_az = horizon.shape[0]
-    nx = z_m.shape[1]
-    n_sec = min(n_az, _CPU_MAX_SECTORS)
-    n_sun_coarse = (sun_starts.size - 1 + blocks_per_coarse - 1) // blocks_per_coarse
-    profiles = np.empty((_COPY_CELLS, n_az, 1, 1), dtype=np.float64)
-    upper = np.empty(n_sec)
-    lower = np.empty(n_sec)
-    upper_coarse = np.empty(_COARSE_SECTORS)
-    lower_coarse = np.empty(_COARSE_SECTORS)
-    upper_earth = np.empty(n_sec)
-    lower_earth = np.empty(n_sec)
-    lanes = (
-        np.zeros((9, _COPY_CELLS)),
-        np.zeros(_COPY_CELLS),
-        np.empty((4, n_sun_coarse + 1, _COPY_CELLS)),
-        np.empty((4, earth_coarse_cones.shape[0], _COPY_CELLS)),
-        np.empty((4, boundary_points.shape[0], _COPY_CELLS)),
-    )
-    sun_ends, cone_ends, boundary_ends = lanes[2], lanes[3], lanes[4]
-    sun_lanes = (sun_dir_me, sun_inv, sun_starts, blocks_per_coarse)
-    earth_points = (earth_coarse_cones, boundary_points)
-    for j in range(nx):
-        jj = j % _COPY_CELLS
-        if jj == 0 and _copy_profiles(horizon, horizon_row0 + i, i, j, only_cells, profiles, scale):
-            cells = (x_m, y_m[i], z_m[i], j, body_radius_m, observer_height_m)
-            _fill_lanes(lanes, cells, sun_lanes, earth_points, want_earth)
-        if not only_cells[i, j]:
-            continue
-        prof = profiles[jj]
-        r_cell = body_radius_m + z_m[i, j] + observer_height_m
-        cell_thresholds(prof, sun_radius_max, upper, lower, upper_coarse, lower_coarse, upper_earth, lower_earth)
-        total, best, first, last, lit = sun_cell_stats(
-            prof, 0, 0, x_m[j], y_m[i], r_cell, body_radius_m, sun_dir_me, sun_inv, inv_radius, sun_starts,
-            sun_deviation, sun_coarse_deviation, blocks_per_coarse, upper, lower, upper_coarse, lower_coarse, sun_z,
-            max_inv, stop_at_first_lit, sun_ends[:, :, jj],
-        )  # fmt: skip
-        sum_fraction[i, j] = total
-        lit_steps[i, j] = lit
-        longest_dark[i, j] = best
-        first_lit[i, j] = first
-        last_lit[i, j] = last
-        if want_earth:
-            seen, outage = earth_cell_stats(
-                prof, 0, 0, x_m[j], y_m[i], r_cell, body_radius_m, earth_pos_me_m, earth_starts, earth_deviation,
-                earth_coarse_cones, earth_blocks_per_coarse, upper_earth, lower_earth, earth_z, max_parallax,
-                cone_ends[:, :, jj], boundary_ends[:, :, jj],
-            )  # fmt: skip
-            sum_earth[i, j] = seen
-            longest_outage[i, j] = outage
 
 
 illumination_stats_kernel.__doc__ = STATS_DOC
