@@ -123,7 +123,8 @@ def ricker_wavelet(t_ns: ArrayLike, frequency_Hz: float) -> NDArray[np.float64]:
 
 #: The Ricker wavelet is evaluated where |pi f t| <= this; beyond, |(1 - 2u) e^-u| < 4e-17 (u = 42.25).
 RICKER_SUPPORT = 6.5
-#: Traces summed per chunk by :func:`sum_of_wavelets` (bounds its work array to ~64 MB at 500 MHz, 0.05 ns).
+#: Traces summed per chunk by :func:`sum_of_wavelets`: its work arrays hold chunk x reflectors x support samples
+#: (~50 MB each for 150 reflectors at 500 MHz and 0.05 ns, whatever the number of traces).
 _TRACES_PER_CHUNK = 256
 
 
