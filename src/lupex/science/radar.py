@@ -123,9 +123,9 @@ def ricker_wavelet(t_ns: ArrayLike, frequency_Hz: float) -> NDArray[np.float64]:
 
 #: The Ricker wavelet is evaluated where |pi f t| <= this; beyond, |(1 - 2u) e^-u| < 4e-17 (u = 42.25).
 RICKER_SUPPORT = 6.5
-#: Traces summed per chunk by :func:`sum_of_wavelets`: its work arrays hold chunk x reflectors x support samples
-#: (~50 MB each for 150 reflectors at 500 MHz and 0.05 ns, whatever the number of traces).
-_TRACES_PER_CHUNK = 256
+#: Values per work array of :func:`sum_of_wavelets` (traces x reflectors x support samples; 32 MB of float64):
+#: traces are summed in chunks that fit, whatever the number of traces, reflectors or the frequency.
+_WORK_VALUES = 4_000_000
 
 
 def sum_of_wavelets(
@@ -144,8 +144,9 @@ def sum_of_wavelets(
     dt = float(t_ns[1] - t_ns[0]) if nt > 1 else 1.0
     half_ns = RICKER_SUPPORT / (np.pi * frequency_Hz * 1e-9)
     offsets = np.arange(int(np.ceil(2.0 * half_ns / dt)) + 2)
-    for a in range(0, n, _TRACES_PER_CHUNK):
-        d = delay_ns[a : a + _TRACES_PER_CHUNK]
+    chunk = max(1, _WORK_VALUES // (n_k * offsets.size))
+    for a in range(0, n, chunk):
+        d = delay_ns[a : a + chunk]
         m = d.shape[0]
         idx = np.floor((d - half_ns - t_ns[0]) / dt).astype(np.int64)[..., None] + offsets  # (m, k, width)
         inside = (idx >= 0) & (idx < nt)
