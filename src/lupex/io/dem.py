@@ -91,7 +91,12 @@ def check_grid_crs_text(crs_text: object, what: str) -> None:
     """
     if not crs_text:
         raise DemError(f"{what} has no CRS; lupex needs {SOUTH_POLAR_STEREOGRAPHIC_CRS} in metres: assign or {_FIX}")
-    problem = _grid_crs_problem(crs_text if isinstance(crs_text, str) else CRS.from_user_input(crs_text).to_wkt())
+    if not isinstance(crs_text, str):  # a pyproj CRS, a PROJ JSON dict, ...: compared by its WKT
+        try:
+            crs_text = CRS.from_user_input(crs_text).to_wkt()
+        except CRSError as err:
+            raise DemError(f"{what} has a CRS that PROJ cannot read ({str(err).splitlines()[0]}); {_FIX}") from err
+    problem = _grid_crs_problem(crs_text)
     if problem is not None:
         raise DemError(f"{what} {problem}")
 
