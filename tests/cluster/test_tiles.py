@@ -120,7 +120,8 @@ def test_a_worker_killed_mid_run_still_gives_the_same_maps(crop, one_process, lo
 
 def test_halo_tiles_meet_the_horizon_specification(crop):
     """Tiles with a 12-cell fine halo, beyond it the crop itself as the coarse far field, against the dense
-    reference on 60 random cells: no less accurate than the one-process map."""
+    reference on 200 random cells: no less accurate than the one-process map. (On 60 cells the 99th percentile was
+    the 10th-worst of 960 values and moved by 0.02 deg when one value did.)"""
     from lupex.core.horizon_reference import horizon_reference
 
     tiles = plan_tiles((crop.sizes["y"], crop.sizes["x"]), 24, 12)
@@ -132,7 +133,7 @@ def test_halo_tiles_meet_the_horizon_specification(crop):
         part = horizon_map(grid, 16, 2.0, far, max_distance_m=40e3, cache=False, window_px=window)
         tiled[:, tile.i0 : tile.i1, tile.j0 : tile.j1] = part.values
     rng = np.random.default_rng(3)
-    cells = np.column_stack([rng.integers(0, crop.shape[0], 60), rng.integers(0, crop.shape[1], 60)])
+    cells = np.column_stack([rng.integers(0, crop.shape[0], 200), rng.integers(0, crop.shape[1], 200)])
     res = float(crop.attrs["res_m"])
     grids = [(f.values.astype(np.float64), float(f.x[0]) - float(f.attrs["res_m"]) / 2,
               float(f.y[0]) + float(f.attrs["res_m"]) / 2, float(f.attrs["res_m"])) for f in far[1:]]  # fmt: skip
@@ -141,9 +142,9 @@ def test_halo_tiles_meet_the_horizon_specification(crop):
     whole = horizon_map(crop, 16, 2.0, far[1:], max_distance_m=40e3, cache=False).values
     err = np.abs(tiled[:, cells[:, 0], cells[:, 1]] - np.degrees(ref))
     err_whole = np.abs(whole[:, cells[:, 0], cells[:, 1]] - np.degrees(ref))
-    # on a crop this small the one-process map itself is off by up to 0.3 deg (p99) at cells whose rays leave the
-    # crop within a few cells (the far field is sampled every half pixel, the reference every quarter): the halo
-    # must not add to that by more than a small fraction of the specification
+    # on a crop this small the one-process map itself is off by up to degrees (p99 0.6 deg on these 200 cells) at
+    # cells whose rays leave the crop within a few cells for the 1.8 km far field (not yet explained; the exact ray
+    # march shows the same): the halo must not add to that by more than a small fraction of the specification
     assert np.median(err) <= np.median(err_whole) + 0.002
     assert np.percentile(err, 99) <= np.percentile(err_whole, 99) + 0.02
 

@@ -112,8 +112,17 @@ def test_lanes_report_empty_when_nothing_is_in_reach() -> None:
     tab, geo = _setup(30.0)
     lanes = np.empty((N_LANE_ROWS, zz.shape[1]))
     out = np.empty(zz.shape[1])
-    near_row(zz, 15, 0, zz.shape[1], 2.0, R_M, 1.0, tab, geo, _world(zz), lanes, out)
+    near_row(zz, 15, 0, zz.shape[1], 2.0, R_M, 0.0, tab, geo, _world(zz), lanes, out)
     assert np.all(out == EMPTY_TAN)
+    # a reach of 1 m is cut inside the first segment: the terrain there is seen, as near_tan sees it
+    near_row(zz, 15, 0, zz.shape[1], 2.0, R_M, 1.0, tab, geo, _world(zz), lanes, out)
+    for q in range(zz.shape[1]):
+        if math.isfinite(zz[15, q]):
+            inv_k, zp = _cell(zz, geo, 15, q, 2.0)
+            ref = near_tan(zz, 15, q, zp, inv_k, R_M, 1.0, tab, 0, tab.nn, geo, _world(zz))
+            assert out[q] == pytest.approx(ref, rel=1e-12, abs=1e-15), q
+    inner = np.isfinite(zz[15, 2:-2])  # cells whose 1 m ray stays inside the grid
+    assert np.all(out[2:-2][inner] > EMPTY_TAN)
 
 
 _BOUNDS_SCRIPT = """

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from lupex.core.horizon import horizon_map_cpu
+from lupex.core.horizon_reference import horizon_reference
 from lupex.terrain.synthetic import cratered_field
 
 R_MOON = 1_737_400.0
@@ -64,6 +65,66 @@ def test_wall_seen_within_reach_and_not_beyond(scan_limit: int, reach_cells: flo
         assert abs(got[i] - _wall_exact_deg(d_m, R_MOON)) <= TOL_EXACT_DEG, i
     # beyond the reach the wall would stand 1-8 deg above the horizon; the plain's dip is -0.087 deg
     assert np.all(np.abs(got[hidden] - dip) <= TOL_FLAT_DEG)
+
+
+#: curvature of the paraboloid [1/m]: far above the sphere's drop 1/2R, so the elevation seen from its bottom grows
+#: with distance and the horizon is the terrain exactly at the reach
+BOWL_A_PER_M = 1e-5
+BOWL_N = 201
+#: reaches [cells]: inside the first near-field segment, inside the near field, and three in the hull's part
+CUT_REACH_CELLS = (0.3, 3.7, 20.3, 40.7, 90.2)
+CUT_AZ_DEG = np.arange(8) * 45.0
+
+
+def paraboloid(n: int = BOWL_N) -> tuple[np.ndarray, float, float]:
+    """``z = a rho^2`` [m] on an ``n`` x ``n`` grid (n odd) whose centre cell is centred on the pole; its corner
+    (x0, y0) [m]. Also used by the CUDA kernel's test (test_horizon_cuda.py)."""
+    c = n // 2
+    i, j = np.mgrid[0:n, 0:n]
+    z = BOWL_A_PER_M * RES_M**2 * ((i - c) ** 2 + (j - c) ** 2).astype(float)
+    return z, -n * RES_M / 2.0, n * RES_M / 2.0
+
+
+def cut_exact_deg(reach_m: float, diagonal: bool) -> float:
+    """Elevation [deg], seen from 2 m above the pole, of the paraboloid's bilinear surface exactly at ground distance
+    ``reach_m`` along a row or column of cell centres (or a diagonal through them): there the bilinear interpolation
+    of ``a rho^2`` is linear between the nodes, ``c^2 a res^2 (k^2 + f (2k + 1))`` at ``k + f`` node spacings
+    ``c res`` (c = 1, or sqrt 2 on a diagonal). Rays from the pole are meridians: map distance ``2R tan(D / 2R)``."""
+    rho = 2.0 * R_MOON * math.tan(reach_m / (2.0 * R_MOON))
+    c = math.sqrt(2.0) if diagonal else 1.0
+    k, f = divmod(rho / (c * RES_M), 1.0)
+    z = c * c * BOWL_A_PER_M * RES_M**2 * (k * k + f * (2.0 * k + 1.0))
+    th = reach_m / R_MOON
+    rq, rp = R_MOON + z, R_MOON + OBSERVER_M
+    return math.degrees(math.atan2(rq * math.cos(th) - rp, rq * math.sin(th)))
+
+
+@pytest.mark.parametrize("scan_limit", [0, 8])
+@pytest.mark.parametrize("reach_cells", CUT_REACH_CELLS)
+def test_terrain_exactly_at_the_reach_is_seen(scan_limit: int, reach_cells: float) -> None:
+    """The reach is a hard cut: on terrain that rises faster than the sphere falls away, the horizon is the terrain
+    exactly at ``max_distance_m``, wherever that falls between the kernel's samples (near field, lines, far
+    extension). Before 2026-12-01 the nearest sample short of it was taken (up to half a step: 0.14 deg here)."""
+    z, x0, y0 = paraboloid()
+    reach_m = reach_cells * RES_M
+    hor, _ = horizon_map_cpu(
+        z, x0, y0, RES_M, np.radians(CUT_AZ_DEG), OBSERVER_M, R_MOON, reach_m, [], window_scan_limit=scan_limit
+    )
+    got = np.degrees(hor[:, BOWL_N // 2, BOWL_N // 2].astype(np.float64))
+    want = [cut_exact_deg(reach_m, diagonal=a % 90.0 != 0.0) for a in CUT_AZ_DEG]
+    np.testing.assert_allclose(got, want, rtol=0, atol=TOL_EXACT_DEG)
+
+
+def test_reference_sees_the_terrain_exactly_at_the_reach() -> None:
+    """The dense reference the kernel is validated against samples the cut point too (float64: 1e-6 deg)."""
+    z, x0, y0 = paraboloid()
+    for reach_cells in CUT_REACH_CELLS:
+        reach_m = reach_cells * RES_M
+        ref = horizon_reference(
+            z, x0, y0, RES_M, np.radians(CUT_AZ_DEG), OBSERVER_M, R_MOON, reach_m, [], [(BOWL_N // 2, BOWL_N // 2)]
+        )
+        want = [cut_exact_deg(reach_m, diagonal=a % 90.0 != 0.0) for a in CUT_AZ_DEG]
+        np.testing.assert_allclose(np.degrees(ref[:, 0]), want, rtol=0, atol=1e-6)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ its own cell's exact ray, as the dense reference (:mod:`lupex.core.horizon_refer
 * each sample is lifted to 3-D with the inverse south polar stereographic projection and its elevation is
   ``asin(v.up / |v|)`` with ``v = Q - P`` (exact sphere, the reference's formula:
   :func:`unit_components` and :func:`sin_elevation`, plain ``register_jitable`` functions usable on the
-  CPU too); samples beyond ``max_distance_m`` of great-circle distance end the ray.
+  CPU too); samples beyond ``max_distance_m`` of great-circle distance end the ray, and the point exactly at
+  that distance (found by bisection between the last sample within it and the first beyond) is sampled too.
 
 The angular error of the growing step is below ``slope * STEP_GROWTH / 2`` rad (1e-4 rad for a slope of 1).
 Results are float32 radians, NaN for NaN cells and -pi/2 where no terrain lies along a ray, as
@@ -168,6 +169,26 @@ def _exit_distance(px: float, py: float, dx: float, dy: float, z: Any, x0: float
     return max(t, 0.0)
 
 
+@register_jitable
+def _cut_distance(
+    px: float, py: float, dx: float, dy: float, d_lo: float, d_hi: float, up: tuple[float, float, float],
+    radius: float, chord2_max: float,
+) -> float:  # fmt: skip
+    """Map distance [m] in ``[d_lo, d_hi]`` along (dx, dy) from (px, py) of the last point within the reach (squared
+    chord ``chord2_max`` between unit vectors, ``up`` the observer's), by bisection to 2^-40 of the interval: the
+    reach is a hard cut, and the terrain exactly there is a sample too (as in the reference)."""
+    lo = d_lo
+    hi = d_hi
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        ux, uy, uz = unit_components(px + mid * dx, py + mid * dy, radius)
+        if (ux - up[0]) ** 2 + (uy - up[1]) ** 2 + (uz - up[2]) ** 2 <= chord2_max:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 @functools.lru_cache(maxsize=1)
 def _kernel() -> Any:
     @cuda.jit
@@ -203,6 +224,7 @@ def _kernel() -> Any:
         far_step = fgeo[0, 2] if nfar > 0 else res
         in_main = d_exit > 0.0
         d = min(res / 32.0, d_exit) if in_main else 0.25 * far_step
+        d_in = 0.0  # the last sample within the reach
         while True:
             sx = px + d * dx
             sy = py + d * dy
@@ -210,10 +232,17 @@ def _kernel() -> Any:
             ux, uy, uz = unit_components(sx, sy, radius)
             chord2 = (ux - upx) ** 2 + (uy - upy) ** 2 + (uz - upz) ** 2
             if chord2 > geo[6]:
+                # the terrain exactly at the reach, between the last sample within it and this one
+                dc = _cut_distance(px, py, dx, dy, d_in, d, (upx, upy, upz), radius, geo[6])
+                zq, g = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, px + dc * dx, py + dc * dy)
+                if g != -2 and not math.isnan(zq):
+                    ux, uy, uz = unit_components(px + dc * dx, py + dc * dy, radius)
+                    best = max(best, sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp))
                 break
             if g == -2:
                 edge[i, j] = 1  # the terrain ends before max_distance
                 break
+            d_in = d
             if not math.isnan(zq):
                 s = sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp)
                 if s > best:

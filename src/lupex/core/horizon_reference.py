@@ -9,7 +9,8 @@ main DEM the main DEM alone is used; a grid covers the rectangle between its out
 beyond it there is no terrain from that grid), every sample is lifted to 3-D with the inverse
 south polar stereographic projection, and the elevation of ``v = Q - P`` above the plane
 perpendicular to ``up = P/|P|`` is ``asin(v.up/|v|)``. Samples farther than ``max_distance_m``
-(great-circle distance on the sphere) are ignored; beyond all grids the ray ends.
+(great-circle distance on the sphere) are ignored, and the point exactly at that distance is sampled too (the
+reach is a hard cut: on terrain rising toward it, it is the horizon); beyond all grids the ray ends.
 """
 
 from __future__ import annotations
@@ -194,6 +195,36 @@ def horizon_reference(
     return out
 
 
+def _chord2(
+    px: float, py: float, d: NDArray[np.float64], az: NDArray[np.float64], radius: float
+) -> NDArray[np.float64]:
+    """Squared chord between the unit vectors of (px, py) and of the points ``d`` [m] along azimuths ``az``."""
+    up = _unit(np.array([px]), np.array([py]), radius)[0]
+    ux, uy, uz = _unit_components(px + d * np.sin(az), py + d * np.cos(az), radius)
+    return (ux - up[0]) ** 2 + (uy - up[1]) ** 2 + (uz - up[2]) ** 2
+
+
+def _reach_distances(
+    px: float, py: float, az: NDArray[np.float64], radius: float, max_distance_m: float, d_cap: float
+) -> NDArray[np.float64]:
+    """Map distance [m] along each azimuth of the last point within ``max_distance_m`` of great-circle distance.
+
+    Bisection (to 1e-9 of ``d_cap``) of the chord test :func:`_rays` applies, so the point returned passes it; ``d_cap``
+    where even that point is within reach.
+    """
+    half = min(max_distance_m / (2.0 * radius), math.pi / 2)
+    limit = (2.0 * math.sin(half)) ** 2
+    lo = np.zeros(az.size)
+    hi = np.full(az.size, d_cap)
+    within = _chord2(px, py, hi, az, radius) <= limit
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        ok = _chord2(px, py, mid, az, radius) <= limit
+        lo = np.where(ok, mid, lo)
+        hi = np.where(ok, hi, mid)
+    return np.where(within, d_cap, lo)
+
+
 def _rays(
     grids: list[_Grid],
     boxes: list[tuple[float, float, float, float]],
@@ -209,6 +240,7 @@ def _rays(
     rho_p = math.hypot(px, py)
     d_cap = max_distance_m * (1.0 + (rho_p + 1.5 * max_distance_m) ** 2 / (4.0 * radius**2))
     d_cap += 4 * grids[0][3]
+    d_reach = _reach_distances(px, py, az, radius, max_distance_m, d_cap)
     dist_list = []
     az_index = []
     for a, azv in enumerate(az):
@@ -230,6 +262,10 @@ def _rays(
                 parts.append(_crossings(px, dx, gx0, gres, max(start, 1e-9), end))
                 parts.append(_crossings(py, dy, gy0, gres, max(start, 1e-9), end))
                 start = end
+        if parts:
+            # the reach is a hard cut: the terrain exactly at max_distance is seen too (on rising terrain it is the
+            # horizon, and a sample a step short of it is off by the slope times the step)
+            parts.append(d_reach[a : a + 1])
         d = np.concatenate(parts) if parts else np.zeros(0)
         dist_list.append(d)
         az_index.append(np.full(d.size, a, dtype=np.int64))

@@ -305,6 +305,7 @@ def horizon_map_cpu(
         float(adaptive_tol),
         float(adaptive_margin),
         max(int(window_scan_limit), 0),
+        *_cut_angle(float(max_distance_m), float(body_radius_m)),
     )
     win = _window(window, zz.shape)
     wy, wx = int(win[1] - win[0]), int(win[3] - win[2])
@@ -317,6 +318,12 @@ def horizon_map_cpu(
         n_chunks = min(numba.get_num_threads(), az.shape[0])
         _horizon_kernel(world, zt, az, cfg, cap, win, out, edge, edge_t, n_chunks)
     return out, (edge | edge_t.T).astype(bool)
+
+
+def _cut_angle(max_distance_m: float, body_radius_m: float) -> tuple[float, float]:
+    """(cos, sin) of the reach's central angle ``max_distance_m / body_radius_m`` [rad], at most pi."""
+    ang = min(max_distance_m / body_radius_m, math.pi)
+    return math.cos(ang), math.sin(ang)
 
 
 def _output_array(out: NDArray[np.float32] | None, shape: tuple[int, int, int]) -> NDArray[np.float32]:

@@ -135,35 +135,43 @@ def _segment_best(
     z_a: float, z_b: float, twist: float, best: tuple[float, float],
 ) -> tuple[float, float]:  # fmt: skip
     """The best tangent so far, ``best`` = (numerator, denominator; 0: none yet), updated with one segment ``s_a ..
-    s_b`` [m] of the ray: its end crossing (height ``z_b`` [m]), the surface slope at the observer (``first``
-    segment, observer on the surface) and the interior maximum of the segment's quadratic (twist ``twist`` [m] times
-    ``c3`` [1/m^2]). Branch-free (selects), so that loops over lanes vectorise; NaN heights or twist (no terrain,
-    or a bilinear cell outside the grid) and segments beyond ``reach`` [m] leave ``best`` unchanged."""
+    s_b`` [m] of the ray: its end (the crossing, height ``z_b`` [m], or the point at ``reach`` [m] where the segment
+    runs beyond it: the reach is a hard cut and the terrain exactly there is seen), the surface slope at the
+    observer (``first`` segment, observer on the surface) and the interior maximum of the segment's quadratic (twist
+    ``twist`` [m] times ``c3`` [1/m^2]) before its end. Branch-free (selects), so that loops over lanes vectorise;
+    NaN heights (no terrain) and segments starting beyond ``reach`` leave ``best`` unchanged, and a NaN twist (a
+    bilinear cell outside the grid) skips the interior maximum (the cut point is then linear along the segment)."""
     bnq, bdq = best
-    inr = s_b * inv_k <= reach
-    th = s_b * inv_k / radius
-    num = (z_b - zp) - 0.5 * radius * th * th
-    den = (radius + z_b) * th
-    take = inr & (num * bdq > bnq * den)
+    s_r = reach / inv_k  # map distance of the reach
+    live = s_a < s_r
+    clip = s_b > s_r
+    s_e = min(s_b, s_r)
+    cc = twist * c3
+    g = (z_b - z_a) / (s_b - s_a)
+    cz = cc if cc == cc else 0.0
+    z_cut = z_a + g * (s_e - s_a) + cz * (s_e - s_a) * (s_e - s_b)
+    z_e = z_cut if clip else z_b
+    th = s_e * inv_k / radius
+    num = (z_e - zp) - 0.5 * radius * th * th
+    den = (radius + z_e) * th
+    take = live & (num * bdq > bnq * den)
     bnq = num if take else bnq
     bdq = den if take else bdq
-    cc = twist * c3
     if first:
         # observer on the surface: the supremum as s -> 0 is the terrain slope along the ray
         slope = (z_b - z_a) / s_b - cc * s_b
-        take = inr & (zp <= z_a) & (slope * bdq > bnq)
+        take = live & (zp <= z_a) & (slope * bdq > bnq)
         bnq = slope if take else bnq
         bdq = 1.0 if take else bdq
     # interior maximum of (z(s) - zp - curv s^2)/s on the segment's quadratic
     ce = cc - 0.5 * inv_k * inv_k / radius
-    g = (z_b - z_a) / (s_b - s_a)
     alpha = z_a - g * s_a + cc * s_a * s_b  # value of the quadratic at s = 0
     s_star = math.sqrt(max((zp - alpha) / (-ce), 0.0))
     zs = z_a + g * (s_star - s_a) + cc * (s_star - s_a) * (s_star - s_b)
     th = s_star * inv_k / radius
     num = (zs - zp) - 0.5 * radius * th * th
     den = (radius + zs) * th
-    take = inr & (ce < 0.0) & (alpha < zp) & (s_a < s_star) & (s_star < s_b) & (num * bdq > bnq * den)
+    take = live & (ce < 0.0) & (alpha < zp) & (s_a < s_star) & (s_star < s_e) & (num * bdq > bnq * den)
     return (num if take else bnq), (den if take else bdq)
 
 
@@ -190,8 +198,9 @@ def near_tan(
     has an interior maximum of ``(z(s) - zp)/s``, that point are evaluated, so the maximum over the bilinear
     surface is exact. ``zp`` [m] is the observer height, ``inv_k`` the inverse stereographic scale factor at
     the cell. Near the observer the exact elevation reduces to ``tan e = (z_q - z_p - R th^2/2) / ((R + z_q)
-    th)`` with ``th`` the central angle (relative error < 1e-6 within a few km). Samples beyond ``max_dist``
-    [m] are ignored. Returns :data:`EMPTY_TAN` when no sample is valid.
+    th)`` with ``th`` the central angle (relative error < 1e-6 within a few km). The ray is cut exactly at
+    ``max_dist`` [m] (the point there is a candidate, nothing beyond it is). Returns :data:`EMPTY_TAN` when no
+    sample is valid.
     """
     n_major, n_minor = zz.shape
     tab_i = tab.tab_i
@@ -204,9 +213,9 @@ def near_tan(
         s_a = tab_f[j0 - 1, 2]
         z_a = ray_height(zz, m + tab_i[j0 - 1, 0], q + tab_i[j0 - 1, 1], tab_f[j0 - 1, 0], tab_f[j0 - 1, 1], geo, world)
     for j in range(j0, nn):
+        if s_a * inv_k >= max_dist:
+            break  # the rest lies beyond the reach (the segment across it is cut at it)
         s_b = tab_f[j, 2]
-        if s_b * inv_k > max_dist:
-            break
         z_b = _crossing_height(zz, m + tab_i[j, 0], q + tab_i[j, 1], tab_f[j, 0], tab_f[j, 1], geo, world)
         cm = m + tab_i[j, 2]  # lower corner of the segment's bilinear cell
         cq = q + tab_i[j, 3]
@@ -353,13 +362,13 @@ def _march_lanes(zz: NDArray[np.float64], cells: NDArray[np.int64], n: int, j_en
         on = 1 if mf == 0.0 else n_minor
         ot = tab_i[j, 2] * n_minor + tab_i[j, 3]
         for i in range(n):
-            # a lane past its own last segment (masked by its reach) reads node 0 instead: its own nodes there
-            # may lie outside the grid
+            # a lane past its own last segment reads node 0 instead (its own nodes there may lie outside the grid)
+            # and is masked by a NaN height (its reach may still lie inside that segment)
             inside = j < last[i]
             fc = flat[i] + oc if inside else 0
             ft = flat[i] + ot if inside else 0
             a = zf[fc]
-            zb[i] = a + wgt * (zf[fc + on] - a)
+            zb[i] = a + wgt * (zf[fc + on] - a) if inside else math.nan
             tw[i] = zf[ft] - zf[ft + 1] - zf[ft + n_minor] + zf[ft + n_minor + 1]
         s_b = tab_f[j, 2]
         _segment_lanes(lv.shape[1], s_a, s_b, tab_f[j, 3], radius, lv)
@@ -479,11 +488,17 @@ def _ray_direction(tab: Any, geo: NDArray[np.float64]) -> tuple[float, float]:
 
 
 @inline_helper
-def _lane_job(zz: NDArray[np.float64], m: int, q: int, r: float, inv_k: float, tab: Any) -> tuple[int, bool]:
-    """The number of segments of cell (m, q) (inverse scale factor ``inv_k``) within its reach ``r`` [m], and
-    whether its march can run in lanes (it has segments beyond the near field, all inside ``zz``)."""
+def _lane_job(
+    zz: NDArray[np.float64], m: int, q: int, r: float, inv_k: float, tab: Any, at_exit: bool
+) -> tuple[int, bool]:
+    """The number of segments of cell (m, q) (inverse scale factor ``inv_k``) to march to its reach ``r`` [m] (those
+    within it and the one across it, cut there), and whether the march can run in lanes (it has segments beyond the
+    near field, all inside ``zz``). ``at_exit``: the reach is where the ray leaves the last grid, so the segment
+    across it holds no terrain and is left out."""
     n_major, n_minor = zz.shape
     j_end = _segments_within(tab, inv_k, r)
+    if j_end < tab.nn_ext and not at_exit:
+        j_end += 1
     lo, hi = _lane_range(tab, j_end, m, n_major, n_minor)
     return j_end, j_end > tab.nn and lo <= q < hi
 
@@ -585,9 +600,11 @@ def march_cells(
             s_exit = ray_exit_distance(
                 geo[0] + geo[1] * m + geo[2] * q, geo[3] + geo[4] * m + geo[5] * q, dx, dy, world
             )
-            r = min(r, (s_exit * (1.0 + 1e-9) + 1e-6 * world.res) * inv_k)
+            r_exit = (s_exit * (1.0 + 1e-9) + 1e-6 * world.res) * inv_k
+            at_exit = r_exit <= r
+            r = min(r, r_exit)
             reach[mw, qw] = r
-            j_end, lanes_ok = _lane_job(zz, m, q, r, inv_k, tab)
+            j_end, lanes_ok = _lane_job(zz, m, q, r, inv_k, tab, at_exit)
             n_seg[mw, qw] = j_end if lanes_ok else -1  # -1: marched here
             if not lanes_ok:
                 ext = near_tan(zz, m, q, zp, inv_k, radius, r, tab, tab.nn, tab.nn_ext, geo, world)

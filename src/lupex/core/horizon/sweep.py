@@ -15,7 +15,20 @@ import math
 from collections import namedtuple
 from typing import Any
 
-from lupex.core.horizon.hull import B_HI, B_TOP, F_HI, F_TOP, N_SCAN, S_PUSH, push_back, retire_far, window_tan
+from lupex.core.horizon.hull import (
+    B_HI,
+    B_TOP,
+    CUT,
+    CUT_HI,
+    F_HI,
+    F_TOP,
+    N_SCAN,
+    S_PUSH,
+    cut_tan,
+    push_back,
+    retire_far,
+    window_tan,
+)
 from lupex.core.horizon.sampling import (
     EMPTY_TAN,
     OK,
@@ -36,9 +49,11 @@ EMPTY_MARK = -3.0e38
 #: Call-wide settings: ``nnear`` near steps, observer height ``obs_h`` [m], sphere ``radius`` [m], reach
 #: ``max_dist`` [m], and the adaptive march's reach ``ext_len_steps`` [major steps], trigger ``ext_tol``
 #: [tan] and relative margin ``ext_margin``, and the exact scans ``scan_limit`` a line makes before it opens its
-#: sliding window (:mod:`lupex.core.horizon.hull`; 0: open from the start).
+#: sliding window (:mod:`lupex.core.horizon.hull`; 0: open from the start), and ``cut_cos``, ``cut_sin``: cosine
+#: and sine of the reach's central angle ``max_dist / radius`` (at most pi).
 Settings = namedtuple(
-    "Settings", ["nnear", "obs_h", "radius", "max_dist", "ext_steps", "ext_tol", "ext_margin", "scan_limit"]
+    "Settings",
+    ["nnear", "obs_h", "radius", "max_dist", "ext_steps", "ext_tol", "ext_margin", "scan_limit", "cut_cos", "cut_sin"],
 )
 #: One azimuth's line geometry: minor/major ratio ``t``, major step sign ``sm``, first major index ``m0``,
 #: map distance per major step ``ds_grid`` [m], the (major, minor) -> map affine ``geo`` and the
@@ -153,9 +168,11 @@ def _extend_far(
 ) -> tuple[int, float]:
     """Far-field extension beyond the last served step, half the covering grid's pixel per sample, up to
     ``max_dist`` beyond it. Returns the number of samples and the distance [m] where the terrain ends
-    (``inf`` if it reaches ``max_dist``)."""
+    (``inf`` if it reaches ``max_dist``). The first sample beyond ``max_dist`` is stored too, past the count, for
+    the cut at the reach (:func:`~lupex.core.horizon.hull.cut_tan`); ``st[CUT_HI]`` is the last sample stored."""
     geo = az.geo
     cap = w.wx.shape[0]
+    w.st[CUT_HI] = n0 - 1
     n_tot = n0
     u = w.wu[n0 - 1]
     u_last_srv = u
@@ -174,20 +191,21 @@ def _extend_far(
         inv = inv_scale(xn, yn, radius)
         u += 0.5 * dk * az.ds_grid * (inv + prev_inv)
         prev_inv = inv
-        if u > u_last_srv + max_dist:
-            return n_tot, math.inf
+        beyond = u > u_last_srv + max_dist
         zq, st, rc = sample_world(xn, yn, world)
-        if st == OUTSIDE:
+        if st == OUTSIDE and not beyond:
             return n_tot, u_last_valid
-        step_res = rc
         w.wu[n_tot] = u
         w.wk[n_tot] = inv
+        w.wv[n_tot] = 1 if st == OK else 0
         if st == OK:
-            w.wv[n_tot] = 1
             w.wz[n_tot] = zq
+        w.st[CUT_HI] = n_tot
+        if beyond:
+            return n_tot, math.inf  # beyond every observer's reach: stored (past the count) for the cut only
+        step_res = rc
+        if st == OK:
             u_last_valid = u
-        else:
-            w.wv[n_tot] = 0
         n_tot += 1
     return n_tot, u_last_valid  # unreachable (HOLE continues the loop)
 
@@ -298,6 +316,9 @@ def _side_tangent(
     if w.st[N_SCAN] >= cfg.scan_limit:
         retire_far(w, u + cfg.max_dist)  # the line's window is open
     tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist)
+    t_cut = cut_tan(w, s_obs, u, zp, cfg)
+    if t_cut > tanv:
+        return t_cut, cfg.max_dist, True
     return tanv, dist, True
 
 
@@ -385,6 +406,7 @@ def sweep_line(v: Any, b: int, az: Any, cfg: Any, world: Any, w: Any, hints: Any
     st[F_HI] = n_tot - 1
     st[S_PUSH] = n_tot - 1
     st[N_SCAN] = 0
+    st[CUT] = st[CUT_HI]
     hints[:] = 0
     near_len = cfg.nnear * az.ds_grid
     for ell in range(n_srv - 1, k_win_lo - k_first - 1, -1):
