@@ -330,12 +330,20 @@ def window_tan(
 
 
 @inline_helper
-def cut_tan(w: Any, s_obs: int, u_obs: float, zp: float, cfg: Any) -> float:
-    """Elevation tangent of the terrain exactly at the reach, ``cfg.max_dist`` [m] beyond the observer at
-    along-ground distance ``u_obs`` [m] (sample ``s_obs``) and height ``zp`` [m]; :data:`EMPTY_TAN` where no two valid
-    samples straddle that point (the terrain ends before it). The height is linear between the two samples around
-    it; ``cfg.cut_cos``, ``cfg.cut_sin`` are the cosine and sine of the central angle ``max_dist / radius``.
-    ``st[CUT]`` is moved to the last sample short of the point."""
+def _cut_beats(zq: float, zp: float, tanv: float, cfg: Any) -> bool:
+    """Whether terrain of height ``zq`` [m] at the reach is seen above the tangent ``tanv`` [-] (no division)."""
+    rq = cfg.radius + zq
+    return (zq - zp) + rq * (cfg.cut_cos - 1.0) > tanv * (rq * cfg.cut_sin)
+
+
+@inline_helper
+def cut_tan(w: Any, s_obs: int, u_obs: float, zp: float, cfg: Any, tanv: float) -> float:
+    """The better of ``tanv`` [-] and the elevation tangent of the terrain exactly at the reach, ``cfg.max_dist`` [m]
+    beyond the observer at along-ground distance ``u_obs`` [m] (sample ``s_obs``) and height ``zp`` [m]; the latter
+    only where two valid samples straddle that point (elsewhere the terrain ends before it). The height is linear
+    between the two samples around it; ``cfg.cut_cos``, ``cfg.cut_sin`` are the cosine and sine of the central angle
+    ``max_dist / radius``. ``st[CUT]`` is moved to the last sample short of the point. Most queries are decided by
+    the higher of the two samples, without interpolating."""
     st = w.st
     u_c = u_obs + cfg.max_dist
     s = max(st[CUT], s_obs)
@@ -345,8 +353,13 @@ def cut_tan(w: Any, s_obs: int, u_obs: float, zp: float, cfg: Any) -> float:
         s += 1
     st[CUT] = s
     if s <= s_obs or s + 1 > st[CUT_HI] or not (w.wv[s] and w.wv[s + 1]):
-        return EMPTY_TAN
-    f = (u_c - w.wu[s]) / (w.wu[s + 1] - w.wu[s])
-    zc = w.wz[s] + f * (w.wz[s + 1] - w.wz[s])
+        return tanv
+    za = w.wz[s]
+    zb = w.wz[s + 1]
+    if not _cut_beats(max(za, zb), zp, tanv, cfg):
+        return tanv  # the elevation grows with the height: not even the higher sample's would be seen
+    zc = za + (u_c - w.wu[s]) / (w.wu[s + 1] - w.wu[s]) * (zb - za)
+    if not _cut_beats(zc, zp, tanv, cfg):
+        return tanv
     rc = cfg.radius + zc
     return ((zc - zp) + rc * (cfg.cut_cos - 1.0)) / (rc * cfg.cut_sin)

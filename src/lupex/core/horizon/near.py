@@ -131,18 +131,18 @@ def _crossing_height(zz: NDArray[np.float64], mm: int, qq: int, mf: float, qf: f
 
 @inline_lane_helper
 def _segment_best(
-    s_a: float, s_b: float, first: bool, c3: float, radius: float, inv_k: float, zp: float, reach: float,
+    s_a: float, s_b: float, first: bool, c3: float, radius: float, inv_k: float, zp: float, s_r: float,
     z_a: float, z_b: float, twist: float, best: tuple[float, float],
 ) -> tuple[float, float]:  # fmt: skip
     """The best tangent so far, ``best`` = (numerator, denominator; 0: none yet), updated with one segment ``s_a ..
-    s_b`` [m] of the ray: its end (the crossing, height ``z_b`` [m], or the point at ``reach`` [m] where the segment
-    runs beyond it: the reach is a hard cut and the terrain exactly there is seen), the surface slope at the
-    observer (``first`` segment, observer on the surface) and the interior maximum of the segment's quadratic (twist
-    ``twist`` [m] times ``c3`` [1/m^2]) before its end. Branch-free (selects), so that loops over lanes vectorise;
-    NaN heights (no terrain) and segments starting beyond ``reach`` leave ``best`` unchanged, and a NaN twist (a
-    bilinear cell outside the grid) skips the interior maximum (the cut point is then linear along the segment)."""
+    s_b`` [m] of the ray: its end (the crossing, height ``z_b`` [m], or the point at the reach ``s_r`` [m of map
+    distance] where the segment runs beyond it: the reach is a hard cut and the terrain exactly there is seen), the
+    surface slope at the observer (``first`` segment, observer on the surface) and the interior maximum of the
+    segment's quadratic (twist ``twist`` [m] times ``c3`` [1/m^2]) before its end. Branch-free (selects), so that
+    loops over lanes vectorise; NaN heights (no terrain) and segments starting beyond the reach leave ``best``
+    unchanged, and a NaN twist (a bilinear cell outside the grid) skips the interior maximum (the cut point is then
+    linear along the segment)."""
     bnq, bdq = best
-    s_r = reach / inv_k  # map distance of the reach
     live = s_a < s_r
     clip = s_b > s_r
     s_e = min(s_b, s_r)
@@ -205,6 +205,7 @@ def near_tan(
     n_major, n_minor = zz.shape
     tab_i = tab.tab_i
     tab_f = tab.tab_f
+    s_r = max_dist / inv_k  # the reach in map distance
     best = (-1.0, 0.0)
     if j0 == 0:
         s_a = 0.0
@@ -213,7 +214,7 @@ def near_tan(
         s_a = tab_f[j0 - 1, 2]
         z_a = ray_height(zz, m + tab_i[j0 - 1, 0], q + tab_i[j0 - 1, 1], tab_f[j0 - 1, 0], tab_f[j0 - 1, 1], geo, world)
     for j in range(j0, nn):
-        if s_a * inv_k >= max_dist:
+        if s_a >= s_r:
             break  # the rest lies beyond the reach (the segment across it is cut at it)
         s_b = tab_f[j, 2]
         z_b = _crossing_height(zz, m + tab_i[j, 0], q + tab_i[j, 1], tab_f[j, 0], tab_f[j, 1], geo, world)
@@ -222,7 +223,7 @@ def near_tan(
         twist = math.nan
         if cm >= 0 and cm + 1 < n_major and cq >= 0 and cq + 1 < n_minor:
             twist = zz[cm, cq] - zz[cm, cq + 1] - zz[cm + 1, cq] + zz[cm + 1, cq + 1]
-        best = _segment_best(s_a, s_b, s_a == 0.0, tab_f[j, 3], radius, inv_k, zp, max_dist, z_a, z_b, twist, best)
+        best = _segment_best(s_a, s_b, s_a == 0.0, tab_f[j, 3], radius, inv_k, zp, s_r, z_a, z_b, twist, best)
         s_a = s_b
         z_a = z_b
     return best[0] / best[1] if best[1] > 0.0 else EMPTY_TAN
@@ -243,7 +244,7 @@ def _lane_range(tab: Any, j_end: int, m: int, n_major: int, n_minor: int) -> tup
 #: Lanes of the vectorised segment loops: rows of a (N_LANE_ROWS, n) float64 workspace.
 LANE_INV_K = 0  # the cell's inverse stereographic scale factor (input)
 LANE_ZP = 1  # the observer's height [m] (input)
-LANE_REACH = 2  # the lane's reach [m] (input)
+LANE_REACH = 2  # the lane's reach [m of map distance: the along-ground reach times the scale factor] (input)
 LANE_NUM = 3  # numerator of the best tangent (output)
 LANE_DEN = 4  # its denominator [m] (output; 0: no valid sample)
 LANE_ZA = 5  # height [m] at the segment's start
@@ -387,10 +388,11 @@ def _cell_inputs(
 
 @inline_helper
 def _set_lane(lv: Any, i: int, inputs: tuple[float, float], reach: float) -> None:
-    """Inputs of lane ``i``: the cell's (inverse scale factor, observer height [m]) and the reach [m]."""
+    """Inputs of lane ``i``: the cell's (inverse scale factor, observer height [m]) and the reach [m along the
+    ground], stored as map distance."""
     lv[LANE_INV_K, i] = inputs[0]
     lv[LANE_ZP, i] = inputs[1]
-    lv[LANE_REACH, i] = reach
+    lv[LANE_REACH, i] = reach / inputs[0]  # in map distance
 
 
 @inline_helper

@@ -316,9 +316,9 @@ def _side_tangent(
     if w.st[N_SCAN] >= cfg.scan_limit:
         retire_far(w, u + cfg.max_dist)  # the line's window is open
     tanv, dist = window_tan(w, hints, side, u, c_f, s_f, zp, cfg.radius, cfg.max_dist)
-    t_cut = cut_tan(w, s_obs, u, zp, cfg)
-    if t_cut > tanv:
-        return t_cut, cfg.max_dist, True
+    t_cut = cut_tan(w, s_obs, u, zp, cfg, tanv)
+    if t_cut != tanv:
+        return t_cut, cfg.max_dist, True  # the terrain exactly at the reach is the highest
     return tanv, dist, True
 
 
