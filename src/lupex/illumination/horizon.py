@@ -37,8 +37,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Bumped whenever the horizon algorithm's results change (part of the cache key).
-ALGORITHM_VERSION = "sweep-hull-2"  # bump whenever core.horizon results change
+#: Bumped whenever the horizon algorithm's results change: part of the horizon cache's key and of the sites stage's
+#: (whose downstream stages follow). "sweep-hull-3": the terrain exactly at the reach is seen (2026-12-01).
+ALGORITHM_VERSION = "sweep-hull-3"  # bump whenever core.horizon results change
 
 Backend = Literal["auto", "cpu", "cuda"]
 

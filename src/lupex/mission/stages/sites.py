@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from lupex.ephemeris import parse_time
+from lupex.illumination.horizon import ALGORITHM_VERSION as HORIZON_ALGORITHM_VERSION
 from lupex.mission.scenario import Scenario
 from lupex.mission.stage import MapLayer, OutputContext, Stage, StageContext, StageReport, Validation
 from lupex.reporting import hillshade, map_quicklook_png, sites_map_png
@@ -123,7 +124,8 @@ class SitesStage(Stage):
     )  # fmt: skip
 
     def cache_inputs(self, scenario: Scenario) -> tuple[Any, ...]:
-        return scenario.dem_key("sites")
+        # the horizon algorithm's version: its maps feed every number here (and, through this key, downstream)
+        return (*scenario.dem_key("sites"), HORIZON_ALGORITHM_VERSION)
 
     def run(self, ctx: StageContext) -> SitesResult:
         sc = ctx.scenario
