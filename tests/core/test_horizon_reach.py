@@ -149,3 +149,16 @@ def test_window_scan_limit_does_not_change_the_map(rough, reach_m: float, radius
         got, edge = horizon_map_cpu(z, x0, y0, RES_M, az, OBSERVER_M, radius_m, reach_m, far, window_scan_limit=limit)
         np.testing.assert_array_equal(got, ref)
         np.testing.assert_array_equal(edge, ref_edge)
+
+
+def test_a_reach_beyond_every_grid_costs_only_the_grids(rough) -> None:
+    """A reach far beyond the grids (even ``inf``) is the same map as one just beyond them, and a line's workspace is
+    sized by the grids' span, not by the reach (a 1e12 m reach once sized it at ~10^9 samples per thread; ``inf``
+    raised OverflowError)."""
+    z, x0, y0, far = rough
+    az = np.radians([0.0, 75.0, 200.0, 301.0])
+    want, want_edge = horizon_map_cpu(z, x0, y0, RES_M, az, OBSERVER_M, R_MOON, 1e7, far)
+    for reach_m in (1e12, math.inf):
+        got, edge = horizon_map_cpu(z, x0, y0, RES_M, az, OBSERVER_M, R_MOON, reach_m, far)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(edge, want_edge)

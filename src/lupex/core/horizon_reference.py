@@ -240,7 +240,10 @@ def _rays(
     rho_p = math.hypot(px, py)
     d_cap = max_distance_m * (1.0 + (rho_p + 1.5 * max_distance_m) ** 2 / (4.0 * radius**2))
     d_cap += 4 * grids[0][3]
-    d_reach = _reach_distances(px, py, az, radius, max_distance_m, d_cap)
+    if math.isfinite(d_cap):
+        d_reach = _reach_distances(px, py, az, radius, max_distance_m, d_cap)
+    else:
+        d_reach = np.full(az.size, math.inf)  # an infinite reach cuts nothing
     dist_list = []
     az_index = []
     for a, azv in enumerate(az):
@@ -262,7 +265,7 @@ def _rays(
                 parts.append(_crossings(px, dx, gx0, gres, max(start, 1e-9), end))
                 parts.append(_crossings(py, dy, gy0, gres, max(start, 1e-9), end))
                 start = end
-        if parts:
+        if parts and 0.0 < d_reach[a] < math.inf:
             # the reach is a hard cut: the terrain exactly at max_distance is seen too (on rising terrain it is the
             # horizon, and a sample a step short of it is off by the slope times the step)
             parts.append(d_reach[a : a + 1])

@@ -350,10 +350,14 @@ def _window(window: tuple[int, int, int, int] | None, shape: tuple[int, ...]) ->
 
 
 def _line_capacity(world: Any, body_radius_m: float, max_distance_m: float) -> int:
-    """Samples a line can hold: 3 per major step plus the far extension at half the finest pixel."""
+    """Samples a line can hold: 3 per major step plus the far extension at half the finest pixel, which ends at the
+    reach or where no grid covers the line any more (so a reach far beyond the grids, even ``inf``, allocates no
+    more than the grids' span needs), plus the sample beyond the reach kept for the cut."""
     finest = min([world.res, *[float(world.fgeo[g, 2]) for g in range(world.nfar)]])
     # grid distance >= ground distance; k <= 1 + rho^2/(4R^2) with rho bounded by all grids' extents
     rho = 0.0
+    xs: list[float] = []
+    ys: list[float] = []
     grids = [(world.z.shape, world.x0, world.y0, world.res)]
     for g, a in enumerate((world.f0, world.f1, world.f2)[: world.nfar]):
         grids.append((a.shape, float(world.fgeo[g, 0]), float(world.fgeo[g, 1]), float(world.fgeo[g, 2])))
@@ -361,6 +365,9 @@ def _line_capacity(world: Any, body_radius_m: float, max_distance_m: float) -> i
         for xx in (gx0, gx0 + gnx * gres):
             for yy in (gy0, gy0 - gny * gres):
                 rho = max(rho, math.hypot(xx, yy))
+                xs.append(xx)
+                ys.append(yy)
     k_max = 1.0 + rho**2 / (4.0 * body_radius_m**2)
-    ext_cap = int(math.ceil(2.0 * max_distance_m * k_max / finest)) + 8
-    return 3 * max(world.z.shape) + ext_cap + 4
+    span_m = math.hypot(max(xs) - min(xs), max(ys) - min(ys))  # no line runs farther on the map within the grids
+    ext_cap = int(math.ceil(2.0 * min(max_distance_m * k_max, span_m) / finest)) + 8
+    return 3 * max(world.z.shape) + ext_cap + 5
