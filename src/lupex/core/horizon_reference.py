@@ -195,13 +195,17 @@ def horizon_reference(
     return out
 
 
+def _chord_limit(max_distance_m: float, radius: float) -> float:
+    """Squared chord of the great-circle distance ``max_distance_m`` [m]: distance <= it <=> chord^2 <= this."""
+    half = min(max_distance_m / (2.0 * radius), math.pi / 2)
+    return (2.0 * math.sin(half)) ** 2
+
+
 def _chord2(
-    px: float, py: float, d: NDArray[np.float64], az: NDArray[np.float64], radius: float
+    u: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]], up: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Squared chord between the unit vectors of (px, py) and of the points ``d`` [m] along azimuths ``az``."""
-    up = _unit(np.array([px]), np.array([py]), radius)[0]
-    ux, uy, uz = _unit_components(px + d * np.sin(az), py + d * np.cos(az), radius)
-    return (ux - up[0]) ** 2 + (uy - up[1]) ** 2 + (uz - up[2]) ** 2
+    """Squared chord between unit vectors ``u`` (components) and ``up``."""
+    return (u[0] - up[0]) ** 2 + (u[1] - up[1]) ** 2 + (u[2] - up[2]) ** 2
 
 
 def _reach_distances(
@@ -212,14 +216,18 @@ def _reach_distances(
     Bisection (to 1e-9 of ``d_cap``) of the chord test :func:`_rays` applies, so the point returned passes it; ``d_cap``
     where even that point is within reach.
     """
-    half = min(max_distance_m / (2.0 * radius), math.pi / 2)
-    limit = (2.0 * math.sin(half)) ** 2
+    limit = _chord_limit(max_distance_m, radius)
+    up = _unit(np.array([px]), np.array([py]), radius)[0]
+
+    def chord2(d: NDArray[np.float64]) -> NDArray[np.float64]:
+        return _chord2(_unit_components(px + d * np.sin(az), py + d * np.cos(az), radius), up)
+
     lo = np.zeros(az.size)
     hi = np.full(az.size, d_cap)
-    within = _chord2(px, py, hi, az, radius) <= limit
+    within = chord2(hi) <= limit
     for _ in range(64):
         mid = 0.5 * (lo + hi)
-        ok = _chord2(px, py, mid, az, radius) <= limit
+        ok = chord2(mid) <= limit
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
     return np.where(within, d_cap, lo)
@@ -298,9 +306,7 @@ def _rays(
     keep = np.flatnonzero(np.isfinite(zq) & (d < first_out[ai]))
     ux, uy, uz = _unit_components(sx[keep], sy[keep], radius)
     # great-circle distance <= max_distance  <=>  chord <= 2 sin(max_distance / 2R)
-    chord2 = (ux - up[0]) ** 2 + (uy - up[1]) ** 2 + (uz - up[2]) ** 2
-    half = min(max_distance_m / (2.0 * radius), math.pi / 2)
-    ok = chord2 <= (2.0 * math.sin(half)) ** 2
+    ok = _chord2((ux, uy, uz), up) <= _chord_limit(max_distance_m, radius)
     keep = keep[ok]
     rq = radius + zq[keep]
     rp = radius + zobs

@@ -323,17 +323,24 @@ def window_tan(
     # exact elevation: tan e = (r_q cos d - r_p) / (r_q sin d), d = theta_q - theta_p
     cq = w.wc[best]
     sq = w.ws[best]
-    rq = radius + w.wz[best]
-    cosd = cq * cth + sq * sth
-    sind = sq * cth - cq * sth
-    return ((w.wz[best] - zp) + rq * (cosd - 1.0)) / (rq * sind), w.wu[best] - u_obs
+    num, den = elevation_terms(w.wz[best], zp, radius, cq * cth + sq * sth, sq * cth - cq * sth)
+    return num / den, w.wu[best] - u_obs
+
+
+@inline_helper
+def elevation_terms(zq: float, zp: float, radius: float, cosd: float, sind: float) -> tuple[float, float]:
+    """Numerator and (positive) denominator of the exact elevation tangent of terrain at height ``zq`` [m] seen from
+    height ``zp`` [m] at central angle ``d`` (``cosd``, ``sind``): ``tan e = (r_q cos d - r_p) / (r_q sin d)``,
+    written ``((z_q - z_p) + r_q (cos d - 1)) / (r_q sin d)`` (no cancellation near the observer)."""
+    rq = radius + zq
+    return (zq - zp) + rq * (cosd - 1.0), rq * sind
 
 
 @inline_helper
 def _cut_beats(zq: float, zp: float, tanv: float, cfg: Any) -> bool:
     """Whether terrain of height ``zq`` [m] at the reach is seen above the tangent ``tanv`` [-] (no division)."""
-    rq = cfg.radius + zq
-    return (zq - zp) + rq * (cfg.cut_cos - 1.0) > tanv * (rq * cfg.cut_sin)
+    num, den = elevation_terms(zq, zp, cfg.radius, cfg.cut_cos, cfg.cut_sin)
+    return num > tanv * den
 
 
 @inline_helper
@@ -359,7 +366,5 @@ def cut_tan(w: Any, s_obs: int, u_obs: float, zp: float, cfg: Any, tanv: float) 
     if not _cut_beats(max(za, zb), zp, tanv, cfg):
         return tanv  # the elevation grows with the height: not even the higher sample's would be seen
     zc = za + (u_c - w.wu[s]) / (w.wu[s + 1] - w.wu[s]) * (zb - za)
-    if not _cut_beats(zc, zp, tanv, cfg):
-        return tanv
-    rc = cfg.radius + zc
-    return ((zc - zp) + rc * (cfg.cut_cos - 1.0)) / (rc * cfg.cut_sin)
+    num, den = elevation_terms(zc, zp, cfg.radius, cfg.cut_cos, cfg.cut_sin)
+    return num / den if num > tanv * den else tanv
