@@ -9,8 +9,9 @@ its own cell's exact ray, as the dense reference (:mod:`lupex.core.horizon_refer
   (main DEM, then the far fields in order, each from where the finer one ends);
 * heights are bilinear between the outermost cell centres of a grid (no edge extrapolation); inside the
   main DEM the main DEM alone decides (NaN = hole, sample skipped), elsewhere the first far field with a
-  finite value; where no grid covers the sample the ray ends (``edge_limited`` when that is closer than
-  ``max_distance_m``);
+  finite value, shifted to meet the finer grid at their seam (the shift fades over one of its pixels, a band
+  stepped through at the finer grid's step and sampled where it ends, :func:`_seam_shift`); where no grid covers
+  the sample the ray ends (``edge_limited`` when that is closer than ``max_distance_m``);
 * each sample is lifted to 3-D with the inverse south polar stereographic projection and its elevation is
   ``asin(v.up / |v|)`` with ``v = Q - P`` (exact sphere, the reference's formula:
   :func:`unit_components` and :func:`sin_elevation`, plain ``register_jitable`` functions usable on the
@@ -122,13 +123,49 @@ def _covers(g: Any, gx0: float, gy0: float, gres: float, x: float, y: float) -> 
 
 
 @register_jitable
+def _grid(z: Any, x0: float, y0: float, res: float, f0: Any, f1: Any, f2: Any, fgeo: Any, k: int) -> Any:
+    """Grid ``k`` (0: the main DEM, 1..3: the far fields) with its corner ``x0, y0`` and pixel [m]."""
+    if k == 0:
+        return z, x0, y0, res
+    a = f0 if k == 1 else (f1 if k == 2 else f2)
+    return a, fgeo[k - 1, 0], fgeo[k - 1, 1], fgeo[k - 1, 2]
+
+
+@register_jitable
+def _seam_shift(fine: Any, coarse: Any, x: float, y: float) -> tuple[float, bool]:
+    """Shift [m] of the coarser grid's surface at (x, y) [m] just beyond the finer grid's rectangle, and whether the
+    point lies in that seam band (``fine``, ``coarse``: (array, x0, y0, pixel) of each grid; the CPU kernel's
+    ``sampling._seam_shift``): ``(1 - delta/res) (z_fine(c) - z_coarse(c))`` for ``delta < res``, ``c`` the nearest
+    point of the rectangle, ``delta = max(|x - c_x|, |y - c_y|)``, ``res`` the coarser pixel."""
+    fz, fx0, fy0, fres = fine
+    cz, gx0, gy0, gres = coarse
+    fny, fnx = fz.shape
+    cx = min(max(x, fx0 + 0.5 * fres), fx0 + (fnx - 0.5) * fres)
+    cy = min(max(y, fy0 - (fny - 0.5) * fres), fy0 - 0.5 * fres)
+    delta = max(abs(x - cx), abs(y - cy))
+    if delta >= gres:
+        return 0.0, False
+    if not _covers(cz, gx0, gy0, gres, cx, cy):
+        return 0.0, True
+    dz = _bilinear(fz, (fy0 - cy) / fres - 0.5, (cx - fx0) / fres - 0.5) - _bilinear(
+        cz, (gy0 - cy) / gres - 0.5, (cx - gx0) / gres - 0.5
+    )
+    if math.isnan(dz):
+        return 0.0, True
+    return (1.0 - delta / gres) * dz, True
+
+
+@register_jitable
 def _sample(
     z: Any, x0: float, y0: float, res: float, f0: Any, f1: Any, f2: Any, fgeo: Any, nfar: int, x: float, y: float
-) -> tuple[float, int]:
-    """Height [m] at (x, y) [m] (NaN: hole) and the grid that covers it (-1 main, ``g`` far field, -2 none)."""
+) -> tuple[float, int, float]:
+    """Height [m] at (x, y) [m] (NaN: hole), the grid that covers it (-1 main, ``g`` far field, -2 none) and the pixel
+    [m] the march steps by there (the covering grid's, the finer grid's in a seam band). A far field's surface is
+    shifted to meet the finer grid's at their seam, the shift fading over one of its pixels (:func:`_seam_shift`)."""
     if _covers(z, x0, y0, res, x, y):
-        return _bilinear(z, (y0 - y) / res - 0.5, (x - x0) / res - 0.5), -1
+        return _bilinear(z, (y0 - y) / res - 0.5, (x - x0) / res - 0.5), -1, res
     cover = -2
+    cover_res = res
     for g in range(nfar):
         a = f0 if g == 0 else (f1 if g == 1 else f2)
         gx0 = fgeo[g, 0]
@@ -137,10 +174,13 @@ def _sample(
         if _covers(a, gx0, gy0, gres, x, y):
             if cover == -2:
                 cover = g
+                cover_res = gres
             v = _bilinear(a, (gy0 - y) / gres - 0.5, (x - gx0) / gres - 0.5)
             if not math.isnan(v):
-                return v, g
-    return math.nan, cover
+                fine = _grid(z, x0, y0, res, f0, f1, f2, fgeo, g)
+                shift, band = _seam_shift(fine, (a, gx0, gy0, gres), x, y)
+                return v + shift, g, (fine[3] if band else gres)
+    return math.nan, cover, cover_res
 
 
 @register_jitable
@@ -154,18 +194,21 @@ def _next_crossing(p: float, dp: float, c0: float, gres: float, d: float) -> flo
 
 
 @register_jitable
-def _exit_distance(px: float, py: float, dx: float, dy: float, z: Any, x0: float, y0: float, res: float) -> float:
-    """Map distance [m] along (dx, dy) from (px, py) [m] at which the ray leaves the cell-centre box of ``z``."""
+def _exit_distance(
+    px: float, py: float, dx: float, dy: float, z: Any, x0: float, y0: float, res: float, grow: float
+) -> float:
+    """Map distance [m] along (dx, dy) from (px, py) [m] at which the ray leaves the cell-centre box of ``z`` grown
+    by ``grow`` [m] on every side (0: the box itself; a coarser pixel: the end of the seam band beyond it)."""
     ny, nx = z.shape
     t = math.inf
     if dx > 1e-15:
-        t = min(t, (x0 + (nx - 0.5) * res - px) / dx)
+        t = min(t, (x0 + (nx - 0.5) * res + grow - px) / dx)
     elif dx < -1e-15:
-        t = min(t, (x0 + 0.5 * res - px) / dx)
+        t = min(t, (x0 + 0.5 * res - grow - px) / dx)
     if dy > 1e-15:
-        t = min(t, (y0 - 0.5 * res - py) / dy)
+        t = min(t, (y0 - 0.5 * res + grow - py) / dy)
     elif dy < -1e-15:
-        t = min(t, (y0 - (ny - 0.5) * res - py) / dy)
+        t = min(t, (y0 - (ny - 0.5) * res - grow - py) / dy)
     return max(t, 0.0)
 
 
@@ -219,22 +262,22 @@ def _kernel() -> Any:
         best = -1.0
         # main DEM: res/32 over the first pixels, then res/4 (growing), the last sample on its exit point;
         # far fields: from the exit point with the covering grid's res/4 (growing), as the reference does
-        d_exit = _exit_distance(px, py, dx, dy, z, x0, y0, res)
+        d_exit = _exit_distance(px, py, dx, dy, z, x0, y0, res, 0.0)
         dense_end = _DENSE_PIXELS * res
-        far_step = fgeo[0, 2] if nfar > 0 else res
+        step_res = res  # the pixel the march steps by: the main DEM's, then the sampler's
         in_main = d_exit > 0.0
-        d = min(res / 32.0, d_exit) if in_main else 0.25 * far_step
+        d = min(res / 32.0, d_exit) if in_main else 0.25 * res
         d_in = 0.0  # the last sample within the reach
         while True:
             sx = px + d * dx
             sy = py + d * dy
-            zq, g = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, sx, sy)
+            zq, g, step_res = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, sx, sy)
             ux, uy, uz = unit_components(sx, sy, radius)
             chord2 = (ux - upx) ** 2 + (uy - upy) ** 2 + (uz - upz) ** 2
             if chord2 > geo[6]:
                 # the terrain exactly at the reach, between the last sample within it and this one
                 dc = _cut_distance(px, py, dx, dy, d_in, d, (upx, upy, upz), radius, geo[6])
-                zq, g = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, px + dc * dx, py + dc * dy)
+                zq, g, _r = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, px + dc * dx, py + dc * dy)
                 if g != -2 and not math.isnan(zq):
                     ux, uy, uz = unit_components(px + dc * dx, py + dc * dy, radius)
                     best = max(best, sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp))
@@ -252,14 +295,19 @@ def _kernel() -> Any:
             if in_main:
                 if d >= d_exit:
                     in_main = False
-                    d += max(0.25 * far_step, d * STEP_GROWTH)
+                    d += max(0.25 * res, d * STEP_GROWTH)  # into the seam band: the main DEM's step
                     continue
                 gx0, gy0, gres = x0, y0, res
                 nxt = min(d + (res / 32.0 if d < dense_end else max(0.25 * res, d * STEP_GROWTH)), d_exit)
             else:
                 gx0, gy0, gres = fgeo[max(g, 0), 0], fgeo[max(g, 0), 1], fgeo[max(g, 0), 2]
-                far_step = gres
-                nxt = d + max(0.25 * gres, d * STEP_GROWTH)
+                nxt = d + max(0.25 * step_res, d * STEP_GROWTH)
+                if g >= 0:
+                    # the end of the seam band beyond the finer grid is a kink of the surface: sampled too
+                    fz, fx0, fy0, fres = _grid(z, x0, y0, res, f0, f1, f2, fgeo, g)
+                    band = _exit_distance(px, py, dx, dy, fz, fx0, fy0, fres, gres)
+                    if band > d:
+                        nxt = min(nxt, band)
             cx = _next_crossing(px, dx, gx0, gres, d)
             cy = _next_crossing(py, dy, gy0, gres, d)
             d = min(nxt, cx, cy)

@@ -6,7 +6,9 @@ cell centre is sampled densely (``res/4`` inside the main DEM, ``res_far/4`` ins
 grid, 8x denser over the first 4 pixels, plus every crossing of a line through cell centres, where the
 bilinear surface has kinks), heights are bilinear (the first grid covering a point with a finite value wins; inside the
 main DEM the main DEM alone is used; a grid covers the rectangle between its outermost cell centres,
-beyond it there is no terrain from that grid), every sample is lifted to 3-D with the inverse
+beyond it there is no terrain from that grid; beyond a grid's rectangle the next grid's surface is shifted to meet
+it, the shift fading over one pixel of the coarser grid, :func:`_seam_shift`, and that seam band is sampled at the
+main DEM's step and exactly where it ends), every sample is lifted to 3-D with the inverse
 south polar stereographic projection, and the elevation of ``v = Q - P`` above the plane
 perpendicular to ``up = P/|P|`` is ``asin(v.up/|v|)``. Samples farther than ``max_distance_m``
 (great-circle distance on the sphere) are ignored, and the point exactly at that distance is sampled too (the
@@ -233,6 +235,38 @@ def _reach_distances(
     return np.where(within, d_cap, lo)
 
 
+def _seam_samples(start: float, end: float, gres: float, main_step: float) -> list[NDArray[np.float64]]:
+    """Extra samples [m of map distance] of a coarser grid beyond the seam at ``start`` (to ``end``): over its first
+    three pixels, where its surface is shifted to meet the finer grid's (:func:`_seam_shift`), at the main DEM's
+    step or 0.1 % of the distance where that is longer (an observer a few pixels from the seam sees that stretch at
+    angles the coarse grid's quarter-pixel step would not resolve)."""
+    step = max(main_step, 1e-3 * start)
+    if step >= gres / 4.0:
+        return []
+    return [np.arange(start + step, min(start + 3.0 * gres, end), step)]
+
+
+def _seam_shift(
+    finer: _Grid, box: tuple[float, float, float, float], coarser: _Grid, x: NDArray[np.float64], y: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Height shift [m] of the coarser grid's surface at map points (x, y) [m] beyond the finer grid's rectangle
+    ``box`` (xmin, xmax, ymin, ymax): ``max(0, 1 - delta / res) (z_finer(c) - z_coarser(c))``, ``c`` the nearest
+    point of the rectangle, ``delta = max(|x - c_x|, |y - c_y|)`` [m], ``res`` the coarser grid's pixel [m]. The
+    terrain is then continuous across the seam (the coarse pixel is an average that can stand tens of metres off
+    the fine terrain at its edge; a cliff there would be an artefact). 0 where either height at ``c`` is NaN."""
+    cx = np.clip(x, box[0], box[1])
+    cy = np.clip(y, box[2], box[3])
+    w = 1.0 - np.maximum(np.abs(x - cx), np.abs(y - cy)) / coarser[3]
+    shift = np.zeros(x.shape)
+    band = np.flatnonzero(w > 0.0)
+    if band.size:
+        zf, _ = _bilinear(*finer, cx[band], cy[band])
+        zc, _ = _bilinear(*coarser, cx[band], cy[band])
+        delta = zf - zc
+        shift[band] = np.where(np.isfinite(delta), w[band] * delta, 0.0)
+    return shift
+
+
 def _rays(
     grids: list[_Grid],
     boxes: list[tuple[float, float, float, float]],
@@ -254,6 +288,7 @@ def _rays(
         d_reach = np.full(az.size, math.inf)  # an infinite reach cuts nothing
     dist_list = []
     az_index = []
+    main_step = step_m if step_m is not None else grids[0][3] / 4.0
     for a, azv in enumerate(az):
         dx, dy = math.sin(azv), math.cos(azv)
         parts = []
@@ -267,6 +302,13 @@ def _rays(
                 if g == 0:
                     # 8x denser over the first 4 pixels, where a metre of height is a large angle
                     parts.append(np.arange(step / 8.0, min(4.0 * gres, end) + 1e-9, step / 8.0))
+                else:
+                    parts += _seam_samples(start, end, gres, main_step)
+                    # the seam band ends where the finer grid's rectangle grown by this grid's pixel does: a kink
+                    xmin, xmax, ymin, ymax = boxes[g - 1]
+                    s_band = _exit_distance(px, py, dx, dy, xmin - gres, xmax + gres, ymin - gres, ymax + gres)
+                    if start < s_band < end:
+                        parts.append(np.array([s_band]))
                 # the bilinear surface has kinks on the lines through the cell centres: sample every
                 # crossing exactly (a convex kink next to the observer is often the horizon on steep terrain)
                 gx0, gy0 = boxes[g][0], boxes[g][3]
@@ -297,6 +339,8 @@ def _rays(
         covered[todo[inside]] = True
         # inside the main footprint the main DEM decides (NaN = missing); far fields: first finite
         take = inside if g == 0 else inside & np.isfinite(v)
+        if g > 0:
+            v[take] += _seam_shift(grids[g - 1], boxes[g - 1], grids[g], sx[todo[take]], sy[todo[take]])
         zq[todo[take]] = v[take]
         todo = todo[~take]
     # beyond all grids the ray ends

@@ -350,9 +350,11 @@ def _window(window: tuple[int, int, int, int] | None, shape: tuple[int, ...]) ->
 
 
 def _line_capacity(world: Any, body_radius_m: float, max_distance_m: float) -> int:
-    """Samples a line can hold: 3 per major step plus the far extension at half the finest pixel, which ends at the
-    reach or where no grid covers the line any more (so a reach far beyond the grids, even ``inf``, allocates no
-    more than the grids' span needs), plus the sample beyond the reach kept for the cut."""
+    """Samples a line can hold: 3 per major step plus the far extension, which ends at the reach or where no grid
+    covers the line any more (so a reach far beyond the grids, even ``inf``, allocates no more than the grids' span
+    needs), plus the sample beyond the reach kept for the cut. The extension samples every half pixel (of the finest
+    grid at most) and every crossing of the covering grid's centre lines (at most sqrt(2) per pixel), and the end of
+    each seam band: at most 4 per finest pixel plus 2 per grid."""
     finest = min([world.res, *[float(world.fgeo[g, 2]) for g in range(world.nfar)]])
     # grid distance >= ground distance; k <= 1 + rho^2/(4R^2) with rho bounded by all grids' extents
     rho = 0.0
@@ -369,5 +371,5 @@ def _line_capacity(world: Any, body_radius_m: float, max_distance_m: float) -> i
                 ys.append(yy)
     k_max = 1.0 + rho**2 / (4.0 * body_radius_m**2)
     span_m = math.hypot(max(xs) - min(xs), max(ys) - min(ys))  # no line runs farther on the map within the grids
-    ext_cap = int(math.ceil(2.0 * min(max_distance_m * k_max, span_m) / finest)) + 8
+    ext_cap = int(math.ceil(4.0 * min(max_distance_m * k_max, span_m) / finest)) + 16
     return 3 * max(world.z.shape) + ext_cap + 5

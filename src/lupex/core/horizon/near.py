@@ -27,13 +27,16 @@ from lupex.core.horizon.sampling import (
     EMPTY_TAN,
     EPS_IDX,
     FASTMATH,
+    band_end,
     helper,
     inline_helper,
     inline_lane_helper,
     inv_scale,
     lane_helper,
+    next_kink,
     ray_exit_distance,
     ray_height,
+    sample_world,
     split,
 )
 
@@ -220,13 +223,46 @@ def near_tan(
         z_b = _crossing_height(zz, m + tab_i[j, 0], q + tab_i[j, 1], tab_f[j, 0], tab_f[j, 1], geo, world)
         cm = m + tab_i[j, 2]  # lower corner of the segment's bilinear cell
         cq = q + tab_i[j, 3]
-        twist = math.nan
         if cm >= 0 and cm + 1 < n_major and cq >= 0 and cq + 1 < n_minor:
             twist = zz[cm, cq] - zz[cm, cq + 1] - zz[cm + 1, cq] + zz[cm + 1, cq + 1]
-        best = _segment_best(s_a, s_b, s_a == 0.0, tab_f[j, 3], radius, inv_k, zp, s_r, z_a, z_b, twist, best)
+            best = _segment_best(s_a, s_b, s_a == 0.0, tab_f[j, 3], radius, inv_k, zp, s_r, z_a, z_b, twist, best)
+        else:
+            best = _far_segment(m, q, s_a, s_b, z_a, z_b, zp, inv_k, radius, s_r, tab, geo, world, best)
         s_a = s_b
         z_a = z_b
     return best[0] / best[1] if best[1] > 0.0 else EMPTY_TAN
+
+
+@lane_helper
+def _far_segment(
+    m: int, q: int, s_a: float, s_b: float, z_a: float, z_b: float, zp: float, inv_k: float, radius: float,
+    s_r: float, tab: Any, geo: NDArray[np.float64], world: Any, best: tuple[float, float],
+) -> tuple[float, float]:  # fmt: skip
+    """:func:`_segment_best` for a segment ``s_a .. s_b`` [m] of cell (m, q)'s ray beyond the main grid, split where
+    the far-field surface has kinks (its grid's centre lines, the end of a seam band), linear between them."""
+    dx, dy = _ray_direction(tab, geo)
+    x = geo[0] + geo[1] * m + geo[2] * q
+    y = geo[3] + geo[4] * m + geo[5] * q
+    s0 = s_a
+    z0 = z_a
+    for _ in range(16):  # a segment is one main pixel: a few kinks at most
+        s1 = s_b
+        z1 = z_b
+        mid = 0.5 * (s0 + s_b)
+        level = sample_world(x + mid * dx, y + mid * dy, world)[3]
+        if level > 0:
+            x0 = x + s0 * dx
+            y0 = y + s0 * dy
+            kink = s0 + min(next_kink(x0, y0, dx, dy, world, level), band_end(x0, y0, dx, dy, world, level))
+            if kink < s_b - 1e-9 * (s_b - s_a):
+                s1 = kink
+                z1 = sample_world(x + s1 * dx, y + s1 * dy, world)[0]
+        best = _segment_best(s0, s1, s0 == 0.0, 0.0, radius, inv_k, zp, s_r, z0, z1, math.nan, best)
+        if s1 >= s_b:
+            break
+        s0 = s1
+        z0 = z1
+    return best
 
 
 @helper

@@ -24,9 +24,11 @@ __all__ = [
     "OK",
     "OUTSIDE",
     "World",
+    "band_end",
     "bilinear_clamped",
     "inv_scale",
     "line_height",
+    "next_kink",
     "ray_exit_distance",
     "ray_height",
     "sample_world",
@@ -129,39 +131,93 @@ def _covers(
 
 
 @helper
-def sample_world(x: float, y: float, world: Any) -> tuple[float, int, float]:
+def _level(world: Any, k: int) -> tuple[NDArray[np.float64], float, float, float]:
+    """Grid ``k`` of ``world`` (0: the main DEM, 1..3: the far fields) with its corner ``x0, y0`` and pixel [m]."""
+    if k == 0:
+        return world.z, world.x0, world.y0, world.res
+    fgeo = world.fgeo
+    a = world.f0 if k == 1 else (world.f1 if k == 2 else world.f2)
+    return a, fgeo[k - 1, 0], fgeo[k - 1, 1], fgeo[k - 1, 2]
+
+
+@helper
+def _rectangle(world: Any, k: int) -> tuple[float, float, float, float]:
+    """The rectangle between the outermost cell centres of grid ``k`` of ``world``: xmin, xmax, ymin, ymax [m]."""
+    a, gx0, gy0, gres = _level(world, k)
+    ny, nx = a.shape
+    return gx0 + 0.5 * gres, gx0 + (nx - 0.5) * gres, gy0 - (ny - 0.5) * gres, gy0 - 0.5 * gres
+
+
+@helper
+def _seam_shift(world: Any, k: int, x: float, y: float) -> tuple[float, bool]:
+    """Shift [m] of grid ``k``'s surface (a far field) at map point (x, y) [m] just beyond grid ``k - 1``'s rectangle,
+    and whether the point lies in that seam band: ``(1 - delta/res) (z_{k-1}(c) - z_k(c))`` for ``delta < res``, with
+    ``c`` the nearest point of the rectangle, ``delta = max(|x - c_x|, |y - c_y|)`` [m] and ``res`` grid ``k``'s pixel
+    [m], so that the terrain is continuous across the seam (0 where either height at ``c`` is NaN). The band ends
+    where the rectangle grown by ``res`` does (:func:`band_end`)."""
+    xmin, xmax, ymin, ymax = _rectangle(world, k - 1)
+    cx = min(max(x, xmin), xmax)
+    cy = min(max(y, ymin), ymax)
+    coarse, gx0, gy0, gres = _level(world, k)
+    delta = max(abs(x - cx), abs(y - cy))
+    if delta >= gres:
+        return 0.0, False
+    inside, ri, cj = _covers(gx0, gy0, gres, coarse.shape, cx, cy)
+    if not inside:
+        return 0.0, True
+    fine, fx0, fy0, fres = _level(world, k - 1)
+    dz = bilinear_clamped(fine, (fy0 - cy) / fres - 0.5, (cx - fx0) / fres - 0.5) - bilinear_clamped(coarse, ri, cj)
+    if math.isnan(dz):
+        return 0.0, True
+    return (1.0 - delta / gres) * dz, True
+
+
+@helper
+def band_end(x: float, y: float, dx: float, dy: float, world: Any, k: int) -> float:
+    """Parameter ``s > 0`` at which the line ``(x, y) + s (dx, dy)`` [m] leaves the seam band of far-field level
+    ``k`` (grid ``k - 1``'s rectangle grown by grid ``k``'s pixel: the surface has a kink there); ``inf`` if not
+    ahead."""
+    xmin, xmax, ymin, ymax = _rectangle(world, k - 1)
+    grow = _level(world, k)[3]
+    s_end = math.inf
+    for p, d, lo, hi in ((x, dx, xmin, xmax), (y, dy, ymin, ymax)):
+        if d > 0.0:
+            s_end = min(s_end, (hi + grow - p) / d)
+        elif d < 0.0:
+            s_end = min(s_end, (lo - grow - p) / d)
+    return s_end if s_end > 0.0 else math.inf
+
+
+@helper
+def sample_world(x: float, y: float, world: Any) -> tuple[float, int, float, int]:
     """Terrain height [m] at map point (x, y) [m]: main DEM first, then far fields.
 
-    Returns ``(height, status, res_cover)``: status :data:`OK`, :data:`HOLE` (covered but NaN) or
-    :data:`OUTSIDE` every grid; ``res_cover`` [m] is the pixel size of the first grid covering the point
-    (0 when outside all).
+    A far field's surface is shifted to meet the finer grid's at their seam, the shift fading over one of its
+    pixels (:func:`_seam_shift`). Returns ``(height, status, res_sample, level)``: status :data:`OK`, :data:`HOLE`
+    (covered but NaN) or :data:`OUTSIDE` every grid; ``res_sample`` [m] is the pixel size of the first grid covering
+    the point (0 when outside all), or the finer grid's within a seam band, the scale at which the surface varies
+    there; ``level`` the grid whose height it is (0 the main DEM, ``k`` far field ``k - 1``; -1 where none).
     """
     inside, ri, cj = _covers(world.x0, world.y0, world.res, world.z.shape, x, y)
     if inside:
         v = bilinear_clamped(world.z, ri, cj)
         if math.isnan(v):
-            return math.nan, HOLE, world.res
-        return v, OK, world.res
+            return math.nan, HOLE, world.res, -1
+        return v, OK, world.res, 0
     res_cover = 0.0
-    fgeo = world.fgeo
-    for g in range(world.nfar):
-        if g == 0:
-            a = world.f0
-        elif g == 1:
-            a = world.f1
-        else:
-            a = world.f2
-        gres = fgeo[g, 2]
-        inside, ri, cj = _covers(fgeo[g, 0], fgeo[g, 1], gres, a.shape, x, y)
+    for k in range(1, world.nfar + 1):
+        a, gx0, gy0, gres = _level(world, k)
+        inside, ri, cj = _covers(gx0, gy0, gres, a.shape, x, y)
         if inside:
             if res_cover == 0.0:
                 res_cover = gres
             v = bilinear_clamped(a, ri, cj)
             if not math.isnan(v):
-                return v, OK, gres
+                shift, band = _seam_shift(world, k, x, y)
+                return v + shift, OK, (_level(world, k - 1)[3] if band else gres), k
     if res_cover > 0.0:
-        return math.nan, HOLE, res_cover
-    return math.nan, OUTSIDE, 0.0
+        return math.nan, HOLE, res_cover, -1
+    return math.nan, OUTSIDE, 0.0, -1
 
 
 @helper
@@ -170,12 +226,9 @@ def ray_exit_distance(x: float, y: float, dx: float, dy: float, world: Any) -> f
     of ``world`` covers it: the largest distance at which it leaves one of the grids' rectangles (between their
     outermost cell centres); 0 when it meets none."""
     far = 0.0
-    for g in range(world.nfar + 1):
-        if g == 0:
-            gx0, gy0, gres, shape = world.x0, world.y0, world.res, world.z.shape
-        else:
-            gx0, gy0, gres = world.fgeo[g - 1, 0], world.fgeo[g - 1, 1], world.fgeo[g - 1, 2]
-            shape = world.f0.shape if g == 1 else (world.f1.shape if g == 2 else world.f2.shape)
+    for k in range(world.nfar + 1):
+        a, gx0, gy0, gres = _level(world, k)
+        shape = a.shape
         s_in = 0.0
         s_out = math.inf
         for p, d, lo, hi in (
@@ -193,6 +246,20 @@ def ray_exit_distance(x: float, y: float, dx: float, dy: float, world: Any) -> f
         if s_out >= s_in:
             far = max(far, s_out)
     return far
+
+
+@helper
+def next_kink(x: float, y: float, dx: float, dy: float, world: Any, k: int) -> float:
+    """Parameter ``s > 0`` at which the line ``(x, y) + s (dx, dy)`` [m] next crosses a line through the cell centres
+    of grid ``k`` of ``world`` (a kink of its bilinear surface); ``inf`` if it never does."""
+    _a, gx0, gy0, gres = _level(world, k)
+    s_next = math.inf
+    for p, d, c0 in ((x, dx, gx0 + 0.5 * gres), (y, dy, gy0 - 0.5 * gres)):  # the lines are c0 + j gres
+        if abs(d) > 1e-12 * gres:
+            u = (p - c0) / gres
+            j = math.floor(u + 1e-9) + 1.0 if d > 0.0 else math.ceil(u - 1e-9) - 1.0
+            s_next = min(s_next, (c0 + j * gres - p) / d)
+    return s_next
 
 
 @helper
@@ -219,8 +286,7 @@ def ray_height(
     qpos = qq + qf
     xw = geo[0] + geo[1] * mpos + geo[2] * qpos
     yw = geo[3] + geo[4] * mpos + geo[5] * qpos
-    zq, _st, _r = sample_world(xw, yw, world)
-    return zq
+    return sample_world(xw, yw, world)[0]
 
 
 @helper

@@ -33,10 +33,12 @@ from lupex.core.horizon.sampling import (
     EMPTY_TAN,
     OK,
     OUTSIDE,
+    band_end,
     helper,
     inline_helper,
     inv_scale,
     line_height,
+    next_kink,
     sample_world,
     split,
 )
@@ -153,7 +155,7 @@ def _sample_grid(zz: Any, b: int, k_first: int, n_srv: int, az: Any, radius: flo
             else:
                 zq = (1.0 - f) * line_height(zz, m, q0, fr, n_minor) + f * line_height(zz, m + az.sm, q0, fr, n_minor)
             if math.isnan(zq):
-                zq, _st, _r = sample_world(xw, yw, world)
+                zq = sample_world(xw, yw, world)[0]
             w.wv[n] = 0 if math.isnan(zq) else 1
             if not math.isnan(zq):
                 w.wz[n] = zq
@@ -166,8 +168,9 @@ def _sample_grid(zz: Any, b: int, k_first: int, n_srv: int, az: Any, radius: flo
 def _extend_far(
     b: int, k_last: int, n0: int, az: Any, radius: float, max_dist: float, world: Any, u_last_valid: float, w: Any
 ) -> tuple[int, float]:
-    """Far-field extension beyond the last served step, half the covering grid's pixel per sample, up to
-    ``max_dist`` beyond it. Returns the number of samples and the distance [m] where the terrain ends
+    """Far-field extension beyond the last served step, half the covering grid's pixel per sample (the finer grid's
+    in a seam band, :func:`~lupex.core.horizon.sampling.sample_world`) and every crossing of a far field's centre
+    lines, up to ``max_dist`` beyond it. Returns the number of samples and the distance [m] where the terrain ends
     (``inf`` if it reaches ``max_dist``). The first sample beyond ``max_dist`` is stored too, past the count, for
     the cut at the reach (:func:`~lupex.core.horizon.hull.cut_tan`); ``st[CUT_HI]`` is the last sample stored."""
     geo = az.geo
@@ -179,10 +182,20 @@ def _extend_far(
     prev_inv = w.wk[n0 - 1]
     kpos = float(k_last)
     step_res = world.res
+    level = 0
+    # map position along the line: (xn, yn) + (kn - kpos) (dxk, dyk)
+    dxk = geo[1] * az.sm + geo[2] * az.t
+    dyk = geo[4] * az.sm + geo[5] * az.t
+    xn = geo[0] + geo[1] * (az.m0 + az.sm * kpos) + geo[2] * (b + az.t * kpos)
+    yn = geo[3] + geo[4] * (az.m0 + az.sm * kpos) + geo[5] * (b + az.t * kpos)
     while True:
         if n_tot >= cap:
             return n_tot, u_last_valid
         dk = 0.5 * step_res / az.ds_grid
+        if level > 0:
+            # a far field's centre lines and the end of its seam band are kinks of its surface (on a ridge, the
+            # horizon): sampled too
+            dk = min(dk, next_kink(xn, yn, dxk, dyk, world, level), band_end(xn, yn, dxk, dyk, world, level))
         kpos += dk
         mpos = az.m0 + az.sm * kpos
         qpos = b + az.t * kpos
@@ -192,7 +205,7 @@ def _extend_far(
         u += 0.5 * dk * az.ds_grid * (inv + prev_inv)
         prev_inv = inv
         beyond = u > u_last_srv + max_dist
-        zq, st, rc = sample_world(xn, yn, world)
+        zq, st, rc, level = sample_world(xn, yn, world)
         if st == OUTSIDE and not beyond:
             return n_tot, u_last_valid
         w.wu[n_tot] = u
