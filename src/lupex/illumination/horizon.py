@@ -38,8 +38,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the horizon algorithm's results change: part of the horizon cache's key and of the sites stage's
-#: (whose downstream stages follow). "sweep-hull-3": the terrain exactly at the reach is seen (2026-12-01).
-ALGORITHM_VERSION = "sweep-hull-3"  # bump whenever core.horizon results change
+#: (whose downstream stages follow). "sweep-hull-3": the terrain exactly at the reach is seen (2026-12-01);
+#: "sweep-hull-4": the seam between a DEM and a coarser far field is continuous, far-field kinks sampled (2026-12-01).
+ALGORITHM_VERSION = "sweep-hull-4"  # bump whenever core.horizon results change
 
 Backend = Literal["auto", "cpu", "cuda"]
 
