@@ -216,6 +216,7 @@ def near_tan(
     else:
         s_a = tab_f[j0 - 1, 2]
         z_a = ray_height(zz, m + tab_i[j0 - 1, 0], q + tab_i[j0 - 1, 1], tab_f[j0 - 1, 0], tab_f[j0 - 1, 1], geo, world)
+    s_kink = -1.0  # the next kink of the far-field surface along the ray [m] (-1: not looked for yet)
     for j in range(j0, nn):
         if s_a >= s_r:
             break  # the rest lies beyond the reach (the segment across it is cut at it)
@@ -227,7 +228,7 @@ def near_tan(
             twist = zz[cm, cq] - zz[cm, cq + 1] - zz[cm + 1, cq] + zz[cm + 1, cq + 1]
             best = _segment_best(s_a, s_b, s_a == 0.0, tab_f[j, 3], radius, inv_k, zp, s_r, z_a, z_b, twist, best)
         else:
-            best = _far_segment(m, q, s_a, s_b, z_a, z_b, zp, inv_k, radius, s_r, tab, geo, world, best)
+            best, s_kink = _far_segment(m, q, s_a, s_b, z_a, z_b, zp, inv_k, radius, s_r, tab, geo, world, best, s_kink)
         s_a = s_b
         z_a = z_b
     return best[0] / best[1] if best[1] > 0.0 else EMPTY_TAN
@@ -236,33 +237,39 @@ def near_tan(
 @lane_helper
 def _far_segment(
     m: int, q: int, s_a: float, s_b: float, z_a: float, z_b: float, zp: float, inv_k: float, radius: float,
-    s_r: float, tab: Any, geo: NDArray[np.float64], world: Any, best: tuple[float, float],
-) -> tuple[float, float]:  # fmt: skip
+    s_r: float, tab: Any, geo: NDArray[np.float64], world: Any, best: tuple[float, float], s_kink: float,
+) -> tuple[tuple[float, float], float]:  # fmt: skip
     """:func:`_segment_best` for a segment ``s_a .. s_b`` [m] of cell (m, q)'s ray beyond the main grid, split where
-    the far-field surface has kinks (its grid's centre lines, the end of a seam band), linear between them."""
+    the far-field surface has kinks (its grid's centre lines, the end of a seam band), linear between them.
+    ``s_kink`` [m] is the next kink along the ray found so far (-1: none looked for; a far pixel holds several main
+    segments, so it is looked for again only once passed); returns the updated best and ``s_kink``."""
     dx, dy = _ray_direction(tab, geo)
     x = geo[0] + geo[1] * m + geo[2] * q
     y = geo[3] + geo[4] * m + geo[5] * q
+    tol = 1e-9 * (s_b - s_a)
     s0 = s_a
     z0 = z_a
     for _ in range(16):  # a segment is one main pixel: a few kinks at most
+        if s_kink <= s0 + tol:
+            s_kink = s_b  # none within this segment (looked for again in the next one)
+            mid = 0.5 * (s0 + s_b)
+            level = sample_world(x + mid * dx, y + mid * dy, world)[3]
+            if level > 0:
+                x0 = x + s0 * dx
+                y0 = y + s0 * dy
+                ahead = min(next_kink(x0, y0, dx, dy, world, level), band_end(x0, y0, dx, dy, world, level))
+                s_kink = s0 + ahead if ahead < math.inf else s_b
         s1 = s_b
         z1 = z_b
-        mid = 0.5 * (s0 + s_b)
-        level = sample_world(x + mid * dx, y + mid * dy, world)[3]
-        if level > 0:
-            x0 = x + s0 * dx
-            y0 = y + s0 * dy
-            kink = s0 + min(next_kink(x0, y0, dx, dy, world, level), band_end(x0, y0, dx, dy, world, level))
-            if kink < s_b - 1e-9 * (s_b - s_a):
-                s1 = kink
-                z1 = sample_world(x + s1 * dx, y + s1 * dy, world)[0]
+        if s_kink < s_b - tol:
+            s1 = s_kink
+            z1 = sample_world(x + s1 * dx, y + s1 * dy, world)[0]
         best = _segment_best(s0, s1, s0 == 0.0, 0.0, radius, inv_k, zp, s_r, z0, z1, math.nan, best)
         if s1 >= s_b:
             break
         s0 = s1
         z0 = z1
-    return best
+    return best, s_kink
 
 
 @helper

@@ -45,6 +45,13 @@ from lupex.core.horizon.sampling import (
 
 __all__ = ["EMPTY_MARK", "Azimuth", "Settings", "Views", "sweep_line"]
 
+#: The lines sample a far field's kinks (its centre lines) within this many of its pixels beyond the main grid.
+#: Every observer is at least that far from the rest, and a kink between two half-pixel samples sags by at most
+#: slope change x pixel / 8, so the horizon moves by at most slope change / 256 rad there (0.022 deg for a change of
+#: 0.1); sampling every kink cost ~5-10 % more on the full map crop (150 km reach), 16 pixels lost accuracy on the
+#: 65 x 63 pole crop (p99 0.016 -> 0.038 deg), 32 none.
+KINK_PIXELS = 32.0
+
 # Marker left in the output by a bracketing line that saw no terrain (fits float32).
 EMPTY_MARK = -3.0e38
 
@@ -183,6 +190,9 @@ def _extend_far(
     kpos = float(k_last)
     step_res = world.res
     level = 0
+    kink_level = 0
+    rc = world.res
+    k_kink = 0.0  # line position [major steps] of the next kink of the covering far field's surface
     # map position along the line: (xn, yn) + (kn - kpos) (dxk, dyk)
     dxk = geo[1] * az.sm + geo[2] * az.t
     dyk = geo[4] * az.sm + geo[5] * az.t
@@ -192,10 +202,14 @@ def _extend_far(
         if n_tot >= cap:
             return n_tot, u_last_valid
         dk = 0.5 * step_res / az.ds_grid
-        if level > 0:
+        if level > 0 and u - u_last_srv < KINK_PIXELS * rc:
             # a far field's centre lines and the end of its seam band are kinks of its surface (on a ridge, the
-            # horizon): sampled too
-            dk = min(dk, next_kink(xn, yn, dxk, dyk, world, level), band_end(xn, yn, dxk, dyk, world, level))
+            # horizon): sampled too near the grid, where observers see them large; the next one is looked for again
+            # only once passed or in another grid
+            if level != kink_level or kpos >= k_kink - 1e-9:
+                k_kink = kpos + min(next_kink(xn, yn, dxk, dyk, world, level), band_end(xn, yn, dxk, dyk, world, level))
+                kink_level = level
+            dk = min(dk, k_kink - kpos)
         kpos += dk
         mpos = az.m0 + az.sm * kpos
         qpos = b + az.t * kpos
