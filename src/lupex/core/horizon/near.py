@@ -217,6 +217,7 @@ def near_tan(
         s_a = tab_f[j0 - 1, 2]
         z_a = ray_height(zz, m + tab_i[j0 - 1, 0], q + tab_i[j0 - 1, 1], tab_f[j0 - 1, 0], tab_f[j0 - 1, 1], geo, world)
     s_kink = -1.0  # the next kink of the far-field surface along the ray [m] (-1: not looked for yet)
+    ray = (geo[0] + geo[1] * m + geo[2] * q, geo[3] + geo[4] * m + geo[5] * q, *_ray_direction(tab, geo))
     for j in range(j0, nn):
         if s_a >= s_r:
             break  # the rest lies beyond the reach (the segment across it is cut at it)
@@ -228,24 +229,23 @@ def near_tan(
             twist = zz[cm, cq] - zz[cm, cq + 1] - zz[cm + 1, cq] + zz[cm + 1, cq + 1]
             best = _segment_best(s_a, s_b, s_a == 0.0, tab_f[j, 3], radius, inv_k, zp, s_r, z_a, z_b, twist, best)
         else:
-            best, s_kink = _far_segment(m, q, s_a, s_b, z_a, z_b, zp, inv_k, radius, s_r, tab, geo, world, best, s_kink)
+            best, s_kink = _far_segment(ray, s_a, s_b, z_a, z_b, zp, inv_k, radius, s_r, world, best, s_kink)
         s_a = s_b
         z_a = z_b
     return best[0] / best[1] if best[1] > 0.0 else EMPTY_TAN
 
 
-@lane_helper
+@inline_lane_helper
 def _far_segment(
-    m: int, q: int, s_a: float, s_b: float, z_a: float, z_b: float, zp: float, inv_k: float, radius: float,
-    s_r: float, tab: Any, geo: NDArray[np.float64], world: Any, best: tuple[float, float], s_kink: float,
+    ray: tuple[float, float, float, float], s_a: float, s_b: float, z_a: float, z_b: float, zp: float, inv_k: float,
+    radius: float, s_r: float, world: Any, best: tuple[float, float], s_kink: float,
 ) -> tuple[tuple[float, float], float]:  # fmt: skip
-    """:func:`_segment_best` for a segment ``s_a .. s_b`` [m] of cell (m, q)'s ray beyond the main grid, split where
-    the far-field surface has kinks (its grid's centre lines, the end of a seam band), linear between them.
-    ``s_kink`` [m] is the next kink along the ray found so far (-1: none looked for; a far pixel holds several main
-    segments, so it is looked for again only once passed); returns the updated best and ``s_kink``."""
-    dx, dy = _ray_direction(tab, geo)
-    x = geo[0] + geo[1] * m + geo[2] * q
-    y = geo[3] + geo[4] * m + geo[5] * q
+    """:func:`_segment_best` for a segment ``s_a .. s_b`` [m] of the ray ``(x, y) + s (dx, dy)`` (``ray``: map
+    origin [m] and unit direction) beyond the main grid, split where the far-field surface has kinks (its grid's
+    centre lines, the end of a seam band), linear between them. ``s_kink`` [m] is the next kink along the ray found
+    so far (-1: none looked for; a far pixel holds several main segments, so it is looked for again only once
+    passed); returns the updated best and ``s_kink``. Inlined: a bundle passed to a compiled call is copied."""
+    x, y, dx, dy = ray
     tol = 1e-9 * (s_b - s_a)
     s0 = s_a
     z0 = z_a

@@ -130,7 +130,7 @@ def _covers(
     return inside, ri, cj
 
 
-@helper
+@inline_helper
 def _level(world: Any, k: int) -> tuple[NDArray[np.float64], float, float, float]:
     """Grid ``k`` of ``world`` (0: the main DEM, 1..3: the far fields) with its corner ``x0, y0`` and pixel [m]."""
     if k == 0:
@@ -140,7 +140,7 @@ def _level(world: Any, k: int) -> tuple[NDArray[np.float64], float, float, float
     return a, fgeo[k - 1, 0], fgeo[k - 1, 1], fgeo[k - 1, 2]
 
 
-@helper
+@inline_helper
 def _rectangle(world: Any, k: int) -> tuple[float, float, float, float]:
     """The rectangle between the outermost cell centres of grid ``k`` of ``world``: xmin, xmax, ymin, ymax [m]."""
     a, gx0, gy0, gres = _level(world, k)
@@ -148,7 +148,7 @@ def _rectangle(world: Any, k: int) -> tuple[float, float, float, float]:
     return gx0 + 0.5 * gres, gx0 + (nx - 0.5) * gres, gy0 - (ny - 0.5) * gres, gy0 - 0.5 * gres
 
 
-@helper
+@inline_helper
 def _seam_shift(world: Any, k: int, x: float, y: float) -> tuple[float, bool]:
     """Shift [m] of grid ``k``'s surface (a far field) at map point (x, y) [m] just beyond grid ``k - 1``'s rectangle,
     and whether the point lies in that seam band: ``(1 - delta/res) (z_{k-1}(c) - z_k(c))`` for ``delta < res``, with
@@ -172,7 +172,7 @@ def _seam_shift(world: Any, k: int, x: float, y: float) -> tuple[float, bool]:
     return (1.0 - delta / gres) * dz, True
 
 
-@helper
+@inline_helper
 def band_end(x: float, y: float, dx: float, dy: float, world: Any, k: int) -> float:
     """Parameter ``s > 0`` at which the line ``(x, y) + s (dx, dy)`` [m] leaves the seam band of far-field level
     ``k`` (grid ``k - 1``'s rectangle grown by grid ``k``'s pixel: the surface has a kink there); ``inf`` if not
@@ -248,7 +248,7 @@ def ray_exit_distance(x: float, y: float, dx: float, dy: float, world: Any) -> f
     return far
 
 
-@helper
+@inline_helper
 def next_kink(x: float, y: float, dx: float, dy: float, world: Any, k: int) -> float:
     """Parameter ``s > 0`` at which the line ``(x, y) + s (dx, dy)`` [m] next crosses a line through the cell centres
     of grid ``k`` of ``world`` (a kink of its bilinear surface); ``inf`` if it never does."""
