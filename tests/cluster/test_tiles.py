@@ -120,7 +120,8 @@ def test_a_worker_killed_mid_run_still_gives_the_same_maps(crop, one_process, lo
 
 def test_halo_tiles_meet_the_horizon_specification(crop):
     """Tiles with a 12-cell fine halo, beyond it the crop itself as the coarse far field, against the dense
-    reference on 200 random cells: no less accurate than the one-process map. (On 60 cells the 99th percentile was
+    reference on 200 random cells: within the specification, as the one-process map is, and no less accurate than it.
+    (On 60 cells the 99th percentile was
     the 10th-worst of 960 values and moved by 0.02 deg when one value did.)"""
     from lupex.core.horizon_reference import horizon_reference
 
@@ -142,12 +143,11 @@ def test_halo_tiles_meet_the_horizon_specification(crop):
     whole = horizon_map(crop, 16, 2.0, far[1:], max_distance_m=40e3, cache=False).values
     err = np.abs(tiled[:, cells[:, 0], cells[:, 1]] - np.degrees(ref))
     err_whole = np.abs(whole[:, cells[:, 0], cells[:, 1]] - np.degrees(ref))
-    # on a crop this small the one-process map itself is off by up to degrees (p99 0.6 deg on these 200 cells) at
-    # cells whose rays leave the crop within a few cells for the 1.8 km far field, which just beyond the crop's edge
-    # can stand tens of metres above it: the reference samples the far field every quarter of its pixel (447 m)
-    # from the edge, the kernel at the crop's crossings (240 m), so both miss the far terrain right at the seam
-    # (cell (63, 9) at 180 deg: 17.3 deg just past the edge, kernel 11.0, reference 9.0; docs/models/horizon.md).
-    # The halo must not add to that by more than a small fraction of the specification
+    # both meet the specification, also at the cells whose rays leave this small crop within a few cells for the
+    # 1.8 km far field (before the seam between a DEM and a coarser far field was modelled, the one-process map was
+    # off by p99 0.6 deg, max 14 deg, on these 200 cells; docs/models/horizon.md, "eleventh session"); the halo must
+    # not add to the one-process map's error by more than a small fraction of the specification
+    assert np.median(err_whole) <= 0.02 and np.percentile(err_whole, 99) <= 0.1
     assert np.median(err) <= np.median(err_whole) + 0.002
     assert np.percentile(err, 99) <= np.percentile(err_whole, 99) + 0.02
 
