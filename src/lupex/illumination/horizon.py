@@ -285,7 +285,9 @@ def horizon_map(
     far_field : sequence of DataArray, "auto" or None, default "auto"
         Coarser DEMs for terrain beyond ``dem`` (finest first). ``"auto"`` uses the bundled 240 m crop
         and 1.79 km cap where coarser than ``dem``; ``None`` uses none (then cells whose rays leave the DEM
-        early are flagged in the ``edge_limited`` coordinate and a warning is logged).
+        early are flagged in the ``edge_limited`` coordinate and a warning is logged). Just beyond a DEM the
+        next far field is shifted to meet it, the shift fading over one of its pixels, so its coarse average
+        makes no cliff at the seam (docs/models/horizon.md).
     body_radius_m : float, default 1737400
         Sphere radius for the curvature drop (6371000 reproduces GRASS r.horizon). [m]
     max_distance_m : float, optional

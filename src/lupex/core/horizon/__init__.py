@@ -24,8 +24,9 @@ Algorithm (see ``docs/models/horizon.md``), module by module:
 * :mod:`.kernel` — the parallel driver (over azimuths) and :func:`horizon_map_cpu`.
 
 Beyond the outermost cell centres of a grid there is no terrain from it (no edge replication); a ray
-ends there unless a far field covers the point. All quantities are SI: heights and distances [m],
-angles [rad].
+ends there unless a far field covers the point. Just beyond a grid, the next far field's surface is shifted to meet
+it, the shift fading over one of the far field's pixels (no cliff at the seam; :mod:`.sampling`). All quantities
+are SI: heights and distances [m], angles [rad].
 """
 
 from lupex.core.horizon.kernel import (
