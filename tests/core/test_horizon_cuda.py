@@ -7,7 +7,8 @@ and the far field was modelled, 0.019 before both sampled the terrain exactly at
 model), and wherever they differ more than 0.05 deg the CPU sweep is the one off the reference (its line blending at
 the edges of a tiny crop: up to 0.53 deg there, 1.4 before the seam model), which is asserted. The GPU march also
 sees the terrain exactly at the reach (a paraboloid steeper than the sphere, whose horizon is that point: within
-1e-3 deg of the closed form, measured 3e-8 deg).
+1e-3 deg of the closed form, measured 3e-8 deg), and the seam band's top edge on a flat DEM inside a higher flat far
+field (within 1e-3 deg of the closed form, measured 2e-7 deg).
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ CASE = textwrap.dedent(
         got, _ = horizon_map_cuda(bowl, bx0, by0, RES_M, np.radians(cut_az), 2.0, 1737400.0, reach_cells * RES_M)
         want = [cut_exact_deg(reach_cells * RES_M, a % 90.0 != 0.0) for a in cut_az]
         assert np.abs(np.degrees(got[:, 4, 4].astype(float)) - want).max() <= 1e-3, reach_cells
+    # the seam between a DEM and a coarser far field: a flat DEM inside a higher flat far field, whose horizon is the
+    # top edge of the seam band (closed form, tests/core/test_horizon_seam.py)
+    from tests.core.test_horizon_seam import OBSERVER_M, R_MOON, RES_M, _expected_deg, _flat_seam
+
+    flat, fx0, fy0, flat_far = _flat_seam(5)
+    seam_az = np.array([0.0, 30.0, 135.0, 270.0])
+    got, _ = horizon_map_cuda(flat, fx0, fy0, RES_M, np.radians(seam_az), OBSERVER_M, R_MOON, 5000.0, flat_far)
+    want = [[[_expected_deg(flat, fx0, fy0, i, j, a) for j in range(5)] for i in range(5)] for a in seam_az]
+    assert np.abs(np.degrees(got.astype(float)) - np.array(want)).max() <= 1e-3
     print("AGREE")
     """
 )
