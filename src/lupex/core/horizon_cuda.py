@@ -167,10 +167,8 @@ def _sample(
     cover = -2
     cover_res = res
     for g in range(nfar):
-        a = f0 if g == 0 else (f1 if g == 1 else f2)
-        gx0 = fgeo[g, 0]
-        gy0 = fgeo[g, 1]
-        gres = fgeo[g, 2]
+        coarse = _grid(z, x0, y0, res, f0, f1, f2, fgeo, g + 1)
+        a, gx0, gy0, gres = coarse
         if _covers(a, gx0, gy0, gres, x, y):
             if cover == -2:
                 cover = g
@@ -178,7 +176,7 @@ def _sample(
             v = _bilinear(a, (gy0 - y) / gres - 0.5, (x - gx0) / gres - 0.5)
             if not math.isnan(v):
                 fine = _grid(z, x0, y0, res, f0, f1, f2, fgeo, g)
-                shift, band = _seam_shift(fine, (a, gx0, gy0, gres), x, y)
+                shift, band = _seam_shift(fine, coarse, x, y)
                 return v + shift, g, (fine[3] if band else gres)
     return math.nan, cover, cover_res
 
