@@ -1,0 +1,60 @@
+"""benchmarks/bench_gpu.py end to end in numba's CUDA simulator, on a 2 x 2 crop.
+
+The script only ever runs for real on a lent GPU (benchmarks/gpu_check.sh), where a broken call costs the device
+time: before this test it passed a date-time without a zone to ``illumination_stats`` (refused with a TimeError
+after the horizon stage) and called ``cuda.get_current_device``, which the simulator lacks. Speed is not checked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cuda_importable() -> bool:
+    try:
+        import numba.cuda  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _cuda_importable(), reason="numba.cuda (simulator) is not importable")
+def test_bench_gpu_runs_every_stage_in_the_simulator() -> None:
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "0"}
+    args = ["--crop", "2", "--n-az", "4", "--hours", "3"]
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
+    assert "map 2 x 2; 3 h" in out
+    assert re.search(r"^warm-up \(compilations.*: \d+\.\d s$", out, re.M)
+    for stage, samples in (("horizon 4 az", "16 rays"), ("statistics, 3 h", "12 cell-steps"), ("thermal", "12 ")):
+        line = next((ln for ln in out.splitlines() if ln.startswith(stage)), None)
+        assert line is not None, out
+        assert f"({samples}" in line, line
+
+
+def test_bench_gpu_refuses_bad_options_in_one_line() -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py"), "--n-az", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 2
+    assert "--n-az >= 4" in run.stderr.strip().splitlines()[-1]
