@@ -206,6 +206,66 @@ def _finite(name: str, value: float, low: float, high: float, closed_high: bool,
     return x
 
 
+def _checked_site(
+    lat_deg: float, lon_deg: float, slope_deg: float, aspect_deg: float
+) -> tuple[float, float, float, float]:
+    """Latitude, longitude, slope and aspect [deg], each checked (:class:`InputError` naming the argument)."""
+    lat = _finite("lat_deg", lat_deg, -90.0, 90.0, True, "give a planetocentric latitude in degrees")
+    lon = _finite("lon_deg", lon_deg, -math.inf, math.inf, False, "give an east longitude in degrees")
+    slope = _finite("slope_deg", slope_deg, 0.0, 90.0, False, "give the surface tilt in degrees, e.g. 0 for flat")
+    aspect = _finite("aspect_deg", aspect_deg, -math.inf, math.inf, False, "give degrees clockwise from north")
+    return lat, lon, slope, aspect
+
+
+def _checked_model(
+    albedo: float | None, h_param_m: float | None, spinup_lunations: int
+) -> tuple[float, float, int, list[str]]:
+    """Albedo, H-parameter [m] and spin-up lunations, checked or defaulted, and the defaults still in use."""
+    used = list(_THERMAL_DEFAULTS)
+    if albedo is not None:
+        a0 = _finite("albedo", albedo, 0.0, 1.0, False, "give the normal-incidence albedo, e.g. 0.12")
+        used.remove("albedo_normal")
+    else:
+        a0 = default("albedo_normal")
+    if h_param_m is not None:
+        h = _finite("h_param_m", h_param_m, 0.0, math.inf, False, "give the H-parameter in metres, e.g. 0.06")
+        if h <= 0.0:
+            raise InputError(f"h_param_m {h_param_m!r} must be positive; give the H-parameter in metres, e.g. 0.06")
+        used.remove("h_parameter_m")
+    else:
+        h = default("h_parameter_m")
+    if isinstance(spinup_lunations, bool) or int(spinup_lunations) != spinup_lunations or spinup_lunations < 1:
+        raise InputError(f"spinup_lunations {spinup_lunations!r} must be a positive integer (e.g. 13)")
+    return a0, h, int(spinup_lunations), used
+
+
+def _model_clock(
+    times: NDArray[np.datetime64], step_s: float, n_lunations: int
+) -> tuple[int, float, NDArray[np.datetime64], NDArray[np.datetime64]]:
+    """Sub-steps per output step, the model step [s], and the model times of the period and of the spin-up.
+
+    The spin-up covers ``n_lunations`` synodic months just before the period, or just after its start where that
+    would begin before the ephemeris. The total number of model steps is checked before anything is allocated.
+    """
+    n_sub = max(1, math.ceil(step_s / MAX_INTERNAL_STEP_S - 1e-9))
+    dt = step_s / n_sub
+    dt_ns = np.timedelta64(round(dt * 1e9), "ns")
+    n_period = (times.size - 1) * n_sub + 1
+    n_spin = max(1, round(n_lunations * SYNODIC_MONTH_S / dt))
+    if n_period + n_spin > MAX_INTERNAL_STEPS:
+        raise InputError(
+            f"the run needs {n_period + n_spin} model steps (at most {MAX_INTERNAL_STEPS}); "
+            "use a shorter period, a larger step or fewer spinup_lunations"
+        )
+    model_times = times[0] + np.arange(n_period, dtype=np.int64) * dt_ns
+    spin_times = times[0] - np.arange(n_spin, 0, -1, dtype=np.int64) * dt_ns
+    first_valid, _ = valid_time_range()
+    if spin_times[0] < first_valid:
+        logger.info("spin-up window before the ephemeris range; using the %d lunations after start", n_lunations)
+        spin_times = times[0] + np.arange(1, n_spin + 1, dtype=np.int64) * dt_ns
+    return n_sub, dt, model_times, spin_times
+
+
 def point_temperature(
     lat_deg: float,
     lon_deg: float,
@@ -262,46 +322,12 @@ def point_temperature(
         A parameter out of range. ``TimeError`` for malformed times, ``EphemerisRangeError`` for a period
         outside the ephemeris.
     """
-    lat = _finite("lat_deg", lat_deg, -90.0, 90.0, True, "give a planetocentric latitude in degrees")
-    lon = _finite("lon_deg", lon_deg, -math.inf, math.inf, False, "give an east longitude in degrees")
-    slope = _finite("slope_deg", slope_deg, 0.0, 90.0, False, "give the surface tilt in degrees, e.g. 0 for flat")
-    aspect = _finite("aspect_deg", aspect_deg, -math.inf, math.inf, False, "give degrees clockwise from north")
-    used = list(_THERMAL_DEFAULTS)
-    if albedo is not None:
-        a0 = _finite("albedo", albedo, 0.0, 1.0, False, "give the normal-incidence albedo, e.g. 0.12")
-        used.remove("albedo_normal")
-    else:
-        a0 = default("albedo_normal")
-    if h_param_m is not None:
-        h = _finite("h_param_m", h_param_m, 0.0, math.inf, False, "give the H-parameter in metres, e.g. 0.06")
-        if h <= 0.0:
-            raise InputError(f"h_param_m {h_param_m!r} must be positive; give the H-parameter in metres, e.g. 0.06")
-        used.remove("h_parameter_m")
-    else:
-        h = default("h_parameter_m")
-    if isinstance(spinup_lunations, bool) or int(spinup_lunations) != spinup_lunations or spinup_lunations < 1:
-        raise InputError(f"spinup_lunations {spinup_lunations!r} must be a positive integer (e.g. 13)")
-    n_lunations = int(spinup_lunations)
+    lat, lon, slope, aspect = _checked_site(lat_deg, lon_deg, slope_deg, aspect_deg)
+    a0, h, n_lunations, used = _checked_model(albedo, h_param_m, spinup_lunations)
     site = Site(lat, lon, 0.0)
-
     times = time_range(start, end, step)
     step_s = parse_duration_s(step)
-    n_sub = max(1, math.ceil(step_s / MAX_INTERNAL_STEP_S - 1e-9))
-    dt = step_s / n_sub
-    dt_ns = np.timedelta64(round(dt * 1e9), "ns")
-    n_period = (times.size - 1) * n_sub + 1
-    n_spin = max(1, round(n_lunations * SYNODIC_MONTH_S / dt))
-    if n_period + n_spin > MAX_INTERNAL_STEPS:
-        raise InputError(
-            f"the run needs {n_period + n_spin} model steps (at most {MAX_INTERNAL_STEPS}); "
-            "use a shorter period, a larger step or fewer spinup_lunations"
-        )
-    model_times = times[0] + np.arange(n_period, dtype=np.int64) * dt_ns
-    spin_times = times[0] - np.arange(n_spin, 0, -1, dtype=np.int64) * dt_ns
-    first_valid, _ = valid_time_range()
-    if spin_times[0] < first_valid:
-        logger.info("spin-up window before the ephemeris range; using the %d lunations after start", n_lunations)
-        spin_times = times[0] + np.arange(1, n_spin + 1, dtype=np.int64) * dt_ns
+    n_sub, dt, model_times, spin_times = _model_clock(times, step_s, n_lunations)
 
     params = {name: default(name) for name in _THERMAL_DEFAULTS}
     params["albedo_normal"] = a0
@@ -332,7 +358,7 @@ def point_temperature(
     qb = params["geothermal_flux_W_m2"]
     chi = params["radiative_conductivity_chi"]
     if progress is not None:
-        progress.total = SPINUP_PASSES * n_spin + n_period
+        progress.total = SPINUP_PASSES * spin_times.size + model_times.size
     advance: Callable[[int], None] | None = progress.update if progress is not None else None
     state = initial_profile_K(spin_flux.mean(keepdims=True), grid, eps, qb, chi)
     spin_up_columns(state, spin_flux[None, :], dt, grid, eps, qb, chi, passes=SPINUP_PASSES, progress=advance)
