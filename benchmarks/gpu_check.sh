@@ -29,6 +29,6 @@ log="${OUT:-/tmp}/gpu_check.log"
   PYTHONUNBUFFERED=1 timeout 240 "$py" -m pytest -q -m gpu -p no:cacheprovider -W default -n 4 \
     tests/core/test_horizon_cuda.py tests/core/test_visibility_cuda.py tests/core/test_thermal_cuda.py
   echo "gpu tests exit status $?"
-  PYTHONUNBUFFERED=1 timeout 200 "$py" benchmarks/bench_gpu.py
+  PYTHONUNBUFFERED=1 timeout 200 "$py" benchmarks/bench_gpu.py --require-gpu
   echo "bench_gpu exit status $?"
 } 2>&1 | tee "$log"

@@ -58,3 +58,21 @@ def test_bench_gpu_refuses_bad_options_in_one_line() -> None:
     )
     assert run.returncode == 2
     assert "--n-az >= 4" in run.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(("flags", "status"), [([], 0), (["--require-gpu"], 2)])
+def test_bench_gpu_without_a_gpu_says_so(flags: list[str], status: int) -> None:
+    """``make bench`` runs every bench script: on a CPU machine this one is a skip (status 0), while gpu_check.sh, on
+    a lent device, asks for a failure if the GPU is not usable."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["CUDA_VISIBLE_DEVICES"] = ""  # no device, also on a machine that has one
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py"), *flags],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == status
+    assert "no usable CUDA GPU" in run.stdout and "nothing measured" in run.stdout
