@@ -15,29 +15,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.cuda_support import needs_cuda_simulator
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cuda_importable() -> bool:
-    try:
-        import numba.cuda  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _bench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    script = str(ROOT / "benchmarks" / "bench_gpu.py")
+    return subprocess.run(
+        [sys.executable, script, *args], env=env, capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
 
 
-@pytest.mark.skipif(not _cuda_importable(), reason="numba.cuda (simulator) is not importable")
+@needs_cuda_simulator
 def test_bench_gpu_runs_every_stage_in_the_simulator() -> None:
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "0"}
-    args = ["--crop", "2", "--n-az", "4", "--hours", "3"]
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
+    run = _bench("--crop", "2", "--n-az", "4", "--hours", "3", env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     out = run.stdout
     assert "map 2 x 2; 3 h" in out
@@ -49,13 +42,7 @@ def test_bench_gpu_runs_every_stage_in_the_simulator() -> None:
 
 
 def test_bench_gpu_refuses_bad_options_in_one_line() -> None:
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py"), "--n-az", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    run = _bench("--n-az", "2")
     assert run.returncode == 2
     assert "--n-az >= 4" in run.stderr.strip().splitlines()[-1]
 
@@ -66,13 +53,6 @@ def test_bench_gpu_without_a_gpu_says_so(flags: list[str], status: int) -> None:
     a lent device, asks for a failure if the GPU is not usable."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["CUDA_VISIBLE_DEVICES"] = ""  # no device, also on a machine that has one
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py"), *flags],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    run = _bench(*flags, env=env)
     assert run.returncode == status
     assert "no usable CUDA GPU" in run.stdout and "nothing measured" in run.stdout

@@ -24,6 +24,7 @@ import pytest
 
 from lupex.core.horizon_cuda import sin_elevation, unit_components
 from lupex.core.horizon_reference import _unit_components
+from tests.core.cuda_support import needs_cuda_simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,14 +92,6 @@ CASE = textwrap.dedent(
 )
 
 
-def _cuda_importable() -> bool:
-    try:
-        import numba.cuda  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def test_device_geometry_helpers_match_the_reference():
     rng = np.random.default_rng(1)
     x, y = rng.uniform(-4e5, 4e5, (2, 5))
@@ -112,7 +105,7 @@ def test_device_geometry_helpers_match_the_reference():
     assert 44.95 < np.degrees(np.arcsin(s)) < 45.0
 
 
-@pytest.mark.skipif(not _cuda_importable(), reason="numba.cuda (simulator) is not importable")
+@needs_cuda_simulator
 def test_cuda_horizon_matches_reference_and_cpu_in_the_simulator():
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "0"}
     code = CASE.replace("SETUP", "760, 760, 6, 24, 8000.0, 8")

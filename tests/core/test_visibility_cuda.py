@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.core.cuda_support import needs_cuda_simulator
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CASE = textwrap.dedent(
@@ -53,15 +55,7 @@ CASE = textwrap.dedent(
 )
 
 
-def _cuda_importable() -> bool:
-    try:
-        import numba.cuda  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _cuda_importable(), reason="numba.cuda (simulator) is not importable")
+@needs_cuda_simulator
 def test_cuda_kernel_matches_cpu_in_the_simulator():
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "0"}
     code = CASE.replace("SLICE", "760, 763").replace("STEP", "6h")
