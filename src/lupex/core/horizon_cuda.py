@@ -18,6 +18,11 @@ its own cell's exact ray, as the dense reference (:mod:`lupex.core.horizon_refer
   CPU too); samples beyond ``max_distance_m`` of great-circle distance end the ray, and the point exactly at
   that distance (found by bisection between the last sample within it and the first beyond) is sampled too.
 
+Beyond the first pixels the march passes over blocks of the main DEM (64, 16 or 4 cells, :data:`SKIP_BLOCKS`) whose
+highest node cannot be seen above the best sample so far (:func:`_skip_to`, bounds from :func:`max_mipmaps` and
+:func:`_sine_bound`), resuming on one of its own sample positions: the result is bit-identical to the full march, with
+~4.7x fewer samples on the 240 m map at a 150 km reach (docs/models/horizon.md).
+
 The angular error of the growing step is below ``slope * STEP_GROWTH / 2`` rad (1e-4 rad for a slope of 1).
 Results are float32 radians, NaN for NaN cells and -pi/2 where no terrain lies along a ray, as
 :func:`lupex.core.horizon.horizon_map_cpu` returns. Install ``lupex[gpu]``.
@@ -50,12 +55,23 @@ try:  # numba.cuda is a module global so that numba's CUDA simulator can substit
 except ImportError:  # pragma: no cover - numba without its CUDA target
     cuda = None  # type: ignore[assignment]
 
-__all__ = ["STEP_GROWTH", "horizon_map_cuda", "sin_elevation", "unit_components"]
+__all__ = [
+    "SKIP_BLOCKS",
+    "STEP_GROWTH",
+    "horizon_map_cuda",
+    "march_geometry",
+    "march_ray",
+    "max_mipmaps",
+    "sin_elevation",
+    "unit_components",
+]
 
 #: Relative growth of the march step with distance [-]: ``step = max(res_g / 4, d * STEP_GROWTH)``.
 STEP_GROWTH = 2.0e-4
 #: Pixels from the observer sampled at ``res / 32`` [-].
 _DENSE_PIXELS = 4.0
+#: Block sizes [cells] of the maximum mipmaps the march skips by (:func:`_skip_to`), coarsest first.
+SKIP_BLOCKS = (64, 16, 4)
 _THREADS = (128, 1)
 _EPS_IDX = 1e-9  # rounding of map coordinates [cell indices], as in the CPU kernel and the reference
 
@@ -182,13 +198,19 @@ def _sample(
 
 
 @register_jitable
+def _crossing(p: float, dp: float, c0: float, gres: float, k: float) -> float:
+    """Map distance [m] at which ``p + s dp`` crosses the centre line ``c0 + (k + 1/2) gres`` (``dp`` != 0)."""
+    return (c0 + (k + 0.5) * gres - p) / dp
+
+
+@register_jitable
 def _next_crossing(p: float, dp: float, c0: float, gres: float, d: float) -> float:
     """Smallest map distance > ``d`` [m] at which ``p + s dp`` crosses a centre line ``c0 + (k + 1/2) gres``."""
     if abs(dp) < 1e-12:
         return math.inf
     u = (p + d * dp - c0) / gres - 0.5
     k = math.floor(u + 1e-9) + 1.0 if dp > 0.0 else math.ceil(u - 1e-9) - 1.0
-    return (c0 + (k + 0.5) * gres - p) / dp
+    return _crossing(p, dp, c0, gres, k)
 
 
 @register_jitable
@@ -230,88 +252,225 @@ def _cut_distance(
     return lo
 
 
+def max_mipmaps(z: NDArray[np.floating]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Maximum height [m] of the DEM's nodes per block of :data:`SKIP_BLOCKS` cells, one array per block size.
+
+    Block ``(bi, bj)`` of size ``B`` holds the maximum over node rows ``bi B .. min((bi + 1) B, ny - 1)`` and node
+    columns likewise (the rectangle between those cell centres, both edges included), so the bilinear surface over
+    the block lies below it; NaN nodes count as ``-inf`` (no terrain), an all-NaN block is ``-inf``.
+    """
+    zz = np.where(np.isnan(z), -np.inf, np.asarray(z, dtype=np.float64))
+    ny, nx = zz.shape
+    levels = []
+    for b in SKIP_BLOCKS:
+        nby, nbx = max(1, -(-(ny - 1) // b)), max(1, -(-(nx - 1) // b))
+        m = np.full((nby, nbx), -np.inf)
+        for bi in range(nby):
+            rows = zz[bi * b : min((bi + 1) * b, ny - 1) + 1]
+            for bj in range(nbx):
+                m[bi, bj] = rows[:, bj * b : min((bj + 1) * b, nx - 1) + 1].max()
+        levels.append(np.ascontiguousarray(m))
+    return levels[0], levels[1], levels[2]
+
+
+@register_jitable
+def _sine_bound(h_max: float, r_p: float, radius: float, th_lo: float, th_hi: float) -> float:
+    """Upper bound of the elevation sine [-] of any point no higher than ``h_max`` [m] whose central angle from the
+    observer (radius ``r_p`` [m]) lies in ``[th_lo, th_hi]`` [rad], ``0 < th_lo <= th_hi < pi/2``.
+
+    ``tan e = (r cos th - r_p) / (r sin th)`` grows with the point's radius ``r``; at ``r = R + h_max`` it is
+    ``g(th) = (cos th - c) / sin th``, ``c = r_p / r``, with ``g' = (c cos th - 1) / sin^2 th``: decreasing where
+    ``c <= 1`` (the block's top above the observer), else largest at ``cos th = 1/c``, clamped into the interval.
+    """
+    if not h_max > -math.inf:
+        return -2.0  # no terrain in the block
+    c = r_p / (radius + h_max)
+    th = th_lo
+    if c > 1.0:
+        th = min(max(math.acos(1.0 / c), th_lo), th_hi)
+    t = (math.cos(th) - c) / math.sin(th)
+    return t / math.sqrt(1.0 + t * t)
+
+
+@register_jitable
+def _block_exit(p: float, dp: float, c0: float, res: float, k_lo: float, k_hi: float) -> float:
+    """Map distance [m] at which the ray leaves the band of centre lines ``k_lo .. k_hi`` along one axis, by the same
+    expression the march's crossings use (:func:`_crossing`), so that it is one of the march's own samples."""
+    if dp > 1e-12:
+        return _crossing(p, dp, c0, res, k_hi)
+    if dp < -1e-12:
+        return _crossing(p, dp, c0, res, k_lo)
+    return math.inf
+
+
+@register_jitable
+def _skip_to(
+    d: float, ray: Any, z: Any, x0: float, y0: float, res: float, mips: Any, best: float, d_exit: float,
+    chord2_max: float,
+) -> tuple[float, float]:  # fmt: skip
+    """Where the march may go on from ``d`` [m] without missing its maximum, and up to where not to try again.
+
+    ``ray`` = (px, py, dx, dy, upx, upy, upz, r_p, radius, k_max). From the coarsest block of :data:`SKIP_BLOCKS`
+    to the finest, the block the ray is entering at ``d`` is bounded (:func:`_sine_bound`, its central angles from
+    ``d / (k_max R)`` to ``d_b / R``: the stereographic scale factor lies in ``[1, k_max]`` on the grid); where the
+    bound lies below ``best`` (an elevation sine) and the block's exit ``d_b`` (a centre-line crossing, or
+    ``d_exit``) is within the reach, returns ``(d_b, d_b)``. Otherwise ``(d, exit of the finest block)``.
+    """
+    px, py, dx, dy, upx, upy, upz, r_p, radius, k_max = ray
+    ny, nx = z.shape
+    # the position just ahead of d picks the block being entered when d lies on a block's edge
+    ah = d + 1e-6 * res
+    ri = (y0 - (py + ah * dy)) / res - 0.5
+    cj = (px + ah * dx - x0) / res - 0.5
+    retry = d
+    for level in range(3):
+        m = mips[level]
+        b = SKIP_BLOCKS[level]
+        bi = min(max(int(math.floor(ri / b)), 0), m.shape[0] - 1)
+        bj = min(max(int(math.floor(cj / b)), 0), m.shape[1] - 1)
+        # rows: centre line i is y0 + (k + 1/2) res with k = -i - 1 (the march's convention for the y axis)
+        d_row = _block_exit(py, dy, y0, res, -min((bi + 1) * b, ny - 1) - 1.0, -bi * b - 1.0)
+        d_col = _block_exit(px, dx, x0, res, bj * b * 1.0, min((bj + 1) * b, nx - 1) * 1.0)
+        d_b = min(d_row, d_col, d_exit)
+        retry = d_b
+        if not d_b > d:
+            continue
+        bound = _sine_bound(m[bi, bj], r_p, radius, d / (k_max * radius), d_b / radius)
+        if bound >= best - 1e-12:
+            continue
+        ux, uy, uz = unit_components(px + d_b * dx, py + d_b * dy, radius)
+        if (ux - upx) ** 2 + (uy - upy) ** 2 + (uz - upz) ** 2 <= chord2_max:
+            return d_b, d_b
+    return d, retry
+
+
+@register_jitable
+def march_ray(
+    i: int, j: int, azimuth: float, z: Any, geo: Any, f0: Any, f1: Any, f2: Any, fgeo: Any, nfar: int, mips: Any,
+    skip: bool,
+) -> tuple[float, bool, int]:  # fmt: skip
+    """March cell (i, j)'s ray at ``azimuth`` [rad]: the highest elevation sine [-] (-1: no terrain), whether the
+    terrain ends before the reach, and the number of samples evaluated.
+
+    ``geo``: x0, y0, res, observer height, radius, max distance [m], squared chord of the reach, ``k_max`` (the
+    largest stereographic scale factor on the main grid). With ``skip``, blocks of the main DEM whose maximum
+    cannot beat the best sample so far are passed over (:func:`_skip_to`); the march resumes on one of its own
+    sample positions, so the result equals the full march's.
+    """
+    x0 = geo[0]
+    y0 = geo[1]
+    res = geo[2]
+    radius = geo[4]
+    zc = z[i, j]
+    px = x0 + (j + 0.5) * res
+    py = y0 - (i + 0.5) * res
+    upx, upy, upz = unit_components(px, py, radius)
+    rp = radius + zc + geo[3]
+    dx = math.sin(azimuth)
+    dy = math.cos(azimuth)
+    ray = (px, py, dx, dy, upx, upy, upz, rp, radius, geo[7])
+    best = -1.0
+    n_samples = 0
+    edge = False
+    # main DEM: res/32 over the first pixels, then res/4 (growing), the last sample on its exit point;
+    # far fields: from the exit point with the covering grid's res/4 (growing), as the reference does
+    d_exit = _exit_distance(px, py, dx, dy, z, x0, y0, res, 0.0)
+    dense_end = _DENSE_PIXELS * res
+    step_res = res  # the pixel the march steps by: the main DEM's, then the sampler's
+    in_main = d_exit > 0.0
+    d = min(res / 32.0, d_exit) if in_main else 0.25 * res
+    d_in = 0.0  # the last sample within the reach
+    retry = 0.0  # no skip is tried before this distance [m]
+    while True:
+        if skip and in_main and d >= dense_end and d >= retry and best > -1.0:
+            d, retry = _skip_to(d, ray, z, x0, y0, res, mips, best, d_exit, geo[6])
+        sx = px + d * dx
+        sy = py + d * dy
+        zq, g, step_res = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, sx, sy)
+        ux, uy, uz = unit_components(sx, sy, radius)
+        chord2 = (ux - upx) ** 2 + (uy - upy) ** 2 + (uz - upz) ** 2
+        if chord2 > geo[6]:
+            # the terrain exactly at the reach, between the last sample within it and this one
+            dc = _cut_distance(px, py, dx, dy, d_in, d, (upx, upy, upz), radius, geo[6])
+            zq, g, _r = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, px + dc * dx, py + dc * dy)
+            if g != -2 and not math.isnan(zq):
+                ux, uy, uz = unit_components(px + dc * dx, py + dc * dy, radius)
+                best = max(best, sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp))
+                n_samples += 1
+            break
+        if g == -2:
+            edge = True  # the terrain ends before max_distance
+            break
+        d_in = d
+        if not math.isnan(zq):
+            n_samples += 1
+            s = sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp)
+            if s > best:
+                best = s
+        # next sample: the regular step or the next crossing of a centre line of the covering grid (a kink
+        # of the bilinear surface), whichever comes first
+        if in_main:
+            if d >= d_exit:
+                in_main = False
+                d += max(0.25 * res, d * STEP_GROWTH)  # into the seam band: the main DEM's step
+                continue
+            gx0, gy0, gres = x0, y0, res
+            nxt = min(d + (res / 32.0 if d < dense_end else max(0.25 * res, d * STEP_GROWTH)), d_exit)
+        else:
+            gx0, gy0, gres = fgeo[max(g, 0), 0], fgeo[max(g, 0), 1], fgeo[max(g, 0), 2]
+            nxt = d + max(0.25 * step_res, d * STEP_GROWTH)
+            if g >= 0:
+                # the end of the seam band beyond the finer grid is a kink of the surface: sampled too
+                fz, fx0, fy0, fres = _grid(z, x0, y0, res, f0, f1, f2, fgeo, g)
+                band = _exit_distance(px, py, dx, dy, fz, fx0, fy0, fres, gres)
+                if band > d:
+                    nxt = min(nxt, band)
+        cx = _next_crossing(px, dx, gx0, gres, d)
+        cy = _next_crossing(py, dy, gy0, gres, d)
+        d = min(nxt, cx, cy)
+    return best, edge, n_samples
+
+
 @functools.lru_cache(maxsize=1)
 def _kernel() -> Any:
     @cuda.jit
     def horizon_kernel(  # type: ignore[no-untyped-def]
-        z, geo, az, f0, f1, f2, fgeo, nfar, out, edge
+        z, geo, az, f0, f1, f2, fgeo, nfar, m0, m1, m2, skip, out, edge
     ):
-        # geo: x0, y0, res, observer height, radius, max distance, chord^2 limit [m, m^2]
+        # geo: x0, y0, res, observer height, radius, max distance, chord^2 limit [m, m^2], k_max [-]
         cell, a = cuda.grid(2)  # type: ignore[call-arg, var-annotated]
         ny, nx = z.shape
         if cell >= ny * nx or a >= az.shape[0]:
             return
         i = cell // nx
         j = cell - i * nx
-        x0 = geo[0]
-        y0 = geo[1]
-        res = geo[2]
-        radius = geo[4]
-        zc = z[i, j]
-        if math.isnan(zc):
+        if math.isnan(z[i, j]):
             out[a, i, j] = math.nan
             return
-        px = x0 + (j + 0.5) * res
-        py = y0 - (i + 0.5) * res
-        upx, upy, upz = unit_components(px, py, radius)
-        rp = radius + zc + geo[3]
-        dx = math.sin(az[a])
-        dy = math.cos(az[a])
-        best = -1.0
-        # main DEM: res/32 over the first pixels, then res/4 (growing), the last sample on its exit point;
-        # far fields: from the exit point with the covering grid's res/4 (growing), as the reference does
-        d_exit = _exit_distance(px, py, dx, dy, z, x0, y0, res, 0.0)
-        dense_end = _DENSE_PIXELS * res
-        step_res = res  # the pixel the march steps by: the main DEM's, then the sampler's
-        in_main = d_exit > 0.0
-        d = min(res / 32.0, d_exit) if in_main else 0.25 * res
-        d_in = 0.0  # the last sample within the reach
-        while True:
-            sx = px + d * dx
-            sy = py + d * dy
-            zq, g, step_res = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, sx, sy)
-            ux, uy, uz = unit_components(sx, sy, radius)
-            chord2 = (ux - upx) ** 2 + (uy - upy) ** 2 + (uz - upz) ** 2
-            if chord2 > geo[6]:
-                # the terrain exactly at the reach, between the last sample within it and this one
-                dc = _cut_distance(px, py, dx, dy, d_in, d, (upx, upy, upz), radius, geo[6])
-                zq, g, _r = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, px + dc * dx, py + dc * dy)
-                if g != -2 and not math.isnan(zq):
-                    ux, uy, uz = unit_components(px + dc * dx, py + dc * dy, radius)
-                    best = max(best, sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp))
-                break
-            if g == -2:
-                edge[i, j] = 1  # the terrain ends before max_distance
-                break
-            d_in = d
-            if not math.isnan(zq):
-                s = sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp)
-                if s > best:
-                    best = s
-            # next sample: the regular step or the next crossing of a centre line of the covering grid (a kink
-            # of the bilinear surface), whichever comes first
-            if in_main:
-                if d >= d_exit:
-                    in_main = False
-                    d += max(0.25 * res, d * STEP_GROWTH)  # into the seam band: the main DEM's step
-                    continue
-                gx0, gy0, gres = x0, y0, res
-                nxt = min(d + (res / 32.0 if d < dense_end else max(0.25 * res, d * STEP_GROWTH)), d_exit)
-            else:
-                gx0, gy0, gres = fgeo[max(g, 0), 0], fgeo[max(g, 0), 1], fgeo[max(g, 0), 2]
-                nxt = d + max(0.25 * step_res, d * STEP_GROWTH)
-                if g >= 0:
-                    # the end of the seam band beyond the finer grid is a kink of the surface: sampled too
-                    fz, fx0, fy0, fres = _grid(z, x0, y0, res, f0, f1, f2, fgeo, g)
-                    band = _exit_distance(px, py, dx, dy, fz, fx0, fy0, fres, gres)
-                    if band > d:
-                        nxt = min(nxt, band)
-            cx = _next_crossing(px, dx, gx0, gres, d)
-            cy = _next_crossing(py, dy, gy0, gres, d)
-            d = min(nxt, cx, cy)
+        best, ends, _n = march_ray(i, j, az[a], z, geo, f0, f1, f2, fgeo, nfar, (m0, m1, m2), skip)
+        if ends:
+            edge[i, j] = 1
         out[a, i, j] = math.asin(min(max(best, -1.0), 1.0))
 
     return horizon_kernel
+
+
+def march_geometry(
+    z: NDArray[np.floating], x0: float, y0: float, res: float, observer_height_m: float, body_radius_m: float,
+    max_distance_m: float,
+) -> NDArray[np.float64]:  # fmt: skip
+    """The march's ``geo`` vector: x0, y0, res, observer height, radius, reach [m], the reach's squared chord between
+    unit vectors [-] and ``k_max``, the largest stereographic scale factor ``1 + rho^2 / 4R^2`` on the grid [-]."""
+    ny, nx = np.shape(z)
+    half = min(max_distance_m / (2.0 * body_radius_m), math.pi / 2)
+    xs = np.array([x0, x0 + nx * res])
+    ys = np.array([y0, y0 - ny * res])
+    rho2 = float(np.max(xs[:, None] ** 2 + ys[None, :] ** 2))
+    k_max = 1.0 + rho2 / (4.0 * body_radius_m**2)
+    return np.array(
+        [x0, y0, res, observer_height_m, body_radius_m, max_distance_m, (2.0 * math.sin(half)) ** 2, k_max],
+        dtype=np.float64,
+    )
 
 
 def horizon_map_cuda(
@@ -329,21 +488,21 @@ def horizon_map_cuda(
     adaptive_steps: int = DEFAULT_ADAPTIVE_STEPS,
     adaptive_tol: float = DEFAULT_ADAPTIVE_TOL,
     adaptive_margin: float = DEFAULT_ADAPTIVE_MARGIN,
+    skip: bool = True,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
     """Same arguments and results as :func:`lupex.core.horizon.horizon_map_cpu`, on the GPU.
 
     ``near_samples``, ``near_substeps`` and the ``adaptive_*`` tuning arguments of the CPU sweep are accepted
-    and ignored (the GPU marches every ray directly). Returns ``horizon_rad`` float32 (n_az, ny, nx) [rad]
+    and ignored (the GPU marches every ray directly). ``skip=False`` marches every sample (no block skipping; the
+    same result, for checks). Returns ``horizon_rad`` float32 (n_az, ny, nx) [rad]
     (NaN for NaN cells, -pi/2 where no terrain lies along the ray) and ``edge_limited`` bool (ny, nx).
     """
     zz = np.ascontiguousarray(z, dtype=np.float64)
     check_horizon_inputs(zz, res, body_radius_m, max_distance_m)
     az = np.ascontiguousarray(np.atleast_1d(np.asarray(azimuths_rad, dtype=np.float64)))
     f0, f1, f2, fgeo, nfar = pack_far_fields(far_fields)
-    half = min(max_distance_m / (2.0 * body_radius_m), math.pi / 2)
-    geo = np.array(
-        [x0, y0, res, observer_height_m, body_radius_m, max_distance_m, (2.0 * math.sin(half)) ** 2], dtype=np.float64
-    )
+    geo = march_geometry(zz, x0, y0, res, observer_height_m, body_radius_m, max_distance_m)
+    m0, m1, m2 = max_mipmaps(zz)
     ny, nx = zz.shape
     out = np.empty((az.size, ny, nx), dtype=np.float32)
     edge = np.zeros((ny, nx), dtype=np.uint8)
@@ -361,6 +520,10 @@ def horizon_map_cuda(
         cuda.to_device(f2),
         cuda.to_device(fgeo),
         int(nfar),
+        cuda.to_device(m0),
+        cuda.to_device(m1),
+        cuda.to_device(m2),
+        bool(skip),
         d_out,
         d_edge,
     )
