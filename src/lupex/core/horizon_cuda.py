@@ -1,12 +1,16 @@
 """CUDA (numba.cuda) backend of the horizon map: one thread per (cell, azimuth), direct ray march.
 
 Unlike the CPU sweep (:mod:`lupex.core.horizon`, convex hulls along sheared lines), every GPU thread marches
-its own cell's exact ray, as the dense reference (:mod:`lupex.core.horizon_reference`) does:
+its own cell's exact ray (:func:`march_ray`):
 
-* the straight map-space ray from the cell centre is sampled at distance ``d`` [m] with the step
-  ``res/32`` over the first 4 pixels (where a metre of height is a large angle), then
-  ``max(res_g / 4, d * STEP_GROWTH)`` with ``res_g`` the pixel size of the grid that covers the sample
-  (main DEM, then the far fields in order, each from where the finer one ends);
+* inside the main DEM the straight map-space ray from the cell centre goes from crossing to crossing of the grid's
+  centre lines (the kinks of the bilinear surface); between two crossings the surface along the ray is a quadratic
+  in the distance, whose highest elevation inside the segment is found in closed form (:func:`_segment_peak`, the
+  CPU near field's method: exact for the bilinear surface); for an observer on the surface the slope at the observer
+  is the supremum there;
+* in the far fields it is sampled with the step ``max(res_g / 4, d * STEP_GROWTH)``, ``res_g`` the pixel of the grid
+  that covers the sample (each from where the finer one ends), plus every crossing of its centre lines, as the dense
+  reference (:mod:`lupex.core.horizon_reference`) does;
 * heights are bilinear between the outermost cell centres of a grid (no edge extrapolation); inside the
   main DEM the main DEM alone decides (NaN = hole, sample skipped), elsewhere the first far field with a
   finite value, shifted to meet the finer grid at their seam (the shift fades over one of its pixels, a band
@@ -18,13 +22,14 @@ its own cell's exact ray, as the dense reference (:mod:`lupex.core.horizon_refer
   CPU too); samples beyond ``max_distance_m`` of great-circle distance end the ray, and the point exactly at
   that distance (found by bisection between the last sample within it and the first beyond) is sampled too.
 
-Beyond the first pixels the march passes over blocks of the main DEM (64, 16 or 4 cells, :data:`SKIP_BLOCKS`) whose
-highest node cannot be seen above the best sample so far (:func:`_skip_to`, bounds from :func:`max_mipmaps` and
-:func:`_sine_bound`), resuming on one of its own sample positions: the result is bit-identical to the full march, with
-~4.7x fewer samples on the 240 m map at a 150 km reach (docs/models/horizon.md).
+The march passes over blocks of the main DEM (64, 16 or 4 cells, :data:`SKIP_BLOCKS`) whose highest node cannot be
+seen above the best sample so far (:func:`_skip_to`, bounds from :func:`max_mipmaps` and :func:`_sine_bound`),
+resuming on one of its own crossings: the result is bit-identical to the full march. On the 240 m map at a 150 km
+reach the two together look up ~286 heights per ray where sampling every quarter pixel took ~2440
+(docs/models/horizon.md).
 
-The angular error of the growing step is below ``slope * STEP_GROWTH / 2`` rad (1e-4 rad for a slope of 1).
-Results are float32 radians, NaN for NaN cells and -pi/2 where no terrain lies along a ray, as
+The angular error of the growing step (far fields) is below ``slope * STEP_GROWTH / 2`` rad (1e-4 rad for a slope
+of 1). Results are float32 radians, NaN for NaN cells and -pi/2 where no terrain lies along a ray, as
 :func:`lupex.core.horizon.horizon_map_cpu` returns. Install ``lupex[gpu]``.
 """
 
@@ -68,8 +73,6 @@ __all__ = [
 
 #: Relative growth of the march step with distance [-]: ``step = max(res_g / 4, d * STEP_GROWTH)``.
 STEP_GROWTH = 2.0e-4
-#: Pixels from the observer sampled at ``res / 32`` [-].
-_DENSE_PIXELS = 4.0
 #: Block sizes [cells] of the maximum mipmaps the march skips by (:func:`_skip_to`), coarsest first.
 SKIP_BLOCKS = (64, 16, 4)
 _THREADS = (128, 1)
@@ -345,17 +348,63 @@ def _skip_to(
 
 
 @register_jitable
+def _segment_peak(
+    sa: float, za: float, sb: float, zb: float, s_end: float, ray: Any, z: Any, x0: float, y0: float, res: float,
+    first: bool,
+) -> float:  # fmt: skip
+    """Highest elevation sine [-] strictly inside the main DEM's segment ``[sa, sb]`` [m] of the ray (within one cell,
+    where the bilinear surface is a quadratic in the distance; ``za``, ``zb`` its heights at the ends [m]), up to
+    ``s_end`` [m]; -2 where there is none (the ends are sampled by the march).
+
+    With ``z(s) - z_p = alpha + beta s + c s^2`` (``c`` from the height at the middle), the small-angle elevation
+    ``(z - z_p)/s - s/2R`` has an interior maximum at ``s* = sqrt(-alpha / (1/2R - c))`` where ``alpha < 0`` and
+    ``c < 1/2R`` (the CPU near field's condition, :mod:`lupex.core.horizon.near`): its exact elevation is returned.
+    On the first segment of an observer on the surface (``alpha = 0``) the supremum is the slope at the observer per
+    metre of horizontal distance at its radius: ``g k R / r_p`` (``k`` the stereographic scale factor there, map
+    metres per ground metre), the limit of the exact elevation as the distance goes to 0.
+    """
+    px, py, dx, dy, upx, upy, upz, r_p, radius, _k_max = ray
+    length = sb - sa
+    if not length > 0.0 or math.isnan(za) or math.isnan(zb):
+        return -2.0
+    sm = 0.5 * (sa + sb)
+    zm = _bilinear(z, (y0 - (py + sm * dy)) / res - 0.5, (px + sm * dx - x0) / res - 0.5)
+    if math.isnan(zm):
+        return -2.0
+    c = 4.0 * (0.5 * (za + zb) - zm) / (length * length)
+    g = (zb - za) / length - c * length  # the slope at sa
+    alpha = za - g * sa + c * sa * sa - (r_p - radius)
+    inv2r = 0.5 / radius
+    if first and alpha >= 0.0:
+        # observer on the surface: the terrain's slope as s -> 0, per metre of horizontal distance at the observer's
+        # radius r_p (map metres are k ground metres, ground metres are measured on the sphere R)
+        slope = g * (1.0 + (px * px + py * py) / (4.0 * radius * radius)) * radius / r_p
+        return slope / math.sqrt(1.0 + slope * slope)
+    if not (alpha < 0.0 and c < inv2r):
+        return -2.0
+    s_star = math.sqrt(-alpha / (inv2r - c))
+    if not (sa < s_star < min(sb, s_end)):
+        return -2.0
+    u = s_star - sa
+    zq = za + g * u + c * u * u
+    ux, uy, uz = unit_components(px + s_star * dx, py + s_star * dy, radius)
+    return sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, r_p)
+
+
+@register_jitable
 def march_ray(
     i: int, j: int, azimuth: float, z: Any, geo: Any, f0: Any, f1: Any, f2: Any, fgeo: Any, nfar: int, mips: Any,
     skip: bool,
 ) -> tuple[float, bool, int]:  # fmt: skip
     """March cell (i, j)'s ray at ``azimuth`` [rad]: the highest elevation sine [-] (-1: no terrain), whether the
-    terrain ends before the reach, and the number of samples evaluated.
+    terrain ends before the reach, and the number of terrain evaluations (heights looked up).
 
     ``geo``: x0, y0, res, observer height, radius, max distance [m], squared chord of the reach, ``k_max`` (the
-    largest stereographic scale factor on the main grid). With ``skip``, blocks of the main DEM whose maximum
-    cannot beat the best sample so far are passed over (:func:`_skip_to`); the march resumes on one of its own
-    sample positions, so the result equals the full march's.
+    largest stereographic scale factor on the main grid). Inside the main DEM the ray goes from crossing to crossing
+    of its centre lines (the kinks of the bilinear surface), each segment's interior maximum found in closed form
+    (:func:`_segment_peak`); in the far fields it steps by a quarter of the covering grid's pixel, as the reference.
+    With ``skip``, blocks of the main DEM whose maximum cannot beat the best so far are passed over
+    (:func:`_skip_to`); the march resumes on one of its own crossings, so the result equals the full march's.
     """
     x0 = geo[0]
     y0 = geo[1]
@@ -372,26 +421,30 @@ def march_ray(
     best = -1.0
     n_samples = 0
     edge = False
-    # main DEM: res/32 over the first pixels, then res/4 (growing), the last sample on its exit point;
-    # far fields: from the exit point with the covering grid's res/4 (growing), as the reference does
     d_exit = _exit_distance(px, py, dx, dy, z, x0, y0, res, 0.0)
-    dense_end = _DENSE_PIXELS * res
-    step_res = res  # the pixel the march steps by: the main DEM's, then the sampler's
+    step_res = res  # the pixel the march steps by in the far fields
     in_main = d_exit > 0.0
-    d = min(res / 32.0, d_exit) if in_main else 0.25 * res
     d_in = 0.0  # the last sample within the reach
+    z_in = zc  # its height [m]
+    segment = in_main  # (d_in, d) lies in one cell of the main DEM: its interior is looked at too
+    if in_main:
+        d = min(_next_crossing(px, dx, x0, res, 0.0), _next_crossing(py, dy, y0, res, 0.0), d_exit)
+    else:
+        d = 0.25 * res
     retry = 0.0  # no skip is tried before this distance [m]
     while True:
-        if skip and in_main and d >= dense_end and d >= retry and best > -1.0:
-            d, retry = _skip_to(d, ray, z, x0, y0, res, mips, best, d_exit, geo[6])
         sx = px + d * dx
         sy = py + d * dy
         zq, g, step_res = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, sx, sy)
         ux, uy, uz = unit_components(sx, sy, radius)
         chord2 = (ux - upx) ** 2 + (uy - upy) ** 2 + (uz - upz) ** 2
+        n_samples += 1
         if chord2 > geo[6]:
             # the terrain exactly at the reach, between the last sample within it and this one
             dc = _cut_distance(px, py, dx, dy, d_in, d, (upx, upy, upz), radius, geo[6])
+            if segment:
+                n_samples += 1
+                best = max(best, _segment_peak(d_in, z_in, d, zq, dc, ray, z, x0, y0, res, d_in == 0.0))
             zq, g, _r = _sample(z, x0, y0, res, f0, f1, f2, fgeo, nfar, px + dc * dx, py + dc * dy)
             if g != -2 and not math.isnan(zq):
                 ux, uy, uz = unit_components(px + dc * dx, py + dc * dy, radius)
@@ -401,21 +454,32 @@ def march_ray(
         if g == -2:
             edge = True  # the terrain ends before max_distance
             break
-        d_in = d
-        if not math.isnan(zq):
+        if segment:
             n_samples += 1
+            best = max(best, _segment_peak(d_in, z_in, d, zq, d, ray, z, x0, y0, res, d_in == 0.0))
+        d_in = d
+        z_in = zq
+        if not math.isnan(zq):
             s = sin_elevation(ux, uy, uz, radius + zq, upx, upy, upz, rp)
             if s > best:
                 best = s
-        # next sample: the regular step or the next crossing of a centre line of the covering grid (a kink
-        # of the bilinear surface), whichever comes first
+        # next position: the next crossing of a centre line of the covering grid (a kink of the bilinear surface),
+        # in the far fields also the regular step, whichever comes first
         if in_main:
             if d >= d_exit:
                 in_main = False
+                segment = False
                 d += max(0.25 * res, d * STEP_GROWTH)  # into the seam band: the main DEM's step
                 continue
+            segment = True
+            if skip and d >= retry and best > -1.0:
+                d_skip, retry = _skip_to(d, ray, z, x0, y0, res, mips, best, d_exit, geo[6])
+                if d_skip > d:
+                    d = d_skip
+                    segment = False  # (d, d_skip) spans blocks that cannot hold the maximum
+                    continue
             gx0, gy0, gres = x0, y0, res
-            nxt = min(d + (res / 32.0 if d < dense_end else max(0.25 * res, d * STEP_GROWTH)), d_exit)
+            nxt = d_exit
         else:
             gx0, gy0, gres = fgeo[max(g, 0), 0], fgeo[max(g, 0), 1], fgeo[max(g, 0), 2]
             nxt = d + max(0.25 * step_res, d * STEP_GROWTH)
