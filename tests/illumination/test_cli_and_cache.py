@@ -280,3 +280,20 @@ def test_stats_on_cuda_computes_the_horizon_on_the_cpu(monkeypatch):
     assert calls and calls[0][0] == 16  # the statistics ran through the "GPU" kernel
     for name in expected.data_vars:
         np.testing.assert_array_equal(got[name].values, expected[name].values)
+
+
+def test_gpu_maps_are_keyed_by_the_cuda_march_version(monkeypatch):
+    """A map made on the GPU is cached under the CUDA march's own version, so a change of the march (not of the CPU
+    sweep) recomputes GPU maps and leaves CPU maps cached."""
+    import lupex.illumination.horizon as hz
+
+    dem = bowl_crater(10, 20.0, 100.0)
+
+    def keys() -> tuple[str, str]:
+        return tuple(hz._horizon_job(dem, [], 8, 2.0, 1737400.0, 5000.0, b).key for b in ("cpu", "cuda"))
+
+    cpu, gpu = keys()
+    assert cpu != gpu
+    monkeypatch.setattr(hz, "CUDA_MARCH_VERSION", "another-march")
+    cpu2, gpu2 = keys()
+    assert cpu2 == cpu and gpu2 != gpu

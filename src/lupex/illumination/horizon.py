@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 #: (whose downstream stages follow). "sweep-hull-3": the terrain exactly at the reach is seen (2026-12-01);
 #: "sweep-hull-4": the seam between a DEM and a coarser far field is continuous, far-field kinks sampled (2026-12-01).
 ALGORITHM_VERSION = "sweep-hull-4"  # bump whenever core.horizon results change
+#: The same for the CUDA march (core.horizon_cuda), part of the key of maps made on the GPU. "segment-march-1": from
+#: crossing to crossing with closed-form segment maxima, blocks skipped by maximum mipmaps (2026-12-01).
+CUDA_MARCH_VERSION = "segment-march-1"
 
 Backend = Literal["auto", "cpu", "cuda"]
 
@@ -163,7 +166,8 @@ def _horizon_job(
         float(observer_height_m),
         float(body_radius_m),
         reach,
-        *(["cuda"] if backend == "cuda" else []),  # the CUDA march's results differ slightly from the CPU sweep's
+        # the CUDA march's results differ slightly from the CPU sweep's
+        *([f"cuda-{CUDA_MARCH_VERSION}"] if backend == "cuda" else []),
         *([f"window{window}"] if window is not None else []),
     )
     return _HorizonJob(
