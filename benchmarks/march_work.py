@@ -10,29 +10,22 @@ every result bit for bit. Usage: ``python benchmarks/march_work.py [--reach-km 1
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-import numba
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.core.cuda_support import march_cells_cpu
+
 from lupex.core.horizon import pack_far_fields
-from lupex.core.horizon_cuda import march_geometry, march_ray, max_mipmaps
+from lupex.core.horizon_cuda import march_geometry, max_mipmaps
 from lupex.illumination.horizon import far_field_for
 from lupex.terrain import builtin_dem
 
 R_MOON_M = 1_737_400.0
-
-
-@numba.njit(cache=False)
-def _march(z, geo, az, f0, f1, f2, fgeo, nfar, m0, m1, m2, skip, ci, cj):  # type: ignore[no-untyped-def]
-    best = np.empty((az.size, ci.size))
-    n_samples = np.zeros((az.size, ci.size), dtype=np.int64)
-    for a in range(az.size):
-        for c in range(ci.size):
-            b, _e, n = march_ray(ci[c], cj[c], az[a], z, geo, f0, f1, f2, fgeo, nfar, (m0, m1, m2), skip)
-            best[a, c] = b
-            n_samples[a, c] = n
-    return best, n_samples
 
 
 def _grid(d):  # type: ignore[no-untyped-def]
@@ -59,14 +52,14 @@ def main() -> None:
     rows = rng.integers(0, z.shape[0], max(1, args.cells // 128))
     wi, wj = np.repeat(rows, 128), np.tile(np.arange(704, 832), rows.size)
     az = np.radians(np.arange(args.n_az) * 360.0 / args.n_az)
-    _march(z, geo, az[:1], *packed, *mips, True, ci[:2], cj[:2])  # compile
+    march_cells_cpu(z, geo, az[:1], *packed, *mips, True, ci[:2], cj[:2])  # compile
     print(f"240 m map + far field, reach {args.reach_km:g} km, {ci.size} cells x {az.size} azimuths, observer 2 m")
     results = {}
     for skip in (False, True):
         t = time.perf_counter()
-        best, n = _march(z, geo, az, *packed, *mips, skip, ci, cj)
+        best, _edge, n = march_cells_cpu(z, geo, az, *packed, *mips, skip, ci, cj)
         seconds = time.perf_counter() - t
-        _, nw = _march(z, geo, az, *packed, *mips, skip, wi, wj)
+        _, _edge, nw = march_cells_cpu(z, geo, az, *packed, *mips, skip, wi, wj)
         warp = nw.reshape(az.size, -1, 32).max(axis=2).mean()
         results[skip] = best
         print(

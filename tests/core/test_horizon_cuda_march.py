@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 import pytest
 
@@ -20,28 +19,14 @@ from lupex.core.horizon_cuda import (
     SKIP_BLOCKS,
     _sine_bound,
     march_geometry,
-    march_ray,
     max_mipmaps,
     unit_components,
 )
 from lupex.terrain import builtin_dem
+from tests.core.cuda_support import march_cells_cpu
 from tests.core.test_horizon_kernel import _crater_field
 
 R_MOON = 1_737_400.0
-
-
-@numba.njit(cache=False)  # march_ray lives in another file: an on-disk cache would not see its edits
-def _march_cells(z, geo, az, f0, f1, f2, fgeo, nfar, m0, m1, m2, skip, ci, cj):  # type: ignore[no-untyped-def]
-    best = np.empty((az.size, ci.size))
-    edge = np.zeros((az.size, ci.size), dtype=np.bool_)
-    n_samples = np.zeros((az.size, ci.size), dtype=np.int64)
-    for a in range(az.size):
-        for c in range(ci.size):
-            b, e, n = march_ray(ci[c], cj[c], az[a], z, geo, f0, f1, f2, fgeo, nfar, (m0, m1, m2), skip)
-            best[a, c] = b
-            edge[a, c] = e
-            n_samples[a, c] = n
-    return best, edge, n_samples
 
 
 def _both(z, x0, y0, res, h, reach, far, ci, cj, az_deg):  # type: ignore[no-untyped-def]
@@ -52,7 +37,7 @@ def _both(z, x0, y0, res, h, reach, far, ci, cj, az_deg):  # type: ignore[no-unt
     mips = max_mipmaps(zz)
     az = np.radians(np.asarray(az_deg, dtype=np.float64))
     ci, cj = np.asarray(ci, dtype=np.int64), np.asarray(cj, dtype=np.int64)
-    return [_march_cells(zz, geo, az, *packed, *mips, skip, ci, cj) for skip in (False, True)]
+    return [march_cells_cpu(zz, geo, az, *packed, *mips, skip, ci, cj) for skip in (False, True)]
 
 
 def _grid(name: str) -> tuple[np.ndarray, float, float, float]:
@@ -169,7 +154,7 @@ def test_segments_find_the_maxima_a_dense_brute_force_march_finds_on_steep_crate
     geo = march_geometry(z, x0, y0, res, 2.0, R_MOON, reach)
     packed, mips = pack_far_fields([]), max_mipmaps(z)
     for i, j, az_deg in rays:
-        best, _e, _n = _march_cells(z, geo, np.radians([az_deg]), *packed, *mips, True, np.array([i]), np.array([j]))
+        best, _e, _n = march_cells_cpu(z, geo, np.radians([az_deg]), *packed, *mips, True, np.array([i]), np.array([j]))
         got = math.degrees(math.asin(best[0, 0]))
         want = _brute_deg(z, x0, y0, res, i, j, az_deg, 2.0, R_MOON, reach, np.arange(0.05, reach, 0.05))
         assert abs(got - want) <= 1e-5, (i, j, az_deg, got, want)  # measured <= 1e-6 deg
@@ -188,7 +173,7 @@ def test_an_observer_on_the_surface_sees_at_least_the_slope() -> None:
     packed, mips = pack_far_fields([]), max_mipmaps(z)
     d = np.r_[np.arange(0.01, 10.0, 0.01), np.arange(10.0, reach, 0.05)]
     for i, j, az_deg in [(337, 400, 135.0), (337, 400, 140.0), (200, 150, 30.0), (420, 260, 250.0)]:
-        best, _e, _n = _march_cells(z, geo, np.radians([az_deg]), *packed, *mips, True, np.array([i]), np.array([j]))
+        best, _e, _n = march_cells_cpu(z, geo, np.radians([az_deg]), *packed, *mips, True, np.array([i]), np.array([j]))
         got = math.degrees(math.asin(best[0, 0]))
         want = _brute_deg(z, x0, y0, res, i, j, az_deg, 0.0, radius, reach, d)
         assert -1e-5 <= got - want <= 3e-4, (i, j, az_deg, got, want)
