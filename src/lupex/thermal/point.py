@@ -324,14 +324,31 @@ def point_temperature(
     """
     lat, lon, slope, aspect = _checked_site(lat_deg, lon_deg, slope_deg, aspect_deg)
     a0, h, n_lunations, used = _checked_model(albedo, h_param_m, spinup_lunations)
-    site = Site(lat, lon, 0.0)
     times = time_range(start, end, step)
     step_s = parse_duration_s(step)
-    n_sub, dt, model_times, spin_times = _model_clock(times, step_s, n_lunations)
-
+    clock = _model_clock(times, step_s, n_lunations)
     params = {name: default(name) for name in _THERMAL_DEFAULTS}
     params["albedo_normal"] = a0
     params["h_parameter_m"] = h
+    site = Site(lat, lon, 0.0)
+    return _simulate(site, slope, aspect, params, times, step_s, clock, n_lunations, used, progress)
+
+
+def _simulate(
+    site: Site,
+    slope: float,
+    aspect: float,
+    params: dict[str, float],
+    times: NDArray[np.datetime64],
+    step_s: float,
+    clock: tuple[int, float, NDArray[np.datetime64], NDArray[np.datetime64]],
+    n_lunations: int,
+    used: list[str],
+    progress: Any,
+) -> PointThermalResult:
+    """Spin the column up on the forcing before the period, integrate it over the period and collect the result
+    (:func:`point_temperature`, whose arguments these are once checked; ``clock`` from :func:`_model_clock`)."""
+    n_sub, dt, model_times, spin_times = clock
 
     def flux(at: NDArray[np.datetime64]) -> NDArray[np.float64]:
         return absorbed_flux_W_m2(
@@ -340,7 +357,7 @@ def point_temperature(
             slope,
             aspect,
             params["solar_constant_W_m2"],
-            a0,
+            params["albedo_normal"],
             params["albedo_coeff_a"],
             params["albedo_coeff_b"],
         )
@@ -348,7 +365,7 @@ def point_temperature(
     period_flux = flux(model_times)
     spin_flux = flux(spin_times)
     grid = regolith_grid(
-        h,
+        params["h_parameter_m"],
         params["density_surface_kg_m3"],
         params["density_deep_kg_m3"],
         params["conductivity_surface_W_m_K"],
@@ -363,9 +380,10 @@ def point_temperature(
     state = initial_profile_K(spin_flux.mean(keepdims=True), grid, eps, qb, chi)
     spin_up_columns(state, spin_flux[None, :], dt, grid, eps, qb, chi, passes=SPINUP_PASSES, progress=advance)
     stats = integrate_columns(state, period_flux[None, :], dt, grid, eps, qb, chi, series=True, progress=advance)
-    assert stats.t_surface_series_K is not None
+    if stats.t_surface_series_K is None:  # asked for with series=True
+        raise RuntimeError("integrate_columns returned no surface series")
     series = stats.t_surface_series_K[0, ::n_sub]
-    params.update({"lat_deg": lat, "lon_deg": site.lon_deg, "slope_deg": slope, "aspect_deg": aspect})
+    params.update({"lat_deg": site.lat_deg, "lon_deg": site.lon_deg, "slope_deg": slope, "aspect_deg": aspect})
     return PointThermalResult(
         site=site,
         time_utc=times,
