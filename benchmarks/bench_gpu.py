@@ -56,8 +56,14 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick and not args.crop:
         args.crop = 512
-    if args.crop < 0 or args.hours < 2 or args.n_az < 4:
-        parser.error("--crop must be >= 0, --n-az >= 4 and --hours >= 2")
+    from _args import usage_error
+
+    if args.crop < 0:
+        usage_error("bench_gpu", f"--crop {args.crop}: give the side of the central crop in cells (0: the whole map)")
+    if args.n_az < 4:
+        usage_error("bench_gpu", f"--n-az {args.n_az}: give at least 4 azimuths (360 by default)")
+    if args.hours < 2:
+        usage_error("bench_gpu", f"--hours {args.hours}: give at least 2 hourly steps (default 8784, the year 2028)")
     return args
 
 

@@ -39,6 +39,14 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=2000)
     parser.add_argument("--n-az", type=int, default=36)
     args = parser.parse_args()
+    from _args import usage_error
+
+    if not 0.0 < args.reach_km < 1e4:
+        usage_error("march_work", f"--reach-km {args.reach_km:g}: give a reach in km above 0, e.g. 150")
+    if not 1 <= args.cells <= 1_000_000:
+        usage_error("march_work", f"--cells {args.cells}: give 1 to 1000000 random cells")
+    if not 1 <= args.n_az <= 7200:
+        usage_error("march_work", f"--n-az {args.n_az}: give 1 to 7200 azimuths")
     dem = builtin_dem("south_pole_240m")
     z, x0, y0, res = _grid(dem)
     packed = pack_far_fields([_grid(f) for f in far_field_for(dem)])

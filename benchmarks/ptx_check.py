@@ -86,7 +86,9 @@ def main() -> int:
         if len(cc) != 2:
             raise ValueError
     except ValueError:
-        parser.error(f"--cc {args.cc!r}: give major.minor, e.g. 9.0")
+        from _args import usage_error
+
+        usage_error("ptx_check", f"--cc {args.cc!r}: give the compute capability as major.minor, e.g. 9.0")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "launches.pkl")
         env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
