@@ -267,11 +267,12 @@ def max_mipmaps(z: NDArray[np.floating]) -> tuple[NDArray[np.float64], NDArray[n
     levels = []
     for b in SKIP_BLOCKS:
         nby, nbx = max(1, -(-(ny - 1) // b)), max(1, -(-(nx - 1) // b))
-        m = np.full((nby, nbx), -np.inf)
-        for bi in range(nby):
-            rows = zz[bi * b : min((bi + 1) * b, ny - 1) + 1]
-            for bj in range(nbx):
-                m[bi, bj] = rows[:, bj * b : min((bj + 1) * b, nx - 1) + 1].max()
+        # padded to whole blocks plus the closing node row and column; a block's nodes are its b rows (columns) and
+        # the first of the next block
+        pad = np.full((nby * b + 1, nbx * b + 1), -np.inf)
+        pad[:ny, :nx] = zz
+        rows = np.maximum(pad[: nby * b].reshape(nby, b, -1).max(axis=1), pad[b::b][:nby])
+        m = np.maximum(rows[:, : nbx * b].reshape(nby, nbx, b).max(axis=2), rows[:, b::b][:, :nbx])
         levels.append(np.ascontiguousarray(m))
     return levels[0], levels[1], levels[2]
 
