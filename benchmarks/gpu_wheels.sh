@@ -11,6 +11,7 @@
 # Usage: bash benchmarks/gpu_wheels.sh   (then run(command="bash benchmarks/gpu_check.sh", carry=[".whl"]))
 set -euo pipefail
 cd "$(dirname "$0")/.."
+rm -rf .whl  # wheels of another Python version (GPU_PY_VERSION) would stop the install there
 mkdir -p .whl
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version "${GPU_PY_VERSION:-3.12}" --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
